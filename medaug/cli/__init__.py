@@ -1,0 +1,112 @@
+"""The ``medaug`` command line: one Click group, one module per command.
+
+Core commands live in :mod:`medaug.cli.commands` (each module exposes ``command``);
+plugins add theirs through the ``register_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from medaug import __version__
+from medaug.console import error, warn
+from medaug.errors import MedaugError, PluginLoadWarning
+
+EPILOG = """\b
+Examples:
+  medaug plugins                          list generators, classifiers, readers
+  medaug inspect data/                    class counts, imbalance, skipped files
+  medaug balance --generator dcgan data/ --out balanced/
+  medaug experiment --train data/ --test test/ --generator dcgan \\
+                    --classifier simple-cnn --out results/
+
+Run 'medaug COMMAND --help' for the options of one command.
+"""
+
+
+class MedaugGroup(click.Group):
+    """A group that reports user errors in one line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except MedaugError as exc:
+            if _debug(ctx):
+                raise
+            error(str(exc))
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            error("interrupted")
+            ctx.exit(130)
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            error(f"{type(exc).__name__}: {exc} (run 'medaug --debug ...' for the traceback)")
+            ctx.exit(1)
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug")) or os.environ.get("MEDAUG_DEBUG", "") not in ("", "0")
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    warn(str(message))
+
+
+@click.group(cls=MedaugGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="medaug")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """medaug: balance medical-imaging datasets with generative models.
+
+    Train a generator (a GAN plugin) on each rare class, add synthetic images with
+    provenance, and measure whether a classifier improves.
+    """
+
+
+def _add_core_commands(group: click.Group) -> None:
+    from medaug.cli import commands
+
+    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if mod.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{mod.name}")
+        group.add_command(module.command)
+
+
+def build_cli() -> click.Group:
+    """The command group with core and plugin commands."""
+    from medaug.plugins import get_host
+
+    if not cli.commands:
+        _add_core_commands(cli)
+        get_host().add_commands(cli)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    warnings.simplefilter("default", PluginLoadWarning)
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        build_cli().main(args=argv if argv is not None else sys.argv[1:], prog_name="medaug")
+    finally:
+        warnings.showwarning = previous

@@ -1,0 +1,1 @@
+"""Core commands: one module per command, each exposing a Click ``command``."""

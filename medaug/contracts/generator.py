@@ -1,0 +1,104 @@
+"""The generator contract: a generative model of the images of one class.
+
+The core trains one generator per minority class (or one conditional generator for
+all of them when :attr:`Generator.conditional` is true), saves its state in atomic
+checkpoints, and samples synthetic images from it. Any GAN (DCGAN, WGAN-GP, ...)
+plugs in by implementing this class and registering a factory::
+
+    @medaug.hookimpl
+    def register_generators(register):
+        register("wgan", WGAN)
+
+Tensor conventions (every method):
+
+- images are ``float32`` tensors of shape ``(N, C, H, W)`` with ``H == W == image_size``,
+  ``C == channels`` (1 for grayscale, 3 for RGB) and values in ``[-1, 1]``;
+- tensors handed to :meth:`fit` live on the CPU; the generator moves them to its
+  ``device`` itself; :meth:`sample` returns CPU tensors;
+- the same ``seed`` gives the same samples from the same state, on the same device.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+import torch
+
+
+class FitCallback(Protocol):
+    """Receives training progress from :meth:`Generator.fit`.
+
+    The core uses it to log losses, draw progress bars, save fixed-noise grids and write a
+    checkpoint (``generator.state_dict()``) at the end of every epoch.
+    """
+
+    def on_step(self, epoch: int, step: int, steps_per_epoch: int, losses: Mapping[str, float]) -> None:
+        """After each optimisation step. ``losses`` holds plain floats (e.g. ``loss_d``,
+        ``loss_g``, ``d_x``, ``d_g_z``); implementations should avoid forcing a host sync
+        on every step (report every few steps)."""
+
+    def on_epoch_end(self, epoch: int, losses: Mapping[str, float]) -> None:
+        """After epoch ``epoch`` (0-based) finished; the generator state now reflects it."""
+
+
+class Generator(ABC):
+    """A trainable image generator.
+
+    Constructed by its factory as ``Factory(image_size=..., channels=..., device=...,
+    num_classes=..., **options)``; unknown options must raise ``TypeError`` or
+    :class:`medaug.MedaugError` with a clear message.
+    """
+
+    #: one model serves all classes (``labels`` are then passed to fit/sample)
+    conditional: ClassVar[bool] = False
+    #: image sizes this generator supports; the CLI validates ``--image-size`` against it
+    supported_sizes: ClassVar[tuple[int, ...]] = ()
+
+    image_size: int
+    channels: int
+    device: torch.device
+
+    @abstractmethod
+    def fit(
+        self,
+        images: torch.Tensor,
+        *,
+        epochs: int,
+        batch_size: int,
+        seed: int,
+        labels: torch.Tensor | None = None,
+        callback: FitCallback | None = None,
+    ) -> None:
+        """Train on ``images`` ``(N, C, H, W)`` in ``[-1, 1]`` until ``epochs`` epochs are done.
+
+        Training resumes from the epoch recorded in the state (after
+        :meth:`load_state_dict`), so calling ``fit`` on a restored generator continues an
+        interrupted run and ends in the same state as an uninterrupted one.
+        """
+
+    @abstractmethod
+    def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Return ``n`` images ``(n, C, H, W)`` in ``[-1, 1]`` on the CPU, deterministic in ``seed``."""
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume training: networks, optimisers, RNG states, epoch.
+
+        Values must be tensors, numbers, strings, lists or dicts, so that
+        ``torch.load(path, weights_only=True)`` can read the checkpoint back.
+        """
+
+    @abstractmethod
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a state produced by :meth:`state_dict`."""
+
+    @property
+    @abstractmethod
+    def epochs_done(self) -> int:
+        """Number of completed training epochs."""
+
+    def options(self) -> dict[str, Any]:
+        """The effective options (defaults included), recorded in provenance."""
+        return {}

@@ -1,0 +1,95 @@
+"""Hook specifications: the whole contract between medaug and its plugins.
+
+A plugin is a module (or object) with functions marked ``@medaug.hookimpl`` whose
+names match the specs below. It is found through the ``medaug`` entry-point group::
+
+    # pyproject.toml of a third-party plugin
+    [project.entry-points.medaug]
+    wgan = "medaug_wgan"
+
+Every ``register_*`` hook receives a ``register`` callback rather than returning
+values (as simonw/llm does): call it once per thing you provide. Implementations may
+accept fewer arguments than a spec names, so hooks can grow without breaking plugins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+PROJECT_NAME = "medaug"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class Register(Protocol):
+    """The callback handed to every ``register_*`` hook.
+
+    ``name`` is the public name users type (``--generator NAME``). ``factory`` is a
+    class or function building the object from keyword options. ``description`` is
+    shown by ``medaug plugins``; it defaults to the first docstring line of the factory.
+    ``variants=True`` makes the name a family: ``NAME:VARIANT`` resolves to this factory
+    called with ``variant="VARIANT"`` (the ``timm:resnet18`` form).
+    """
+
+    def __call__(
+        self,
+        name: str,
+        factory: Any,
+        *,
+        description: str | None = None,
+        variants: bool = False,
+    ) -> None: ...
+
+
+# --------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_generators(register: Register) -> None:
+    """Register generative models (GANs...) that synthesise images of a class.
+
+    ``factory(image_size=..., channels=..., device=..., num_classes=..., **options)``
+    must return an object implementing :class:`medaug.contracts.generator.Generator`.
+    """
+
+
+@hookspec
+def register_classifiers(register: Register) -> None:
+    """Register image classifiers (CNN backbones...).
+
+    ``factory(num_classes=..., in_chans=..., image_size=..., pretrained=..., **options)``
+    must return a :class:`torch.nn.Module` as described by
+    :class:`medaug.contracts.classifier.ClassifierFactory`.
+    """
+
+
+# --------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_readers(register: Register) -> None:
+    """Register dataset readers (folder layouts, DICOM...).
+
+    ``factory(**options)`` must return an object implementing
+    :class:`medaug.contracts.reader.Reader`.
+    """
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add Click commands to the ``medaug`` command group (``cli.add_command(cmd)``)."""
