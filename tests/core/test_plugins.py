@@ -1,0 +1,171 @@
+"""Plugin discovery: fake plugins, real entry points, broken plugins, autoload switch."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import medaug
+from medaug.errors import PluginLoadWarning
+from medaug.plugins import DISABLE_AUTOLOAD_ENV, PluginHost, get_host
+
+
+class FakeGenerator:
+    """A fake generator for tests."""
+
+    def __init__(self, **options: object) -> None:
+        self.options = options
+
+
+class FakePlugin:
+    __name__ = "fake-plugin"
+
+    @medaug.hookimpl
+    def register_generators(self, register):  # type: ignore[no-untyped-def]
+        register("fake-gan", FakeGenerator)
+
+    @medaug.hookimpl
+    def register_classifiers(self, register):  # type: ignore[no-untyped-def]
+        register("fake-cnn", FakeGenerator, description="tiny")
+
+
+@pytest.fixture
+def fake_plugin() -> Iterator[str]:
+    host = get_host()
+    name = host.register(FakePlugin(), name="fake-plugin", distribution="medaug-fake", version="9.9")
+    assert name == "fake-plugin"
+    yield name
+    host.unregister(name)
+
+
+def test_fake_plugin_registers_and_creates(fake_plugin: str) -> None:
+    assert "fake-gan" in medaug.list_generators()
+    assert medaug.list_generators("fake*") == ["fake-gan"]
+    gen = medaug.create_generator("fake-gan", image_size=32, seed=None)
+    assert isinstance(gen, FakeGenerator)
+    assert gen.options == {"image_size": 32}
+    entry = medaug.registry("classifier").get("fake-cnn")
+    assert (entry.plugin, entry.version, entry.description) == ("fake-plugin", "9.9", "tiny")
+
+
+def test_unregister_removes_names(fake_plugin: str) -> None:
+    get_host().unregister(fake_plugin)
+    assert "fake-gan" not in medaug.list_generators()
+    get_host().register(FakePlugin(), name=fake_plugin)  # for the fixture's teardown
+
+
+def test_duplicate_name_warns_naming_both_and_first_wins(fake_plugin: str) -> None:
+    class Clash:
+        @medaug.hookimpl
+        def register_generators(self, register):  # type: ignore[no-untyped-def]
+            register("fake-gan", dict)
+            register("clash-only", dict)
+
+    host = get_host()
+    host.register(Clash(), name="clash")
+    try:
+        with pytest.warns(PluginLoadWarning, match="by plugin 'fake-plugin' and by plugin 'clash'"):
+            names = medaug.list_generators()
+        assert "clash-only" in names
+        assert isinstance(medaug.create_generator("fake-gan"), FakeGenerator)
+    finally:
+        host.unregister("clash")
+
+
+def test_plugin_raising_in_hook_is_skipped_with_warning(fake_plugin: str) -> None:
+    class Broken:
+        @medaug.hookimpl
+        def register_generators(self, register):  # type: ignore[no-untyped-def]
+            register("half-done", dict)
+            raise RuntimeError("boom in register")
+
+    host = get_host()
+    host.register(Broken(), name="broken")
+    try:
+        with pytest.warns(PluginLoadWarning, match="'broken' failed to register.*boom in register"):
+            names = medaug.list_generators()
+        assert "half-done" not in names
+        assert "fake-gan" in names
+    finally:
+        host.unregister("broken")
+
+
+def _fake_distribution(
+    root: Path, dist: str, module: str, source: str, entry_name: str
+) -> None:
+    """Write an installed-looking distribution (dist-info + module) under ``root``."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[medaug]\n{entry_name} = {module}\n")
+
+
+GOOD_PLUGIN = """
+import medaug
+
+class EchoGAN:
+    '''Echoes its options.'''
+    def __init__(self, **options):
+        self.options = options
+
+@medaug.hookimpl
+def register_generators(register):
+    register("echo-gan", EchoGAN)
+"""
+
+
+@pytest.fixture
+def installed_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A good and a broken third-party plugin, discoverable through real entry points."""
+    _fake_distribution(tmp_path, "medaug-echo", "medaug_echo_test", GOOD_PLUGIN, "echo")
+    _fake_distribution(
+        tmp_path, "medaug-broken", "medaug_broken_test", "import not_a_module_xyz\n", "broken"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for mod in ("medaug_echo_test", "medaug_broken_test"):
+        sys.modules.pop(mod, None)
+
+
+def test_entry_point_discovery(installed_plugins: Path) -> None:
+    with pytest.warns(PluginLoadWarning) as record:
+        host = PluginHost()
+    messages = [str(w.message) for w in record]
+    assert len([m for m in messages if "'broken'" in m]) == 1
+    assert any(
+        "'broken' (medaug-broken) failed to load" in m and "No module named 'not_a_module_xyz'" in m
+        for m in messages
+    )
+    entry = host.registry("generator").get("echo-gan")
+    assert entry.plugin == "echo"
+    assert entry.version == "1.2.3"
+    assert host.plugin_info("echo").distribution == "medaug-echo"
+    assert not host.plugin_info("echo").builtin
+
+
+def test_disable_autoload_keeps_builtins(
+    installed_plugins: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DISABLE_AUTOLOAD_ENV, "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginLoadWarning)  # the broken one is not even imported
+        host = PluginHost()
+    assert "echo-gan" not in host.registry("generator")
+    builtin = [i for i in host.info.values() if i.builtin]
+    assert builtin, "first-party plugins must stay when autoload is disabled"
+    assert all(i.distribution.lower() == "medaug" for i in builtin)
+
+
+def test_builtins_come_through_entry_points() -> None:
+    host = get_host()
+    for kind in ("generator", "classifier", "reader"):
+        for entry in host.registry(kind).entries():
+            info = host.plugin_info(entry.plugin)
+            assert info.builtin, f"{kind} {entry.name} is not from an entry point"
+            assert entry.version == medaug.__version__
