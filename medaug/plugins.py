@@ -174,9 +174,7 @@ class PluginHost:
                 continue
             for args, kwargs in pending:
                 try:
-                    registry.add(
-                        *args, plugin=impl.plugin_name, version=info.version, **kwargs
-                    )
+                    registry.add(*args, plugin=impl.plugin_name, version=info.version, **kwargs)
                 except (MedaugError, ValueError, TypeError) as exc:
                     _warn(f"plugin {impl.plugin_name!r}: {exc}")
         return registry

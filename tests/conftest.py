@@ -14,7 +14,9 @@ from PIL import Image
 import medaug.plugins
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = Path(os.environ.get("MEDAUG_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
+SHARED_DATASETS = Path(
+    os.environ.get("MEDAUG_SHARED_DATASETS", REPO_ROOT.parent / "shared" / "datasets")
+)
 
 torch.set_num_threads(1)
 

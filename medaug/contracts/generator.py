@@ -15,7 +15,13 @@ Tensor conventions (every method):
   ``C == channels`` (1 for grayscale, 3 for RGB) and values in ``[-1, 1]``;
 - tensors handed to :meth:`fit` live on the CPU; the generator moves them to its
   ``device`` itself; :meth:`sample` returns CPU tensors;
-- the same ``seed`` gives the same samples from the same state, on the same device.
+- the same ``seed`` gives the same samples from the same state, on the same device;
+  ``fit`` with the same ``seed`` on the same data gives the same state (on the CPU), and a
+  run restored with :meth:`Generator.load_state_dict` after epoch ``k`` ends exactly where
+  an uninterrupted run does.
+
+Construction must not touch the network's random state in a way the results depend on:
+:meth:`Generator.fit` (re)initialises the weights from its ``seed`` when no epoch is done.
 """
 
 from __future__ import annotations
@@ -34,21 +40,32 @@ class FitCallback(Protocol):
     checkpoint (``generator.state_dict()``) at the end of every epoch.
     """
 
-    def on_step(self, epoch: int, step: int, steps_per_epoch: int, losses: Mapping[str, float]) -> None:
-        """After each optimisation step. ``losses`` holds plain floats (e.g. ``loss_d``,
-        ``loss_g``, ``d_x``, ``d_g_z``); implementations should avoid forcing a host sync
-        on every step (report every few steps)."""
+    def on_step(
+        self, epoch: int, step: int, steps_per_epoch: int, losses: Mapping[str, float]
+    ) -> None:
+        """Once per optimisation step (``epoch`` and ``step`` 0-based), in order.
+
+        ``losses`` holds plain floats (a GAN reports ``loss_d``, ``loss_g``, ``d_x``,
+        ``d_g_z``). To avoid a host sync on every step, a generator may keep the values on
+        its device and deliver several steps in a burst (every few steps and at the end
+        of each epoch); every step is still reported exactly once.
+        """
 
     def on_epoch_end(self, epoch: int, losses: Mapping[str, float]) -> None:
-        """After epoch ``epoch`` (0-based) finished; the generator state now reflects it."""
+        """After epoch ``epoch`` (0-based) finished and all its steps were reported.
+
+        :meth:`Generator.state_dict` now reflects ``epoch + 1`` completed epochs: this is
+        where the core writes its checkpoint and the fixed-noise sample grid.
+        """
 
 
 class Generator(ABC):
     """A trainable image generator.
 
     Constructed by its factory as ``Factory(image_size=..., channels=..., device=...,
-    num_classes=..., **options)``; unknown options must raise ``TypeError`` or
-    :class:`medaug.MedaugError` with a clear message.
+    num_classes=..., **options)``; unknown or invalid options must raise
+    :class:`medaug.MedaugError` with a clear one-line message (naming the valid ones).
+    ``device`` is a :class:`torch.device` or a string such as ``"cpu"`` / ``"cuda:0"``.
     """
 
     #: one model serves all classes (``labels`` are then passed to fit/sample)
@@ -100,5 +117,6 @@ class Generator(ABC):
         """Number of completed training epochs."""
 
     def options(self) -> dict[str, Any]:
-        """The effective options (defaults included), recorded in provenance."""
+        """The effective plugin options (defaults included), JSON-serialisable; recorded in
+        the manifest and checkpoints, and passed back to the factory to rebuild it."""
         return {}

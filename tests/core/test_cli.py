@@ -77,7 +77,6 @@ class CommandPlugin:
 def command_plugin() -> Iterator[click.Group]:
     host = get_host()
     host.register(CommandPlugin(), name="cmd-plugin")
-    group = click.Group(name="medaug-test")
     from medaug.cli import MedaugGroup, cli
 
     group = MedaugGroup(name="medaug", params=list(cli.params), callback=cli.callback)
@@ -88,7 +87,9 @@ def command_plugin() -> Iterator[click.Group]:
     host.unregister("cmd-plugin")
 
 
-def test_plugin_commands_and_one_line_errors(runner: CliRunner, command_plugin: click.Group) -> None:
+def test_plugin_commands_and_one_line_errors(
+    runner: CliRunner, command_plugin: click.Group
+) -> None:
     ok = runner.invoke(command_plugin, ["hello"])
     assert ok.output.strip() == "hello from a plugin"
 

@@ -37,7 +37,9 @@ class FakePlugin:
 @pytest.fixture
 def fake_plugin() -> Iterator[str]:
     host = get_host()
-    name = host.register(FakePlugin(), name="fake-plugin", distribution="medaug-fake", version="9.9")
+    name = host.register(
+        FakePlugin(), name="fake-plugin", distribution="medaug-fake", version="9.9"
+    )
     assert name == "fake-plugin"
     yield name
     host.unregister(name)
@@ -95,9 +97,7 @@ def test_plugin_raising_in_hook_is_skipped_with_warning(fake_plugin: str) -> Non
         host.unregister("broken")
 
 
-def _fake_distribution(
-    root: Path, dist: str, module: str, source: str, entry_name: str
-) -> None:
+def _fake_distribution(root: Path, dist: str, module: str, source: str, entry_name: str) -> None:
     """Write an installed-looking distribution (dist-info + module) under ``root``."""
     (root / f"{module}.py").write_text(textwrap.dedent(source))
     info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"

@@ -1,0 +1,102 @@
+"""``OUT/.medaug-run.json``: what a balance run was asked to do and how far it got.
+
+It lets ``--resume`` continue an interrupted run, lets a repeated command recognise its
+own finished run, and makes medaug refuse to resume with different settings.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medaug import __version__
+from medaug.balance.files import atomic_write_text
+from medaug.errors import MedaugError
+
+STATE_NAME = ".medaug-run.json"
+STATE_KIND = "medaug-balance-run"
+STATE_VERSION = 1
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601, seconds."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class RunState:
+    """The persistent state of one balance run."""
+
+    settings: dict[str, Any]
+    status: str = "running"  # running | complete
+    started: str = field(default_factory=now_iso)
+    finished: str = ""
+    medaug_version: str = __version__
+    #: per class: trained, sampled, timings, DICOM UIDs...
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "kind": STATE_KIND,
+                "version": STATE_VERSION,
+                "medaug_version": self.medaug_version,
+                "status": self.status,
+                "started": self.started,
+                "finished": self.finished,
+                "settings": self.settings,
+                "classes": self.classes,
+                "summary": self.summary,
+            },
+            indent=2,
+            sort_keys=True,
+            default=str,
+        )
+
+    def save(self, out: Path) -> None:
+        """Write atomically to ``out/.medaug-run.json``."""
+        atomic_write_text(out / STATE_NAME, self.to_json() + "\n")
+
+    def class_state(self, name: str) -> dict[str, Any]:
+        """The mutable record of class ``name``."""
+        return self.classes.setdefault(name, {})
+
+
+def load_state(out: Path) -> RunState | None:
+    """The run state in ``out``, or ``None`` when there is none."""
+    path = out / STATE_NAME
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MedaugError(f"{path} is unreadable ({exc}); choose another --out") from exc
+    if not isinstance(raw, dict) or raw.get("kind") != STATE_KIND:
+        raise MedaugError(f"{path} is not a medaug balance run state; choose another --out")
+    if raw.get("version") != STATE_VERSION:
+        raise MedaugError(
+            f"{out} was written by an incompatible medaug ({raw.get('medaug_version')}); "
+            "choose another --out"
+        )
+    return RunState(
+        settings=dict(raw.get("settings", {})),
+        status=str(raw.get("status", "running")),
+        started=str(raw.get("started", "")),
+        finished=str(raw.get("finished", "")),
+        medaug_version=str(raw.get("medaug_version", "")),
+        classes=dict(raw.get("classes", {})),
+        summary=dict(raw.get("summary", {})),
+    )
+
+
+def settings_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Human-readable differences between two settings dicts."""
+    keys = sorted(set(old) | set(new))
+    norm = lambda v: json.loads(json.dumps(v, default=str))  # noqa: E731
+    return [
+        f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if norm(old.get(k)) != norm(new.get(k))
+    ]

@@ -1,0 +1,139 @@
+"""Sampling a trained generator into files with deterministic names and seeds.
+
+Image ``i`` of class ``c`` for run seed ``s`` is ``synthetic_<s>_<i:05d>.<ext>``; images
+are drawn in chunks of :data:`CHUNK` whose noise seed is derived from ``(s, c, chunk)``,
+so a resumed run re-creates only the missing files and ``medaug generate`` with the same
+checkpoint and seed reproduces ``medaug balance``'s files exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from medaug import __version__
+from medaug.balance.manifest import ManifestRow
+from medaug.balance.writer import DicomSeries, to_pixels, write_dicom_sc, write_png
+
+CHUNK = 256
+EXTENSIONS = {"png": "png", "dicom": "dcm"}
+
+
+def chunk_seed(seed: int, class_name: str, chunk: int) -> int:
+    """Noise seed of one chunk, stable across runs, platforms and Python versions."""
+    digest = hashlib.sha256(f"{seed}\x00{class_name}\x00{chunk}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def synthetic_name(seed: int, index: int, output_format: str) -> str:
+    """File name of synthetic image ``index``."""
+    return f"synthetic_{seed}_{index:05d}.{EXTENSIONS[output_format]}"
+
+
+@dataclass
+class SampleJob:
+    """What to sample for one class and how to label it."""
+
+    class_name: str
+    class_index: int
+    n: int
+    seed: int
+    out_dir: Path  # the class folder
+    root: Path  # the output root (manifest paths are relative to it)
+    generator_name: str
+    generator_options: Mapping[str, Any]
+    checkpoint_sha256: str
+    output_format: str = "png"
+    bit_depth: int = 8
+    series: DicomSeries | None = None
+
+
+def expected_paths(job: SampleJob) -> list[Path]:
+    """Every file the job produces."""
+    return [job.out_dir / synthetic_name(job.seed, i, job.output_format) for i in range(job.n)]
+
+
+def _provenance(job: SampleJob, index: int) -> dict[str, str]:
+    return {
+        "medaug:synthetic": "true",
+        "medaug:generator": job.generator_name,
+        "medaug:generator_options": json.dumps(dict(job.generator_options), sort_keys=True),
+        "medaug:seed": str(job.seed),
+        "medaug:index": str(index),
+        "medaug:class": job.class_name,
+        "medaug:checkpoint_sha256": job.checkpoint_sha256,
+        "medaug:version": __version__,
+        "Software": f"medaug {__version__}",
+    }
+
+
+def sample_to_files(
+    generator: Any,
+    job: SampleJob,
+    *,
+    on_written: Callable[[int], None] | None = None,
+) -> list[ManifestRow]:
+    """Write the job's missing files (existing ones are complete: writes are atomic).
+
+    Returns one manifest row per file of the job, in index order; ``created`` is the
+    file's modification time.
+    """
+    paths = expected_paths(job)
+    for chunk, start in enumerate(range(0, job.n, CHUNK)):
+        idx = list(range(start, min(start + CHUNK, job.n)))
+        missing = [i for i in idx if not paths[i].exists()]
+        if not missing:
+            if on_written is not None:
+                on_written(len(idx))
+            continue
+        labels = (
+            torch.full((len(idx),), job.class_index, dtype=torch.long)
+            if getattr(generator, "conditional", False)
+            else None
+        )
+        images = generator.sample(len(idx), seed=chunk_seed(job.seed, job.class_name, chunk), labels=labels)
+        pixels = to_pixels(images, job.bit_depth)
+        for i in missing:
+            _write_one(job, i, pixels[i - start])
+        if on_written is not None:
+            on_written(len(idx))
+    return [_row(job, i, p) for i, p in enumerate(paths)]
+
+
+def _write_one(job: SampleJob, index: int, pixels: Any) -> None:
+    path = job.out_dir / synthetic_name(job.seed, index, job.output_format)
+    prov = _provenance(job, index)
+    if job.output_format == "dicom":
+        series = job.series or DicomSeries(job.class_name, "", "")
+        write_dicom_sc(
+            path,
+            pixels,
+            series=series,
+            instance_number=index + 1,
+            provenance={k.removeprefix("medaug:"): v for k, v in prov.items() if k != "Software"},
+            bit_depth=job.bit_depth,
+        )
+    else:
+        write_png(path, pixels, prov)
+
+
+def _row(job: SampleJob, index: int, path: Path) -> ManifestRow:
+    mtime = path.stat().st_mtime
+    return ManifestRow(
+        path=path.relative_to(job.root).as_posix(),
+        label=job.class_name,
+        source="synthetic",
+        generator=job.generator_name,
+        generator_options=json.dumps(dict(job.generator_options), sort_keys=True),
+        seed=str(job.seed),
+        checkpoint_sha256=job.checkpoint_sha256,
+        medaug_version=__version__,
+        created=_dt.datetime.fromtimestamp(mtime, _dt.UTC).isoformat(timespec="seconds"),
+    )

@@ -1,0 +1,259 @@
+"""``ImageDataset`` and ``load_dataset``: a labelled dataset decoded to the working size.
+
+``load_dataset`` scans (cached), decodes only what the decode cache lacks (in
+parallel), and returns every image as one ``(N, C, H, W)`` array, memory-mapped from
+the cache when nothing had to change.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medaug.contracts.reader import ImageRecord, Reader, Skipped
+from medaug.data import cache
+from medaug.data.decode import decode_records
+from medaug.data.imaging import convert_channels, widen
+from medaug.data.scan import check_scan, open_dataset
+from medaug.errors import MedaugError
+
+
+@dataclass
+class ImageDataset:
+    """Decoded images with labels; ``images[i]`` is ``records[i]`` of class
+    ``classes[targets[i]]``."""
+
+    root: Path
+    classes: list[str]
+    records: list[ImageRecord]
+    images: np.ndarray
+    targets: np.ndarray
+    skipped: list[Skipped]
+    image_size: int
+    channels: int
+    bit_depth: int
+    source_format: str
+    #: the registered name of the reader used
+    reader: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def patients(self) -> np.ndarray:
+        """Patient id of every row (object array)."""
+        return np.array([r.patient_id for r in self.records], dtype=object)
+
+    def counts(self) -> dict[str, int]:
+        """Images per class, in :attr:`classes` order."""
+        per = np.bincount(self.targets, minlength=len(self.classes)) if len(self.targets) else []
+        return {c: int(per[i]) if len(per) else 0 for i, c in enumerate(self.classes)}
+
+    def class_indices(self, name: str) -> np.ndarray:
+        """Row indices of class ``name``."""
+        if name not in self.classes:
+            raise MedaugError(f"unknown class {name!r}; classes: {', '.join(self.classes)}")
+        return np.flatnonzero(self.targets == self.classes.index(name))
+
+    def to_tensor(
+        self,
+        indices: Sequence[int] | np.ndarray | None = None,
+        *,
+        value_range: tuple[float, float] = (-1.0, 1.0),
+    ) -> torch.Tensor:
+        """Rows as float32 ``(N, C, H, W)`` scaled from ``[0, 2**bit_depth - 1]`` to
+        ``value_range``."""
+        arr = self.images if indices is None else self.images[np.asarray(indices, dtype=np.int64)]
+        lo, hi = value_range
+        maxval = float(2**self.bit_depth - 1)
+        t = torch.from_numpy(np.asarray(arr, dtype=np.float32))
+        return t.mul_((hi - lo) / maxval).add_(lo)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> ImageDataset:
+        """The rows ``indices`` as a new dataset (same classes, copied images)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return replace(
+            self,
+            records=[self.records[i] for i in idx],
+            images=np.ascontiguousarray(self.images[idx]),
+            targets=self.targets[idx].copy(),
+            skipped=list(self.skipped),
+            meta=dict(self.meta),
+        )
+
+
+def _parse_channels(channels: int | str) -> int | None:
+    text = str(channels).strip().lower()
+    if text == "auto":
+        return None
+    if text in ("1", "3"):
+        return int(text)
+    raise MedaugError(f"invalid channels {channels!r}: expected 1, 3 or auto")
+
+
+def _record_key(record: ImageRecord, stats: dict[Path, os.stat_result]) -> str:
+    st = stats.get(record.path)
+    if st is None:
+        try:
+            st = stats[record.path] = os.stat(record.path)
+        except OSError:
+            return cache.digest(str(record.path), record.frame, "missing")
+    return cache.digest(str(record.path), st.st_size, st.st_mtime_ns, record.frame)
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled or total < 64:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from medaug.console import err_console
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _decode_missing(
+    reader: Reader,
+    records: list[ImageRecord],
+    image_size: int,
+    workers: int | None,
+    progress: bool,
+) -> list[np.ndarray | str]:
+    bar = _progress(len(records), progress)
+    if bar is None:
+        return decode_records(reader, records, image_size, workers=workers)
+    with bar:
+        task = bar.add_task("decoding", total=len(records))
+        return decode_records(
+            reader, records, image_size, workers=workers, on_done=lambda n: bar.advance(task, n)
+        )
+
+
+def _assemble(rows: list[np.ndarray]) -> np.ndarray:
+    dtype = np.uint16 if any(r.dtype == np.uint16 for r in rows) else np.uint8
+    channels = 3 if any(r.shape[0] == 3 for r in rows) else 1
+    size = rows[0].shape[1:]
+    out = np.empty((len(rows), channels, *size), dtype=dtype)
+    bits = 16 if dtype == np.uint16 else 8
+    for i, row in enumerate(rows):
+        out[i] = widen(row[None], bits)[0]
+    return out
+
+
+def load_dataset(
+    root: Path | str,
+    *,
+    image_size: int = 64,
+    channels: int | str = "auto",
+    reader: str | Reader = "auto",
+    labels: Path | str | None = None,
+    label_tag: str | None = None,
+    cache_dir: Path | str | None = None,
+    workers: int | None = None,
+    patient_regex: str | None = None,
+    progress: bool = True,
+    min_classes: int = 1,
+    **reader_options: Any,
+) -> ImageDataset:
+    """Scan and decode the dataset at ``root`` to ``image_size`` px squares.
+
+    ``channels`` is 1, 3 or ``"auto"`` (1 when every image is grayscale). Decoded
+    images come from the decode cache when present; the rest are decoded on
+    ``workers`` processes and cached. Files that fail to decode join ``skipped``.
+    """
+    if not isinstance(image_size, int) or image_size < 4:
+        raise MedaugError(f"invalid image size {image_size!r}: expected an integer >= 4")
+    want = _parse_channels(channels)
+    options = dict(reader_options)
+    options.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
+    rdr, scan = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
+    check_scan(scan, min_classes=min_classes)
+    root_path = scan.root
+
+    store = cache.BundleStore(
+        cache.cache_root(cache_dir),
+        cache.digest(str(root_path), image_size, type(rdr).__qualname__, rdr.cache_token()),
+    )
+    stats: dict[Path, os.stat_result] = {}
+    keys = [_record_key(r, stats) for r in scan.records]
+    bundle = store.load()
+    old_rows = {k: i for i, k in enumerate(bundle.keys)} if bundle else {}
+    old_failed = bundle.failed if bundle else {}
+
+    todo = [i for i, k in enumerate(keys) if k not in old_rows and k not in old_failed]
+    decoded = _decode_missing(rdr, [scan.records[i] for i in todo], image_size, workers, progress)
+    new = dict(zip(todo, decoded, strict=True))
+
+    failed: dict[str, str] = {}
+    good: list[int] = []
+    for i, key in enumerate(keys):
+        result = new.get(i)
+        if isinstance(result, str):
+            failed[key] = result
+        elif result is None and key in old_failed:
+            failed[key] = old_failed[key]
+        else:
+            good.append(i)
+    skipped = list(scan.skipped) + [
+        Skipped(scan.records[i].path, failed[k]) for i, k in enumerate(keys) if k in failed
+    ]
+    good_keys = [keys[i] for i in good]
+
+    if bundle is not None and not new and good_keys == bundle.keys and failed == old_failed:
+        images, gray = bundle.images, bundle.gray
+    elif not good:
+        images, gray = np.zeros((0, 1, image_size, image_size), np.uint8), np.zeros(0, bool)
+    else:
+        rows: list[np.ndarray] = []
+        gray_list: list[bool] = []
+        for i in good:
+            result = new.get(i)
+            if isinstance(result, np.ndarray):
+                rows.append(result)
+                gray_list.append(result.shape[0] == 1)
+            else:
+                assert bundle is not None
+                j = old_rows[keys[i]]
+                rows.append(np.asarray(bundle.images[j]))
+                gray_list.append(bool(bundle.gray[j]))
+        images, gray = _assemble(rows), np.asarray(gray_list, dtype=bool)
+        try:
+            store.save(cache.Bundle(keys=good_keys, images=images, gray=gray, failed=failed))
+        except OSError as exc:
+            from medaug.console import warn
+
+            warn(f"could not write the decode cache in {store.dir}: {exc}")
+
+    records = [scan.records[i] for i in good]
+    kept = replace(scan, records=records, skipped=skipped)
+    check_scan(kept, min_classes=min_classes)
+    out_channels = want if want is not None else (1 if bool(gray.all()) else 3)
+    images = convert_channels(images, out_channels)
+    classes = kept.classes
+    index = {c: i for i, c in enumerate(classes)}
+    return ImageDataset(
+        root=root_path,
+        classes=classes,
+        records=records,
+        images=images,
+        targets=np.array([index[r.label] for r in records], dtype=np.int64),
+        skipped=skipped,
+        image_size=image_size,
+        channels=out_channels,
+        bit_depth=16 if images.dtype == np.uint16 else 8,
+        source_format="dicom" if all(r.format == "dicom" for r in records) else "image",
+        reader=scan.reader,
+    )

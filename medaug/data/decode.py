@@ -1,0 +1,120 @@
+"""Decoding many records in parallel, one small array each.
+
+A process pool (``fork`` where available) spreads records over the cores in chunks;
+each worker keeps one full-resolution frame at a time. A record that fails to decode
+becomes a reason string, never an exception.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from medaug.contracts.reader import ImageRecord, Reader
+from medaug.errors import MedaugError
+
+#: below this many records the pool costs more than it saves
+MIN_PARALLEL = 48
+CHUNK = 32
+
+Result = np.ndarray | str
+
+_worker_reader: Reader | None = None
+
+
+def default_workers() -> int:
+    """Worker processes to use: the CPUs this process may run on (at most 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A one-line reason for a decode failure."""
+    if isinstance(exc, MedaugError):
+        return str(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"cannot decode ({type(exc).__name__}{': ' + text if text else ''})"
+
+
+def decode_one(reader: Reader, record: ImageRecord, image_size: int) -> Result:
+    """Decode ``record`` with its native channel count; a failure is a reason string."""
+    try:
+        array = reader.decode(record, image_size=image_size, channels=None)
+    except Exception as exc:
+        return failure_reason(exc)
+    if (
+        not isinstance(array, np.ndarray)
+        or array.ndim != 3
+        or array.shape[0] not in (1, 3)
+        or array.shape[1:] != (image_size, image_size)
+        or array.dtype not in (np.uint8, np.uint16)
+    ):
+        shape = getattr(array, "shape", None)
+        dtype = getattr(array, "dtype", None)
+        return f"reader returned an invalid array (shape {shape}, dtype {dtype})"
+    return array
+
+
+def _init_worker(reader: Reader) -> None:
+    global _worker_reader
+    _worker_reader = reader
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except Exception:  # pragma: no cover - torch is a dependency
+        pass
+
+
+def _decode_chunk(records: Sequence[ImageRecord], image_size: int) -> list[Result]:
+    assert _worker_reader is not None
+    return [decode_one(_worker_reader, r, image_size) for r in records]
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def decode_records(
+    reader: Reader,
+    records: Sequence[ImageRecord],
+    image_size: int,
+    *,
+    workers: int | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """Decode every record (order kept) on ``workers`` processes (default: all CPUs).
+    ``on_done(n)`` is called as chunks of ``n`` records finish."""
+    n_workers = default_workers() if workers is None else max(1, int(workers))
+    if n_workers == 1 or len(records) < MIN_PARALLEL:
+        out: list[Result] = []
+        for record in records:
+            out.append(decode_one(reader, record, image_size))
+            if on_done:
+                on_done(1)
+        return out
+    chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
+    results: list[Result] = []
+    with ProcessPoolExecutor(
+        max_workers=min(n_workers, len(chunks)),
+        mp_context=_context(),
+        initializer=_init_worker,
+        initargs=(reader,),
+    ) as pool:
+        for chunk, done in zip(chunks, pool.map(_decode_chunk, chunks, [image_size] * len(chunks)), strict=True):
+            results.extend(done)
+            if on_done:
+                on_done(len(chunk))
+    return results

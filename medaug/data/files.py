@@ -1,0 +1,90 @@
+"""Walking a dataset folder: which entries are ignored, and why.
+
+Readers share these rules so that ``__MACOSX``, ``Thumbs.db`` and hidden files are
+treated alike everywhere. Nothing here opens a file for writing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from medaug.errors import MedaugError
+
+IGNORED_DIRS = frozenset({"__MACOSX", "@eaDir", "$RECYCLE.BIN", "System Volume Information"})
+IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db"})
+
+
+def ignore_reason(name: str, *, is_dir: bool = False) -> str | None:
+    """Why a directory entry is ignored (hidden, OS metadata), or ``None`` to keep it."""
+    if is_dir and name in IGNORED_DIRS:
+        return f"{name} folder (OS metadata)"
+    if name.lower() in IGNORED_FILES:
+        return "OS thumbnail/metadata file"
+    if name.startswith("._"):
+        return "macOS resource fork"
+    if name.startswith("."):
+        return "hidden folder" if is_dir else "hidden file"
+    return None
+
+
+def require_dir(root: Path | str) -> Path:
+    """``root`` as an absolute :class:`Path`; a missing path or a file is an error."""
+    path = Path(root).expanduser()
+    if not path.exists():
+        raise MedaugError(f"dataset path {str(path)!r} does not exist")
+    if not path.is_dir():
+        raise MedaugError(f"dataset path {str(path)!r} is not a folder")
+    return path.resolve()
+
+
+def walk_files(top: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every file under ``top`` (sorted, recursive, symlinks to dirs not followed) with
+    the reason it is ignored or ``None``. Ignored folders are reported once, not entered."""
+    try:
+        entries = sorted(os.scandir(top), key=lambda e: e.name)
+    except OSError as exc:
+        yield top, f"cannot list folder: {exc.strerror or exc}"
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        reason = ignore_reason(entry.name, is_dir=is_dir)
+        if is_dir:
+            if reason:
+                yield path, reason
+            else:
+                yield from walk_files(path)
+        else:
+            yield path, reason
+
+
+def tree_fingerprint(top: Path) -> list[tuple[str, int, int]]:
+    """``(relative path, size, mtime_ns)`` of every entry under ``top``: any change to the
+    tree (a file added, removed, rewritten) changes it. Used to reuse cached scans."""
+    out: list[tuple[str, int, int]] = []
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=True)
+                is_dir = entry.is_dir()
+            except OSError:
+                continue
+            rel = os.path.relpath(entry.path, top)
+            if is_dir:
+                out.append((rel + os.sep, 0, st.st_mtime_ns))
+                stack.append(Path(entry.path))
+            else:
+                out.append((rel, st.st_size, st.st_mtime_ns))
+    out.sort()
+    return out

@@ -1,0 +1,106 @@
+"""``scan_dataset``: list a dataset (labels, patients, skipped files) without decoding.
+
+A scan of an unchanged folder tree (same files, sizes and mtimes, same reader
+options) is reused from the cache, so later commands start in milliseconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
+from medaug.data import cache
+from medaug.data.files import require_dir, tree_fingerprint
+from medaug.data.select import resolve_reader
+from medaug.errors import MedaugError
+
+
+def _to_json(scan: Scan) -> dict[str, Any]:
+    return {
+        "records": [
+            [str(r.path), r.label, r.patient_id, r.frame, r.format, dict(r.meta)]
+            for r in scan.records
+        ],
+        "skipped": [[str(s.path), s.reason] for s in scan.skipped],
+    }
+
+
+def _from_json(root: Path, data: dict[str, Any]) -> Scan:
+    records = [
+        ImageRecord(Path(p), label, pid, int(frame), fmt, meta)
+        for p, label, pid, frame, fmt, meta in data["records"]
+    ]
+    skipped = [Skipped(Path(p), reason) for p, reason in data["skipped"]]
+    return Scan(root=root, records=records, skipped=skipped)
+
+
+def cached_scan(reader: Reader, root: Path, *, cache_dir: Path | str | None = None) -> Scan:
+    """``reader.scan(root)``, reused from the cache while the tree is unchanged."""
+    store = cache.cache_root(cache_dir)
+    key = cache.digest(str(root), type(reader).__qualname__, reader.scan_token(), tree_fingerprint(root))
+    data = cache.load_scan_json(store, key)
+    if data is not None:
+        try:
+            return _from_json(root, data)
+        except (KeyError, TypeError, ValueError):
+            pass
+    scan = reader.scan(root)
+    cache.save_scan_json(store, key, _to_json(scan))
+    return scan
+
+
+def check_scan(scan: Scan, *, min_classes: int = 1) -> Scan:
+    """Raise a one-line :class:`MedaugError` when ``scan`` has no usable images or fewer
+    than ``min_classes`` classes; return it unchanged otherwise."""
+    if not scan.records:
+        reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in scan.skipped[:3])
+        more = f" (+{len(scan.skipped) - 3} more)" if len(scan.skipped) > 3 else ""
+        detail = f" - skipped {reasons}{more}" if reasons else ""
+        raise MedaugError(f"no readable images in {str(scan.root)!r}{detail}")
+    classes = scan.classes
+    if len(classes) < min_classes:
+        raise MedaugError(
+            f"only {len(classes)} class found in {str(scan.root)!r} ({', '.join(classes)}); "
+            f"at least {min_classes} are needed"
+        )
+    return scan
+
+
+def scan_dataset(
+    root: Path | str,
+    *,
+    reader: str | Reader = "auto",
+    labels: Path | str | None = None,
+    label_tag: str | None = None,
+    patient_regex: str | None = None,
+    cache_dir: Path | str | None = None,
+    min_classes: int = 1,
+    **reader_options: Any,
+) -> Scan:
+    """List the dataset at ``root`` with the chosen reader; no pixel is decoded.
+
+    ``reader`` is a registered reader name or ``"auto"``; ``labels`` (a CSV),
+    ``label_tag`` (a DICOM attribute) and ``patient_regex`` go to the reader along with
+    any other ``reader_options``. Raises :class:`MedaugError` for a missing path, no
+    class folders, no readable image or fewer than ``min_classes`` classes.
+    """
+    options = dict(reader_options)
+    options.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
+    _, scan = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
+    return check_scan(scan, min_classes=min_classes)
+
+
+def open_dataset(
+    root: Path | str,
+    *,
+    reader: str | Reader = "auto",
+    cache_dir: Path | str | None = None,
+    **options: Any,
+) -> tuple[Reader, Scan]:
+    """Resolve the reader for ``root`` and scan it (cached); no checks on the result."""
+    path = require_dir(root)
+    name, rdr = resolve_reader(path, reader, **options)
+    scan = cached_scan(rdr, path, cache_dir=cache_dir)
+    scan.reader = name
+    return rdr, scan

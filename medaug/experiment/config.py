@@ -1,0 +1,86 @@
+"""Experiment settings and the fingerprint that makes a results folder resumable."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medaug.errors import MedaugError
+from medaug.training.trainer import TrainConfig
+
+ARMS: tuple[str, ...] = ("baseline", "gan", "classic")
+
+
+@dataclass
+class ExperimentConfig:
+    """Everything ``medaug experiment`` needs; every arm shares ``train_config``."""
+
+    train: Path
+    test: Path
+    out: Path
+    classifier: str
+    generator: str | None = None
+    arms: tuple[str, ...] = ARMS
+    seeds: int = 3
+    base_seed: int = 0
+    image_size: int = 64
+    channels: int | str = "auto"
+    #: images added per selected class (the paper's 400); ``None`` = fill up per strategy
+    synthetic: int | None = None
+    strategy: str | None = None
+    val_fraction: float = 0.2
+    train_config: TrainConfig = field(default_factory=TrainConfig)
+    augment: str = "standard"
+    classic_augment: str = "standard"
+    classifier_options: dict[str, Any] = field(default_factory=dict)
+    pretrained: bool = False
+    generator_options: dict[str, Any] = field(default_factory=dict)
+    gen_epochs: int = 25
+    gen_batch_size: int = 64
+    positive_class: str | None = None
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.arms if a not in ARMS]
+        if unknown or not self.arms:
+            raise MedaugError(
+                f"--arms: unknown arm(s) {', '.join(unknown) or '(none)'}; choose from "
+                f"{', '.join(ARMS)}"
+            )
+        if len(set(self.arms)) != len(self.arms):
+            raise MedaugError("--arms lists an arm twice")
+        if "gan" in self.arms and not self.generator:
+            raise MedaugError("the gan arm needs --generator NAME")
+        if self.seeds < 1:
+            raise MedaugError("--seeds must be >= 1")
+        if self.synthetic is not None and self.synthetic < 1:
+            raise MedaugError("--synthetic must be >= 1")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise MedaugError("--val-split must be between 0 and 1")
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.base_seed + i for i in range(self.seeds)]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["train"], d["test"], d["out"] = str(self.train), str(self.test), str(self.out)
+        d["arms"] = list(self.arms)
+        return d
+
+    def fingerprint(self) -> str:
+        """Hash of every setting that changes a run's numbers.
+
+        ``arms``, ``seeds`` and ``device`` are left out on purpose: adding seeds or arms
+        to a finished experiment reuses the runs already there.
+        """
+        d = self.to_dict()
+        for key in ("out", "arms", "seeds", "device"):
+            d.pop(key)
+        d["train"] = str(Path(self.train).expanduser().resolve())
+        d["test"] = str(Path(self.test).expanduser().resolve())
+        blob = json.dumps(d, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]

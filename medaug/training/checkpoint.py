@@ -1,0 +1,81 @@
+"""``model.pt``: weights plus everything needed to rebuild and apply the model.
+
+The file is a plain dict loadable with ``torch.load(path, weights_only=True)``; the
+network is rebuilt through :func:`medaug.create_classifier`, never by importing a
+plugin by name.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from medaug import __version__
+from medaug.errors import MedaugError
+from medaug.plugins import create_classifier
+from medaug.training.normalize import Normalizer
+
+FORMAT = "medaug-classifier/1"
+
+
+def save_checkpoint(
+    path: Path,
+    model: nn.Module,
+    *,
+    classifier: str,
+    options: dict[str, Any],
+    classes: list[str],
+    image_size: int,
+    channels: int,
+    normalizer: Normalizer,
+    threshold: float,
+    positive_class: str | None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model.pt`` atomically."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {
+        "format": FORMAT,
+        "medaug_version": __version__,
+        "classifier": classifier,
+        "options": dict(options),
+        "classes": list(classes),
+        "image_size": int(image_size),
+        "channels": int(channels),
+        "normalization": normalizer.to_dict(),
+        "threshold": float(threshold),
+        "positive_class": positive_class,
+        "extra": dict(extra or {}),
+        "state_dict": state,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path: Path, *, device: torch.device | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model of ``model.pt``; returns ``(model, metadata)`` (model in eval mode)."""
+    if not path.is_file():
+        raise MedaugError(f"model file {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise MedaugError(f"{path} is not a readable medaug model: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise MedaugError(f"{path} is not a medaug classifier checkpoint ({FORMAT})")
+    model = create_classifier(
+        payload["classifier"],
+        num_classes=len(payload["classes"]),
+        in_chans=payload["channels"],
+        image_size=payload["image_size"],
+        **payload["options"],
+    )
+    model.load_state_dict(payload["state_dict"])
+    model.to(device or torch.device("cpu")).eval()
+    meta = {k: v for k, v in payload.items() if k != "state_dict"}
+    return model, meta

@@ -1,0 +1,174 @@
+"""Classification metrics, all computed by scikit-learn.
+
+Binary problems have an explicit *positive* class (the disease): precision, recall
+(sensitivity), specificity and F1 refer to it, and predictions use a decision
+``threshold`` on its probability (calibrated on the validation split, see
+:func:`choose_threshold`). Problems with more classes report macro averages and
+one-vs-rest macro ROC-AUC.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+
+from medaug.errors import MedaugError
+
+#: the headline metrics, in report order
+METRIC_NAMES: tuple[str, ...] = (
+    "accuracy",
+    "precision",
+    "recall",
+    "specificity",
+    "f1",
+    "balanced_accuracy",
+    "roc_auc",
+)
+
+_NEGATIVE_NAME = re.compile(r"(normal|healthy|negative|benign|control|no[_\- ]?finding)", re.I)
+
+
+def resolve_positive_class(classes: Sequence[str], positive: str | None = None) -> int | None:
+    """Index of the positive class of a binary problem (``None`` for multi-class).
+
+    ``positive`` names it explicitly. Otherwise, when exactly one of the two classes is
+    named like a negative finding (normal, healthy, negative, benign, control,
+    no finding), the *other* one is positive; else the second class in sorted order.
+    """
+    classes = list(classes)
+    if positive is not None:
+        if positive not in classes:
+            raise MedaugError(
+                f"--positive-class {positive!r} is not a class; classes: {', '.join(classes)}"
+            )
+        if len(classes) != 2:
+            raise MedaugError("--positive-class only applies to two-class problems")
+        return classes.index(positive)
+    if len(classes) != 2:
+        return None
+    negative = [i for i, c in enumerate(classes) if _NEGATIVE_NAME.search(c)]
+    if len(negative) == 1:
+        return 1 - negative[0]
+    return 1
+
+
+def predict_labels(
+    proba: np.ndarray, *, positive: int | None = None, threshold: float = 0.5
+) -> np.ndarray:
+    """Class indices from probabilities ``(N, K)``: thresholded for binary, argmax otherwise."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if positive is None or proba.shape[1] != 2:
+        return np.asarray(proba.argmax(axis=1), dtype=np.int64)
+    negative = 1 - positive
+    return np.where(proba[:, positive] >= threshold, positive, negative).astype(np.int64)
+
+
+def choose_threshold(y_true: np.ndarray, proba: np.ndarray, positive: int) -> float:
+    """The decision threshold maximising Youden's J (= balanced accuracy - 0.5).
+
+    Among all thresholds reaching the maximum, the midpoint of that plateau is taken, so
+    a perfectly separated validation set yields a threshold in the middle of the gap
+    rather than on an extreme score. Falls back to 0.5 without both classes.
+    """
+    y = (np.asarray(y_true) == positive).astype(int)
+    if y.min() == y.max():
+        return 0.5
+    scores = np.asarray(proba, dtype=np.float64)[:, positive]
+    fpr, tpr, thresholds = skm.roc_curve(y, scores, drop_intermediate=False)
+    j = tpr - fpr
+    best = np.flatnonzero(j >= j.max() - 1e-12)
+    # thresholds decrease along the curve: predicting positive for score >= t reaches
+    # the best J for any t in (thresholds[best[-1] + 1], thresholds[best[0]]]
+    finite = np.clip(thresholds, 0.0, 1.0)
+    hi = float(finite[best[0]])
+    nxt = best[-1] + 1
+    lo = float(finite[nxt]) if nxt < len(finite) else 0.0
+    t = (lo + hi) / 2
+    return float(min(max(t, 1e-6), 1 - 1e-6))
+
+
+def _safe(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def compute_metrics(
+    y_true: Sequence[int] | np.ndarray,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    *,
+    positive: int | None = None,
+    threshold: float = 0.5,
+) -> dict[str, Any]:
+    """Every metric of one prediction set.
+
+    ``y_true`` holds class indices, ``proba`` the predicted probabilities ``(N, K)``.
+    Returns accuracy, balanced_accuracy, precision, recall, specificity, f1, roc_auc
+    (``None`` when undefined, e.g. a single class present), the confusion matrix
+    (rows = true class, columns = predicted, in ``classes`` order), and a per-class report.
+    """
+    classes = list(classes)
+    k = len(classes)
+    y = np.asarray(y_true, dtype=np.int64)
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape != (len(y), k):
+        raise ValueError(f"proba must be (N, {k}), got {proba.shape} for N={len(y)}")
+    labels = list(range(k))
+    pred = predict_labels(proba, positive=positive, threshold=threshold)
+    cm = skm.confusion_matrix(y, pred, labels=labels)
+    out: dict[str, Any] = {
+        "n": len(y),
+        "accuracy": float(skm.accuracy_score(y, pred)),
+        "balanced_accuracy": _balanced_accuracy(y, pred, labels),
+    }
+    present = np.unique(y)
+    if positive is not None and k == 2:
+        negative = 1 - positive
+        kw: dict[str, Any] = {"labels": labels, "zero_division": 0}
+        out["precision"] = float(skm.precision_score(y, pred, pos_label=positive, **kw))
+        out["recall"] = float(skm.recall_score(y, pred, pos_label=positive, **kw))
+        out["specificity"] = float(skm.recall_score(y, pred, pos_label=negative, **kw))
+        out["f1"] = float(skm.f1_score(y, pred, pos_label=positive, **kw))
+        out["roc_auc"] = (
+            float(skm.roc_auc_score(y == positive, proba[:, positive]))
+            if len(present) == 2
+            else None
+        )
+        out["positive_class"] = classes[positive]
+        out["threshold"] = float(threshold)
+    else:
+        kw = {"labels": labels, "average": "macro", "zero_division": 0}
+        out["precision"] = float(skm.precision_score(y, pred, **kw))
+        out["recall"] = float(skm.recall_score(y, pred, **kw))
+        mcm = skm.multilabel_confusion_matrix(y, pred, labels=labels)
+        tn, fp = mcm[:, 0, 0], mcm[:, 0, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spec = np.where(tn + fp > 0, tn / np.maximum(tn + fp, 1), np.nan)
+        out["specificity"] = _safe(float(np.nanmean(spec))) if np.isfinite(spec).any() else None
+        out["f1"] = float(skm.f1_score(y, pred, **kw))
+        out["roc_auc"] = (
+            float(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=labels))
+            if len(present) == k
+            else None
+        )
+        out["positive_class"] = None
+        out["threshold"] = None
+    out["confusion_matrix"] = cm.tolist()
+    report = skm.classification_report(
+        y, pred, labels=labels, target_names=classes, output_dict=True, zero_division=0
+    )
+    out["per_class"] = {c: report[c] for c in classes}
+    out["classes"] = classes
+    return out
+
+
+def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, labels: list[int]) -> float:
+    # sklearn warns when a class is absent from y_true; recall over present classes only
+    present = [c for c in labels if (y == c).any()]
+    return float(
+        skm.recall_score(y, pred, labels=present, average="macro", zero_division=0)
+    )

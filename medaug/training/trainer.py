@@ -1,0 +1,274 @@
+"""The classifier training loop: class weights, schedule, early stopping, best checkpoint.
+
+Model selection uses the validation split only: after each epoch the validation metric
+``monitor`` is computed; the best epoch's weights are kept (ties go to the lower
+validation loss) and training stops after ``patience`` epochs without improvement. The
+decision threshold of a binary problem is then calibrated on the validation split
+(Youden's J) and stored with the model.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from medaug.errors import MedaugError
+from medaug.training.augment import Augmenter
+from medaug.training.data import TensorData
+from medaug.training.metrics import choose_threshold, compute_metrics
+from medaug.training.normalize import Normalizer
+
+MONITORS: dict[str, str] = {
+    "balanced_accuracy": "max",
+    "accuracy": "max",
+    "roc_auc": "max",
+    "f1": "max",
+    "loss": "min",
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides how a classifier is trained (recorded with results)."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    #: "balanced" (inverse class frequency), "none", or "CLASS=W,CLASS=W"
+    class_weights: str = "balanced"
+    label_smoothing: float = 0.05
+    monitor: str = "balanced_accuracy"
+    #: epochs without improvement before stopping; 0 disables early stopping
+    patience: int = 8
+    #: "calibrate" (Youden's J on validation) or a fixed probability such as "0.5"
+    threshold: str = "calibrate"
+    warmup_epochs: int = 1
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_classifier` returns."""
+
+    model: nn.Module
+    normalizer: Normalizer
+    history: list[dict[str, float]]
+    best_epoch: int
+    threshold: float
+    val_metrics: dict[str, Any] | None
+    stopped_early: bool
+    seconds: float
+    class_weights: list[float] = field(default_factory=list)
+
+
+EpochCallback = Callable[[dict[str, float]], None]
+
+
+def parse_class_weights(spec: str, counts: dict[str, int]) -> list[float] | None:
+    """Loss weights per class from ``--class-weights`` (``None`` = unweighted)."""
+    classes = list(counts)
+    text = (spec or "none").strip().lower()
+    if text in ("none", "off", "false", "0"):
+        return None
+    if text in ("balanced", "auto", "true", "1"):
+        total = sum(counts.values())
+        k = sum(1 for n in counts.values() if n > 0)
+        return [total / (k * n) if n > 0 else 0.0 for n in counts.values()]
+    weights = {c: 1.0 for c in classes}
+    for part in spec.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in weights:
+            raise MedaugError(
+                f"--class-weights {spec!r}: expected balanced, none or CLASS=W,... with "
+                f"classes {', '.join(classes)}"
+            )
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError as exc:
+            raise MedaugError(f"--class-weights: {value!r} is not a number") from exc
+    return [weights[c] for c in classes]
+
+
+@torch.no_grad()
+def predict_proba(
+    model: nn.Module,
+    x: torch.Tensor,
+    normalizer: Normalizer,
+    *,
+    device: torch.device,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Softmax probabilities ``(N, K)`` for images ``x`` in ``[0, 1]``."""
+    model.eval()
+    out = []
+    for start in range(0, x.shape[0], batch_size):
+        xb = normalizer(x[start : start + batch_size].to(device))
+        out.append(torch.softmax(model(xb).float(), dim=1).cpu())
+    if not out:
+        return np.zeros((0, 0), dtype=np.float64)
+    return torch.cat(out).double().numpy()
+
+
+def _lr_factor(epoch_pos: float, total: int, warmup: int) -> float:
+    """Linear warm-up then cosine decay, as a function of fractional epoch."""
+    if warmup > 0 and epoch_pos < warmup:
+        return max(epoch_pos / warmup, 0.05)
+    span = max(total - warmup, 1)
+    progress = min(max((epoch_pos - warmup) / span, 0.0), 1.0)
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _score(metrics: dict[str, Any], val_loss: float, monitor: str) -> float:
+    if monitor == "loss":
+        return -val_loss
+    value = metrics.get(monitor)
+    return float("-inf") if value is None else float(value)
+
+
+def train_classifier(
+    model: nn.Module,
+    train: TensorData,
+    val: TensorData | None,
+    config: TrainConfig,
+    *,
+    device: torch.device,
+    augmenter: Augmenter | None = None,
+    positive: int | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> TrainResult:
+    """Train ``model`` on ``train``; select the best epoch on ``val`` (or the last one).
+
+    ``positive`` is the positive class index of a binary problem (for the threshold).
+    """
+    if config.monitor not in MONITORS:
+        raise MedaugError(f"unknown monitor {config.monitor!r}; choose from {', '.join(MONITORS)}")
+    if len(train) == 0:
+        raise MedaugError("the training set is empty")
+    started = time.perf_counter()
+    gen = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    normalizer = Normalizer.fit(train.x)
+    weights = parse_class_weights(config.class_weights, train.counts())
+    weight_t = torch.tensor(weights, dtype=torch.float32, device=device) if weights else None
+    criterion = nn.CrossEntropyLoss(weight=weight_t, label_smoothing=config.label_smoothing)
+    eval_criterion = nn.CrossEntropyLoss(weight=weight_t)
+    model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    n = len(train)
+    steps = max(1, math.ceil(n / config.batch_size))
+    drop_last = n > config.batch_size and n % config.batch_size == 1  # BatchNorm needs >= 2
+    history: list[dict[str, float]] = []
+    best: tuple[float, float] | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    best_epoch, since_best, stopped = 0, 0, False
+    for epoch in range(config.epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for step in range(steps):
+            idx = perm[step * config.batch_size : (step + 1) * config.batch_size]
+            if len(idx) < 2 and (drop_last or n >= 2):
+                continue
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr * _lr_factor(
+                    epoch + step / steps, config.epochs, config.warmup_epochs
+                )
+            xb = train.x[idx]
+            if augmenter is not None:
+                xb = augmenter(xb)
+            xb = normalizer(xb.to(device))
+            yb = train.y[idx].to(device)
+            logits = model(xb)
+            loss = criterion(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += float(loss.detach()) * len(idx)
+            correct += int((logits.detach().argmax(1) == yb).sum())
+            seen += len(idx)
+        row: dict[str, float] = {
+            "epoch": epoch + 1,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_loss": loss_sum / max(seen, 1),
+            "train_accuracy": correct / max(seen, 1),
+        }
+        improved = True
+        if val is not None and len(val) > 0:
+            proba = predict_proba(model, val.x, normalizer, device=device)
+            val_loss = float(
+                eval_criterion(torch.from_numpy(proba).clamp_min(1e-7).log().float().to(device),
+                               val.y.to(device))
+            )
+            metrics = compute_metrics(val.y.numpy(), proba, val.classes, positive=positive)
+            row.update(
+                val_loss=val_loss,
+                val_accuracy=metrics["accuracy"],
+                val_balanced_accuracy=metrics["balanced_accuracy"],
+                val_roc_auc=metrics["roc_auc"] if metrics["roc_auc"] is not None else float("nan"),
+            )
+            key = (_score(metrics, val_loss, config.monitor), -val_loss)
+            improved = best is None or key > best
+            if improved:
+                best = key
+        if improved:
+            best_state = copy.deepcopy(model.state_dict())
+            best_epoch, since_best = epoch + 1, 0
+        else:
+            since_best += 1
+        history.append(row)
+        if on_epoch is not None:
+            on_epoch(row)
+        if config.patience and since_best >= config.patience:
+            stopped = True
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    threshold, val_metrics = 0.5, None
+    if val is not None and len(val) > 0:
+        proba = predict_proba(model, val.x, normalizer, device=device)
+        threshold = _threshold(config.threshold, val.y.numpy(), proba, positive)
+        val_metrics = compute_metrics(
+            val.y.numpy(), proba, val.classes, positive=positive, threshold=threshold
+        )
+    else:
+        threshold = _threshold(config.threshold, None, None, positive)
+    return TrainResult(
+        model=model,
+        normalizer=normalizer,
+        history=history,
+        best_epoch=best_epoch,
+        threshold=threshold,
+        val_metrics=val_metrics,
+        stopped_early=stopped,
+        seconds=time.perf_counter() - started,
+        class_weights=weights or [],
+    )
+
+
+def _threshold(
+    spec: str, y: np.ndarray | None, proba: np.ndarray | None, positive: int | None
+) -> float:
+    text = str(spec).strip().lower()
+    if text == "calibrate":
+        if positive is None or y is None or proba is None:
+            return 0.5
+        return choose_threshold(y, proba, positive)
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise MedaugError(f"--threshold must be 'calibrate' or a probability, got {spec!r}") from exc
+    if not 0.0 < value < 1.0:
+        raise MedaugError(f"--threshold must be in (0, 1), got {value}")
+    return value

@@ -1,0 +1,117 @@
+"""The DICOM pixel pipeline: stored values to a display-ready small image.
+
+Order (PS3.3 C.11): Modality LUT or RescaleSlope/Intercept, then the VOI LUT or the
+first WindowCenter/Width (LINEAR, LINEAR_EXACT or SIGMOID), else a min-max scaling of
+the frame's values (``window="bits"``: of the range BitsStored allows). MONOCHROME1 is
+inverted so bone is bright. Only the requested frame is decoded (pydicom reads one
+frame of a multi-frame file); it is resized straight away. Output: uint8 when
+BitsStored <= 8, else uint16.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydicom import Dataset, dcmread
+from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
+
+from medaug.data.imaging import fit_square_float, quantize, to_chw
+from medaug.errors import MedaugError
+from medaug_dicom.codecs import decoder_problem
+
+WINDOW_MODES = ("auto", "minmax", "bits")
+_PRESENTATION_LUT_SHAPE = 0x20500020
+
+
+def _first(value: Any) -> float:
+    if isinstance(value, list | tuple) or (hasattr(value, "__iter__") and not isinstance(value, str | bytes)):
+        value = list(value)[0]
+    return float(value)
+
+
+def window_unit(x: np.ndarray, center: float, width: float, function: str = "LINEAR") -> np.ndarray:
+    """Apply a VOI window to ``x``, mapping to ``[0, 1]`` (PS3.3 C.11.2.1.2)."""
+    x = x.astype(np.float32, copy=False)
+    function = (function or "LINEAR").upper()
+    if function == "SIGMOID":
+        return (1.0 / (1.0 + np.exp(-4.0 * (x - center) / max(width, 1e-6)))).astype(np.float32)
+    if function == "LINEAR_EXACT":
+        return np.clip((x - (center - width / 2.0)) / max(width, 1e-6), 0.0, 1.0)
+    width = max(width, 1.0)
+    return np.clip((x - (center - 0.5)) / max(width - 1.0, 1e-6) + 0.5, 0.0, 1.0)
+
+
+def _stored_range(ds: Dataset) -> tuple[float, float]:
+    bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)) or 16)
+    if int(ds.get("PixelRepresentation", 0) or 0) == 1:
+        return -(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1
+    return 0.0, 2.0**bits - 1
+
+
+def gray_unit(stored: np.ndarray, ds: Dataset, window: str = "auto") -> np.ndarray:
+    """A single-sample frame's stored values to display values in ``[0, 1]``."""
+    values = apply_modality_lut(stored, ds)
+    if window == "auto" and "VOILUTSequence" in ds and len(ds.VOILUTSequence):
+        lut = apply_voi_lut(values.astype(np.int64) if values.dtype.kind == "f" else values, ds, prefer_lut=True)
+        descriptor = ds.VOILUTSequence[0].LUTDescriptor
+        top = 2.0 ** int(descriptor[2]) - 1 if len(descriptor) > 2 else float(np.max(lut) or 1)
+        unit = np.asarray(lut, dtype=np.float32) / max(top, 1.0)
+    elif window == "auto" and "WindowCenter" in ds and "WindowWidth" in ds:
+        unit = window_unit(
+            values,
+            _first(ds.WindowCenter),
+            _first(ds.WindowWidth),
+            str(ds.get("VOILUTFunction", "LINEAR")),
+        )
+    else:
+        if window == "bits":
+            lo_s, hi_s = _stored_range(ds)
+            ends = apply_modality_lut(np.array([lo_s, hi_s]), ds).astype(np.float64)
+            lo, hi = float(np.min(ends)), float(np.max(ends))
+        else:
+            lo, hi = float(np.min(values)), float(np.max(values))
+        span = hi - lo
+        unit = ((values.astype(np.float32) - lo) / span) if span > 0 else np.zeros(values.shape, np.float32)
+        unit = np.clip(unit, 0.0, 1.0)
+    if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
+        unit = 1.0 - unit
+    return unit.astype(np.float32, copy=False)
+
+
+def decode_frame(
+    path: Path,
+    *,
+    frame: int,
+    frames: int,
+    image_size: int,
+    channels: int | None,
+    window: str = "auto",
+) -> np.ndarray:
+    """Decode frame ``frame`` of ``path`` to ``(C, image_size, image_size)``."""
+    ds_out = Dataset()
+    try:
+        stored = pixel_array(
+            str(path),
+            index=frame if frames > 1 else None,
+            ds_out=ds_out,
+            specific_tags=[_PRESENTATION_LUT_SHAPE],
+        )
+    except (RuntimeError, NotImplementedError) as exc:
+        uid = ""
+        try:
+            uid = str(dcmread(path, stop_before_pixels=True).file_meta.TransferSyntaxUID)
+        except Exception:
+            pass
+        problem = decoder_problem(uid) if uid else None
+        raise MedaugError(problem or f"cannot decode pixel data ({exc})") from None
+    if stored.ndim == 3 and stored.shape[-1] not in (3, 4):
+        stored = stored[0]  # a multi-frame array where one frame was expected
+    bits = int(ds_out.get("BitsStored", 8) or 8)
+    if stored.ndim == 2:
+        small = fit_square_float(gray_unit(stored, ds_out, window), image_size)
+    else:
+        top = 2.0 ** int(ds_out.get("BitsStored", 8) or 8) - 1
+        small = fit_square_float(stored[..., :3].astype(np.float32) / top, image_size)
+    return to_chw(quantize(small, bits), channels)

@@ -1,0 +1,232 @@
+"""The DICOM reader: lists DICOM files, labels them, decodes one frame at a time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydicom import Dataset, dcmread
+from pydicom.datadict import tag_for_keyword
+from pydicom.errors import InvalidDicomError
+from pydicom.tag import Tag
+from pydicom.uid import UID
+
+from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
+from medaug.data.files import walk_files
+from medaug.data.names import validate_class_name
+from medaug.data.patients import compile_patient_regex, patient_from_name
+from medaug.errors import MedaugError
+from medaug_dicom.codecs import decoder_problem
+from medaug_dicom.labels import CsvLabels, read_labels
+from medaug_dicom.pixels import WINDOW_MODES, decode_frame
+
+DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
+NON_IMAGE_MODALITIES = frozenset({"SR", "RTSTRUCT", "RTPLAN", "RTRECORD", "RTDOSE", "PR", "KO",
+                                  "REG", "SEG", "FID", "DOC", "AU", "ECG", "HD", "PLAN"})
+MULTIFRAME_MODES = ("frames", "skip")
+TOKEN_VERSION = 1
+
+
+def looks_like_dicom(path: Path) -> bool:
+    """A DICOM suffix, or no suffix and the ``DICM`` preamble."""
+    suffix = path.suffix.lower()
+    if suffix in DICOM_SUFFIXES:
+        return True
+    if suffix:
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    return head[128:132] == b"DICM"
+
+
+def resolve_tag(name: str) -> Any:
+    """A DICOM keyword (``StudyDescription``) or ``gggg,eeee`` as a tag; unknown is an error."""
+    text = name.strip().strip("()").replace(" ", "")
+    hexdigits = set("0123456789abcdefABCDEF")
+    try:
+        if "," in text:
+            group, elem = text.split(",", 1)
+            return Tag(int(group, 16), int(elem, 16))
+        if len(text) == 8 and set(text) <= hexdigits:
+            return Tag(int(text, 16))
+    except (ValueError, OverflowError):
+        pass
+    tag = tag_for_keyword(text)
+    if tag is None:
+        raise MedaugError(f"unknown DICOM attribute {name!r} for --label-tag (e.g. StudyDescription or 0008,1030)")
+    return Tag(tag)
+
+
+class DicomReader(Reader):
+    """DICOM files (pydicom); labels from class folders, a CSV or a DICOM attribute."""
+
+    suffixes: ClassVar[frozenset[str]] = DICOM_SUFFIXES
+
+    def __init__(
+        self,
+        *,
+        labels: Path | str | None = None,
+        label_tag: str | None = None,
+        patient_regex: str | None = None,
+        id_column: str | None = None,
+        label_column: str | None = None,
+        window: str = "auto",
+        multiframe: str = "frames",
+    ) -> None:
+        if labels is not None and label_tag is not None:
+            raise MedaugError("give either --labels or --label-tag, not both")
+        if window not in WINDOW_MODES:
+            raise MedaugError(f"invalid window {window!r}: expected one of {', '.join(WINDOW_MODES)}")
+        if multiframe not in MULTIFRAME_MODES:
+            raise MedaugError(f"invalid multiframe {multiframe!r}: expected frames or skip")
+        compile_patient_regex(patient_regex)
+        self.labels_path = Path(labels).expanduser().resolve() if labels is not None else None
+        self.csv: CsvLabels | None = (
+            read_labels(self.labels_path, id_column=id_column, label_column=label_column)
+            if self.labels_path is not None
+            else None
+        )
+        self.label_tag = label_tag
+        self.tag = resolve_tag(label_tag) if label_tag is not None else None
+        self.patient_regex = patient_regex
+        self.window = window
+        self.multiframe = multiframe
+
+    @classmethod
+    def can_read(cls, root: Path, **options: Any) -> float:
+        """1.0 with ``labels``/``label_tag``; 0.9 when ``root`` itself holds DICOM files."""
+        if options.get("labels") is not None or options.get("label_tag") is not None:
+            return 1.0
+        try:
+            with os.scandir(root) as it:
+                for n, entry in enumerate(it):
+                    if n > 500:
+                        break
+                    if entry.is_file() and looks_like_dicom(Path(entry.path)):
+                        return 0.9
+        except OSError:
+            return 0.0
+        return 0.0
+
+    def cache_token(self) -> str:
+        return f"DicomReader:{TOKEN_VERSION}:{self.window}"
+
+    def scan_token(self) -> str:
+        csv_id: tuple[Any, ...] = ()
+        if self.labels_path is not None:
+            st = self.labels_path.stat()
+            csv_id = (str(self.labels_path), st.st_size, st.st_mtime_ns, self.csv and self.csv.key_column)
+        return f"{self.cache_token()}:{csv_id}:{self.label_tag}:{self.patient_regex!r}:{self.multiframe}"
+
+    # -- one file -----------------------------------------------------------------------
+
+    def _header(self, path: Path) -> Dataset | str:
+        try:
+            return dcmread(path, defer_size="4 KB")
+        except InvalidDicomError as exc:
+            return f"not a valid DICOM file ({exc})"
+        except Exception as exc:
+            return f"corrupt DICOM file ({type(exc).__name__}: {exc})"
+
+    def _records(self, path: Path, ds: Dataset, label: str, patient_id: str) -> list[ImageRecord] | Skipped:
+        modality = str(ds.get("Modality", "") or "").upper()
+        sop = ds.get("SOPClassUID")
+        sop_name = getattr(sop, "name", str(sop or ""))
+        if modality in NON_IMAGE_MODALITIES:
+            return Skipped(path, f"non-image DICOM (Modality {modality}, {sop_name})".replace(", )", ")"))
+        if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+            what = f" ({sop_name})" if sop_name else ""
+            return Skipped(path, f"no pixel data{what}")
+        if "Rows" not in ds or "Columns" not in ds:
+            return Skipped(path, "pixel data without Rows/Columns")
+        file_meta = getattr(ds, "file_meta", None)
+        uid = str(getattr(file_meta, "TransferSyntaxUID", "") or "")
+        problem = decoder_problem(uid) if uid else None
+        if problem:
+            return Skipped(path, problem)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        if frames > 1 and self.multiframe == "skip":
+            return Skipped(path, f"multi-frame ({frames} frames) skipped (multiframe='skip')")
+        pid = str(ds.get("PatientID", "") or "").strip() or patient_id
+        meta = {
+            "width": int(ds.Columns),
+            "height": int(ds.Rows),
+            "mode": str(ds.get("PhotometricInterpretation", "")),
+            "bits": int(ds.get("BitsStored", 8) or 8),
+            "frames": frames,
+            "modality": modality,
+            "transfer_syntax": UID(uid).name if uid else "",
+        }
+        return [ImageRecord(path, label, pid, frame=f, format="dicom", meta=meta) for f in range(frames)]
+
+    def probe(self, path: Path, *, label: str, patient_id: str) -> list[ImageRecord] | Skipped:
+        ds = self._header(path)
+        if isinstance(ds, str):
+            return Skipped(path, ds)
+        return self._records(path, ds, label, patient_id)
+
+    def _label(self, root: Path, path: Path, ds: Dataset) -> str | Skipped:
+        rel = path.relative_to(root)
+        if self.csv is not None:
+            label = self.csv.lookup(
+                rel.as_posix(), path.name, path.stem, str(ds.get("PatientID", "") or "").strip() or None
+            )
+            if label is None:
+                return Skipped(path, f"no label in {self.csv.path.name}")
+            return label
+        if self.tag is not None:
+            element = ds.get(self.tag)
+            value = element.value if element is not None else None
+            if value is None or str(value).strip() == "":
+                return Skipped(path, f"no {self.label_tag} attribute to label it by")
+            return validate_class_name(str(value).strip(), source=f"{self.label_tag} value")
+        if len(rel.parts) < 2:
+            return Skipped(path, "not inside a class folder (use --labels CSV or --label-tag TAG)")
+        return validate_class_name(rel.parts[0], source="class folder")
+
+    # -- the dataset ----------------------------------------------------------------------
+
+    def scan(self, root: Path) -> Scan:
+        root = Path(root)
+        records: list[ImageRecord] = []
+        skipped: list[Skipped] = []
+        for path, reason in walk_files(root):
+            if reason:
+                skipped.append(Skipped(path, reason))
+                continue
+            if self.labels_path is not None and path.resolve() == self.labels_path:
+                continue
+            if not looks_like_dicom(path):
+                suffix = path.suffix.lower()
+                skipped.append(Skipped(path, f"not a DICOM file ({suffix or 'no extension'})"))
+                continue
+            ds = self._header(path)
+            if isinstance(ds, str):
+                skipped.append(Skipped(path, ds))
+                continue
+            label = self._label(root, path, ds)
+            if isinstance(label, Skipped):
+                skipped.append(label)
+                continue
+            result = self._records(path, ds, label, patient_from_name(path, self.patient_regex))
+            if isinstance(result, Skipped):
+                skipped.append(result)
+            else:
+                records.extend(result)
+        return Scan(root=root, records=records, skipped=skipped)
+
+    def decode(self, record: ImageRecord, *, image_size: int, channels: int | None) -> np.ndarray:
+        frames = int(record.meta.get("frames", 1)) if record.meta else 1
+        return decode_frame(
+            record.path,
+            frame=record.frame,
+            frames=frames,
+            image_size=image_size,
+            channels=channels,
+            window=self.window,
+        )

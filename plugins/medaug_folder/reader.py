@@ -1,0 +1,136 @@
+"""The folder reader: one class per first-level folder, images anywhere below it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
+from medaug.data.files import ignore_reason, walk_files
+from medaug.data.names import validate_class_name
+from medaug.data.patients import compile_patient_regex, patient_from_name
+from medaug.errors import MedaugError
+from medaug_folder.pil_decode import IMAGE_SUFFIXES, decode_image, probe_image
+
+TOKEN_VERSION = 1
+
+
+def _delegate_for(suffix: str, patient_regex: str | None) -> Reader | None:
+    """A registered reader (other than this one) that claims files with ``suffix``."""
+    from medaug.plugins import registry
+
+    for entry in registry("reader").entries():
+        factory = entry.factory
+        if factory is FolderReader or suffix not in getattr(factory, "suffixes", ()):
+            continue
+        try:
+            reader = factory(patient_regex=patient_regex) if patient_regex else factory()
+        except Exception:
+            continue
+        if isinstance(reader, Reader):
+            return reader
+    return None
+
+
+class FolderReader(Reader):
+    """Class folders of PNG/JPEG/BMP/TIFF images (and DICOM via the DICOM reader)."""
+
+    suffixes: ClassVar[frozenset[str]] = frozenset(IMAGE_SUFFIXES)
+
+    def __init__(self, *, patient_regex: str | None = None) -> None:
+        compile_patient_regex(patient_regex)  # fail early on a bad pattern
+        self.patient_regex = patient_regex
+        self._delegates: dict[str, Reader | None] = {}
+
+    @classmethod
+    def can_read(cls, root: Path, **options: Any) -> float:
+        """0.5 when ``root`` has sub-folders; a low fallback for any other folder."""
+        try:
+            with os.scandir(root) as it:
+                has_dirs = any(e.is_dir() and not ignore_reason(e.name, is_dir=True) for e in it)
+        except OSError:
+            return 0.0
+        return 0.5 if has_dirs else 0.05
+
+    def cache_token(self) -> str:
+        return f"FolderReader:{TOKEN_VERSION}"
+
+    def scan_token(self) -> str:
+        return f"{self.cache_token()}:{self.patient_regex!r}"
+
+    def _delegate(self, suffix: str) -> Reader | None:
+        if suffix not in self._delegates:
+            self._delegates[suffix] = _delegate_for(suffix, self.patient_regex)
+        return self._delegates[suffix]
+
+    def probe(self, path: Path, *, label: str, patient_id: str) -> list[ImageRecord] | Skipped:
+        info = probe_image(path)
+        if isinstance(info, str):
+            return Skipped(path, info)
+        return [
+            ImageRecord(path, label, patient_id, frame=f, format="image", meta=info)
+            for f in range(int(info.get("frames", 1)))
+        ]
+
+    def _probe_any(self, path: Path, label: str) -> list[ImageRecord] | Skipped:
+        suffix = path.suffix.lower()
+        patient = patient_from_name(path, self.patient_regex)
+        if suffix in IMAGE_SUFFIXES:
+            return self.probe(path, label=label, patient_id=patient)
+        delegate = self._delegate(suffix) if suffix else None
+        if delegate is not None:
+            try:
+                return delegate.probe(path, label=label, patient_id=patient)
+            except Exception as exc:
+                return Skipped(path, f"cannot read ({type(exc).__name__}: {exc})")
+        kind = f"{suffix} file" if suffix else "file without extension"
+        return Skipped(path, f"not an image ({kind})")
+
+    def scan(self, root: Path) -> Scan:
+        root = Path(root)
+        records: list[ImageRecord] = []
+        skipped: list[Skipped] = []
+        class_dirs: list[Path] = []
+        for entry in sorted(os.scandir(root), key=lambda e: e.name):
+            path = Path(entry.path)
+            is_dir = entry.is_dir()
+            reason = ignore_reason(entry.name, is_dir=is_dir)
+            if reason:
+                skipped.append(Skipped(path, reason))
+            elif is_dir:
+                class_dirs.append(path)
+            else:
+                skipped.append(Skipped(path, "not inside a class folder"))
+        if not class_dirs:
+            raise MedaugError(
+                f"no class folders in {str(root)!r}: expected ROOT/<class>/<image> "
+                "(one folder per class), or DICOM files with --labels/--label-tag"
+            )
+        for folder in class_dirs:
+            label = validate_class_name(folder.name, source="class folder")
+            found = 0
+            for path, reason in walk_files(folder):
+                if reason:
+                    skipped.append(Skipped(path, reason))
+                    continue
+                result = self._probe_any(path, label)
+                if isinstance(result, Skipped):
+                    skipped.append(result)
+                else:
+                    records.extend(result)
+                    found += len(result)
+            if not found:
+                skipped.append(Skipped(folder, "empty class folder (no readable images)"))
+        return Scan(root=root, records=records, skipped=skipped)
+
+    def decode(self, record: ImageRecord, *, image_size: int, channels: int | None) -> np.ndarray:
+        suffix = record.path.suffix.lower()
+        if record.format == "image" or suffix in IMAGE_SUFFIXES:
+            return decode_image(record.path, frame=record.frame, image_size=image_size, channels=channels)
+        delegate = self._delegate(suffix)
+        if delegate is None:
+            raise MedaugError(f"no installed reader decodes {suffix} files")
+        return delegate.decode(record, image_size=image_size, channels=channels)

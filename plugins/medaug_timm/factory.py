@@ -1,0 +1,86 @@
+"""Build ``timm:<model>`` classifiers, strictly offline."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+from torch import nn
+
+from medaug.errors import MedaugError
+
+
+@contextlib.contextmanager
+def _offline() -> Iterator[None]:
+    """Forbid every network access timm could attempt while building a model.
+
+    Hugging Face Hub is put in offline mode (env var and the already-imported constant);
+    timm's URL loaders are wrapped so that an uncached URL raises instead of downloading.
+    """
+    import huggingface_hub.constants as hf_constants
+    import timm.models._builder as builder
+    from timm.models._hub import check_cached_file
+
+    def cached_only(loader: Any) -> Any:
+        def wrapper(url: str, *args: Any, **kwargs: Any) -> Any:
+            if not check_cached_file(url):
+                raise FileNotFoundError(f"{url} is not in the local torch hub cache")
+            return loader(url, *args, **kwargs)
+
+        return wrapper
+
+    patches = [
+        mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1"}),
+        mock.patch.object(hf_constants, "HF_HUB_OFFLINE", True),
+    ]
+    for attr in ("download_cached_file", "load_state_dict_from_url"):
+        if hasattr(builder, attr):
+            patches.append(mock.patch.object(builder, attr, cached_only(getattr(builder, attr))))
+    with contextlib.ExitStack() as stack:
+        for p in patches:
+            stack.enter_context(p)
+        yield
+
+
+def build_timm_model(
+    *,
+    variant: str,
+    num_classes: int,
+    in_chans: int,
+    image_size: int = 224,
+    pretrained: bool = False,
+    checkpoint: str | None = None,
+    **options: Any,
+) -> nn.Module:
+    """Any timm model by name (``timm:resnet18``), offline only.
+
+    ``options`` go to :func:`timm.create_model` (``drop_rate=0.2``...). ``checkpoint`` is
+    a local weights file handed to timm as ``checkpoint_path``.
+    """
+    import timm
+
+    if not timm.is_model(variant):
+        close = timm.list_models(f"*{variant}*")[:8]
+        hint = f" (similar: {', '.join(close)})" if close else ""
+        raise MedaugError(f"timm has no model {variant!r}{hint}")
+    kwargs: dict[str, Any] = {"num_classes": num_classes, "in_chans": in_chans, **options}
+    if checkpoint:
+        kwargs["checkpoint_path"] = checkpoint
+    try:
+        with _offline():
+            return timm.create_model(variant, pretrained=pretrained, **kwargs)
+    except MedaugError:
+        raise
+    except TypeError as exc:
+        raise MedaugError(f"timm:{variant}: bad option: {exc}") from exc
+    except Exception as exc:
+        if pretrained:
+            raise MedaugError(
+                f"timm:{variant}: pretrained weights are not in the local cache and medaug "
+                f"never downloads (offline). Put them in the Hugging Face / torch hub cache "
+                f"first, pass checkpoint=FILE, or drop --pretrained. ({type(exc).__name__})"
+            ) from exc
+        raise MedaugError(f"timm:{variant}: could not build the model: {exc}") from exc
