@@ -22,6 +22,16 @@ torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own empty decode cache (``MEDAUG_CACHE_DIR``), never the user's."""
+    cache = tmp_path_factory.mktemp("medaug-cache")
+    monkeypatch.setenv("MEDAUG_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture(autouse=True)
 def _fresh_plugin_host() -> Iterator[None]:
     """Every test starts from a freshly loaded plugin host and leaves none behind."""
     medaug.plugins.reset_host()

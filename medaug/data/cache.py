@@ -65,7 +65,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def _crc(array: np.ndarray) -> int:
-    return zlib.crc32(memoryview(np.ascontiguousarray(array)).cast("B"))
+    return zlib.crc32(np.ascontiguousarray(array).view(np.uint8).reshape(-1).data)
 
 
 # -- scans --------------------------------------------------------------------------------
@@ -100,6 +100,11 @@ class Bundle:
     gray: np.ndarray  # (N,) bool: the row's source image was grayscale
     #: keys of records that failed to decode, with the reason (not retried until changed)
     failed: dict[str, str]
+    #: the scan key the bundle was built for: when it matches, ``rows`` (record indices
+    #: of the images) and ``failed_rows`` apply to the scan as is, no per-file check
+    scan_key: str = ""
+    rows: list[int] | None = None
+    failed_rows: dict[int, str] | None = None
 
 
 class BundleStore:
@@ -140,7 +145,19 @@ class BundleStore:
         except (OSError, ValueError, KeyError, TypeError):
             self._discard()
             return None
-        return Bundle(keys=keys, images=images, gray=gray, failed=failed)
+        rows = index.get("rows")
+        failed_rows = {int(k): str(v) for k, v in dict(index.get("failed_rows") or {}).items()}
+        return Bundle(
+            keys=keys,
+            images=images,
+            gray=gray,
+            failed=failed,
+            scan_key=str(index.get("scan_key", "")),
+            rows=[int(r) for r in rows]
+            if isinstance(rows, list) and len(rows) == len(keys)
+            else None,
+            failed_rows=failed_rows,
+        )
 
     def save(self, bundle: Bundle) -> None:
         """Write ``bundle`` atomically (array first, then the index that names it)."""
@@ -162,6 +179,9 @@ class BundleStore:
             "keys": bundle.keys,
             "gray": [bool(g) for g in bundle.gray],
             "failed": bundle.failed,
+            "scan_key": bundle.scan_key,
+            "rows": bundle.rows,
+            "failed_rows": {str(k): v for k, v in (bundle.failed_rows or {}).items()},
             "shape": list(bundle.images.shape),
             "dtype": str(bundle.images.dtype),
             "crc32": _crc(bundle.images),

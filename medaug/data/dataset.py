@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medaug.contracts.reader import ImageRecord, Reader, Skipped
+from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
 from medaug.data.decode import decode_records
 from medaug.data.imaging import convert_channels, widen
@@ -53,8 +53,8 @@ class ImageDataset:
 
     def counts(self) -> dict[str, int]:
         """Images per class, in :attr:`classes` order."""
-        per = np.bincount(self.targets, minlength=len(self.classes)) if len(self.targets) else []
-        return {c: int(per[i]) if len(per) else 0 for i, c in enumerate(self.classes)}
+        per = np.bincount(self.targets, minlength=len(self.classes))
+        return {c: int(per[i]) for i, c in enumerate(self.classes)}
 
     def class_indices(self, name: str) -> np.ndarray:
         """Row indices of class ``name``."""
@@ -153,6 +153,68 @@ def _assemble(rows: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+def _update_bundle(
+    store: cache.BundleStore,
+    bundle: cache.Bundle | None,
+    reader: Reader,
+    scan: Scan,
+    scan_key: str,
+    image_size: int,
+    workers: int | None,
+    progress: bool,
+) -> tuple[list[int], dict[int, str], np.ndarray, np.ndarray]:
+    """Decode what ``bundle`` lacks for ``scan``, write the new bundle, return
+    ``(rows, failed_rows, images, gray)``."""
+    stats: dict[Path, os.stat_result] = {}
+    keys = [_record_key(r, stats) for r in scan.records]
+    old_rows = {k: i for i, k in enumerate(bundle.keys)} if bundle else {}
+    old_failed = bundle.failed if bundle else {}
+    todo = [i for i, k in enumerate(keys) if k not in old_rows and k not in old_failed]
+    decoded = _decode_missing(
+        reader, [scan.records[i] for i in todo], image_size, workers, progress
+    )
+    new = dict(zip(todo, decoded, strict=True))
+
+    failed: dict[str, str] = {}
+    failed_rows: dict[int, str] = {}
+    good: list[int] = []
+    rows: list[np.ndarray] = []
+    gray_list: list[bool] = []
+    for i, key in enumerate(keys):
+        result = new.get(i)
+        if isinstance(result, str) or (result is None and key in old_failed):
+            failed[key] = failed_rows[i] = result if isinstance(result, str) else old_failed[key]
+            continue
+        good.append(i)
+        if isinstance(result, np.ndarray):
+            rows.append(result)
+            gray_list.append(result.shape[0] == 1)
+        else:
+            assert bundle is not None
+            j = old_rows[key]
+            rows.append(np.asarray(bundle.images[j]))
+            gray_list.append(bool(bundle.gray[j]))
+    images = _assemble(rows) if rows else np.zeros((0, 1, image_size, image_size), np.uint8)
+    gray = np.asarray(gray_list, dtype=bool)
+    try:
+        store.save(
+            cache.Bundle(
+                keys=[keys[i] for i in good],
+                images=images,
+                gray=gray,
+                failed=failed,
+                scan_key=scan_key,
+                rows=good,
+                failed_rows=failed_rows,
+            )
+        )
+    except OSError as exc:
+        from medaug.console import warn
+
+        warn(f"could not write the decode cache in {store.dir}: {exc}")
+    return good, failed_rows, images, gray
+
+
 def load_dataset(
     root: Path | str,
     *,
@@ -179,73 +241,39 @@ def load_dataset(
     want = _parse_channels(channels)
     options = dict(reader_options)
     options.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
-    rdr, scan = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
+    rdr, scan, scan_key = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
     check_scan(scan, min_classes=min_classes)
-    root_path = scan.root
-
     store = cache.BundleStore(
         cache.cache_root(cache_dir),
-        cache.digest(str(root_path), image_size, type(rdr).__qualname__, rdr.cache_token()),
+        cache.digest(str(scan.root), image_size, type(rdr).__qualname__, rdr.cache_token()),
     )
-    stats: dict[Path, os.stat_result] = {}
-    keys = [_record_key(r, stats) for r in scan.records]
     bundle = store.load()
-    old_rows = {k: i for i, k in enumerate(bundle.keys)} if bundle else {}
-    old_failed = bundle.failed if bundle else {}
-
-    todo = [i for i, k in enumerate(keys) if k not in old_rows and k not in old_failed]
-    decoded = _decode_missing(rdr, [scan.records[i] for i in todo], image_size, workers, progress)
-    new = dict(zip(todo, decoded, strict=True))
-
-    failed: dict[str, str] = {}
-    good: list[int] = []
-    for i, key in enumerate(keys):
-        result = new.get(i)
-        if isinstance(result, str):
-            failed[key] = result
-        elif result is None and key in old_failed:
-            failed[key] = old_failed[key]
-        else:
-            good.append(i)
-    skipped = list(scan.skipped) + [
-        Skipped(scan.records[i].path, failed[k]) for i, k in enumerate(keys) if k in failed
-    ]
-    good_keys = [keys[i] for i in good]
-
-    if bundle is not None and not new and good_keys == bundle.keys and failed == old_failed:
+    if (
+        bundle is not None
+        and bundle.scan_key == scan_key
+        and bundle.rows is not None
+        and bundle.failed_rows is not None
+        and len(bundle.rows) + len(bundle.failed_rows) == len(scan.records)
+    ):
+        # the tree and the options are unchanged since the bundle was written
+        good, failed_rows = bundle.rows, bundle.failed_rows
         images, gray = bundle.images, bundle.gray
-    elif not good:
-        images, gray = np.zeros((0, 1, image_size, image_size), np.uint8), np.zeros(0, bool)
     else:
-        rows: list[np.ndarray] = []
-        gray_list: list[bool] = []
-        for i in good:
-            result = new.get(i)
-            if isinstance(result, np.ndarray):
-                rows.append(result)
-                gray_list.append(result.shape[0] == 1)
-            else:
-                assert bundle is not None
-                j = old_rows[keys[i]]
-                rows.append(np.asarray(bundle.images[j]))
-                gray_list.append(bool(bundle.gray[j]))
-        images, gray = _assemble(rows), np.asarray(gray_list, dtype=bool)
-        try:
-            store.save(cache.Bundle(keys=good_keys, images=images, gray=gray, failed=failed))
-        except OSError as exc:
-            from medaug.console import warn
-
-            warn(f"could not write the decode cache in {store.dir}: {exc}")
-
+        good, failed_rows, images, gray = _update_bundle(
+            store, bundle, rdr, scan, scan_key, image_size, workers, progress
+        )
+    skipped = list(scan.skipped) + [
+        Skipped(scan.records[i].path, reason) for i, reason in sorted(failed_rows.items())
+    ]
     records = [scan.records[i] for i in good]
     kept = replace(scan, records=records, skipped=skipped)
     check_scan(kept, min_classes=min_classes)
-    out_channels = want if want is not None else (1 if bool(gray.all()) else 3)
+    out_channels = want if want is not None else (1 if bool(np.all(gray)) else 3)
     images = convert_channels(images, out_channels)
     classes = kept.classes
     index = {c: i for i, c in enumerate(classes)}
     return ImageDataset(
-        root=root_path,
+        root=scan.root,
         classes=classes,
         records=records,
         images=images,

@@ -80,6 +80,33 @@ def _decode_chunk(records: Sequence[ImageRecord], image_size: int) -> list[Resul
     return [decode_one(_worker_reader, r, image_size) for r in records]
 
 
+def _call_chunk(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    return [fn(item) for item in items]
+
+
+def parallel_map(
+    fn: Callable[[Any], Any],
+    items: Sequence[Any],
+    *,
+    workers: int | None = None,
+    chunk: int = 64,
+) -> list[Any]:
+    """``[fn(x) for x in items]`` spread over worker processes (order kept); inline for
+    short lists or one worker. ``fn`` must be a picklable top-level function, and must
+    not raise for one bad item (return a reason instead). Readers use it to probe files."""
+    n_workers = default_workers() if workers is None else max(1, int(workers))
+    if n_workers == 1 or len(items) < max(MIN_PARALLEL, 2 * chunk):
+        return [fn(item) for item in items]
+    chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+    out: list[Any] = []
+    with ProcessPoolExecutor(
+        max_workers=min(n_workers, len(chunks)), mp_context=_context()
+    ) as pool:
+        for done in pool.map(_call_chunk, [fn] * len(chunks), chunks):
+            out.extend(done)
+    return out
+
+
 def _context() -> Any:
     methods = multiprocessing.get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods:
@@ -113,7 +140,9 @@ def decode_records(
         initializer=_init_worker,
         initargs=(reader,),
     ) as pool:
-        for chunk, done in zip(chunks, pool.map(_decode_chunk, chunks, [image_size] * len(chunks)), strict=True):
+        for chunk, done in zip(
+            chunks, pool.map(_decode_chunk, chunks, [image_size] * len(chunks)), strict=True
+        ):
             results.extend(done)
             if on_done:
                 on_done(len(chunk))

@@ -63,28 +63,36 @@ def walk_files(top: Path) -> Iterator[tuple[Path, str | None]]:
             yield path, reason
 
 
-def tree_fingerprint(top: Path) -> list[tuple[str, int, int]]:
-    """``(relative path, size, mtime_ns)`` of every entry under ``top``: any change to the
-    tree (a file added, removed, rewritten) changes it. Used to reuse cached scans."""
-    out: list[tuple[str, int, int]] = []
-    stack = [top]
+def tree_fingerprint(top: Path) -> str:
+    """A digest of ``(relative path, size, mtime_ns)`` of every entry under ``top``: any
+    change to the tree (a file added, removed, rewritten) changes it. Used to reuse
+    cached scans and decoded images without looking at each file again."""
+    import hashlib
+
+    entries: list[str] = []
+    base = str(top)
+    cut = len(base) + 1
+    stack = [base]
     while stack:
         folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as it:
+                listing = list(it)
         except OSError:
             continue
-        for entry in entries:
+        for entry in listing:
             try:
-                st = entry.stat(follow_symlinks=True)
+                st = entry.stat()
                 is_dir = entry.is_dir()
             except OSError:
                 continue
-            rel = os.path.relpath(entry.path, top)
+            rel = entry.path[cut:]
             if is_dir:
-                out.append((rel + os.sep, 0, st.st_mtime_ns))
-                stack.append(Path(entry.path))
+                entries.append(f"{rel}/\0{st.st_mtime_ns}")
+                stack.append(entry.path)
             else:
-                out.append((rel, st.st_size, st.st_mtime_ns))
-    out.sort()
-    return out
+                entries.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}")
+    entries.sort()
+    return hashlib.blake2b(
+        "\n".join(entries).encode("utf-8", "surrogateescape"), digest_size=16
+    ).hexdigest()

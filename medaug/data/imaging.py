@@ -51,7 +51,9 @@ def quantize(unit: np.ndarray, bits: int) -> np.ndarray:
 
 def is_gray(hwc: np.ndarray) -> bool:
     """True when a ``(H, W, 3)`` array has three equal channels."""
-    return bool(np.array_equal(hwc[..., 0], hwc[..., 1]) and np.array_equal(hwc[..., 1], hwc[..., 2]))
+    return bool(
+        np.array_equal(hwc[..., 0], hwc[..., 1]) and np.array_equal(hwc[..., 1], hwc[..., 2])
+    )
 
 
 def to_chw(array: np.ndarray, channels: int | None) -> np.ndarray:

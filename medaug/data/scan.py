@@ -6,6 +6,8 @@ options) is reused from the cache, so later commands start in milliseconds.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +19,54 @@ from medaug.errors import MedaugError
 
 
 def _to_json(scan: Scan) -> dict[str, Any]:
+    root = str(scan.root) + os.sep
+    metas: dict[str, int] = {}
+    rows = []
+    for r in scan.records:
+        path = str(r.path)
+        rel = path[len(root) :] if path.startswith(root) else path
+        meta = json.dumps(dict(r.meta), sort_keys=True)
+        rows.append(
+            [rel, r.label, r.patient_id, r.frame, r.format, metas.setdefault(meta, len(metas))]
+        )
     return {
-        "records": [
-            [str(r.path), r.label, r.patient_id, r.frame, r.format, dict(r.meta)]
-            for r in scan.records
-        ],
+        "records": rows,
+        "metas": list(metas),
         "skipped": [[str(s.path), s.reason] for s in scan.skipped],
     }
 
 
 def _from_json(root: Path, data: dict[str, Any]) -> Scan:
+    metas = [json.loads(m) for m in data["metas"]]
+    base = str(root) + os.sep
     records = [
-        ImageRecord(Path(p), label, pid, int(frame), fmt, meta)
-        for p, label, pid, frame, fmt, meta in data["records"]
+        ImageRecord(
+            Path(rel if os.path.isabs(rel) else base + rel), label, pid, frame, fmt, metas[mi]
+        )
+        for rel, label, pid, frame, fmt, mi in data["records"]
     ]
     skipped = [Skipped(Path(p), reason) for p, reason in data["skipped"]]
     return Scan(root=root, records=records, skipped=skipped)
 
 
-def cached_scan(reader: Reader, root: Path, *, cache_dir: Path | str | None = None) -> Scan:
-    """``reader.scan(root)``, reused from the cache while the tree is unchanged."""
+def cached_scan(
+    reader: Reader, root: Path, *, cache_dir: Path | str | None = None
+) -> tuple[Scan, str]:
+    """``reader.scan(root)``, reused from the cache while the tree is unchanged; also
+    returns the scan key (it identifies this exact tree state and reader options)."""
     store = cache.cache_root(cache_dir)
-    key = cache.digest(str(root), type(reader).__qualname__, reader.scan_token(), tree_fingerprint(root))
+    key = cache.digest(
+        str(root), type(reader).__qualname__, reader.scan_token(), tree_fingerprint(root)
+    )
     data = cache.load_scan_json(store, key)
     if data is not None:
         try:
-            return _from_json(root, data)
-        except (KeyError, TypeError, ValueError):
+            return _from_json(root, data), key
+        except (KeyError, TypeError, ValueError, IndexError):
             pass
     scan = reader.scan(root)
     cache.save_scan_json(store, key, _to_json(scan))
-    return scan
+    return scan, key
 
 
 def check_scan(scan: Scan, *, min_classes: int = 1) -> Scan:
@@ -87,7 +106,7 @@ def scan_dataset(
     """
     options = dict(reader_options)
     options.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
-    _, scan = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
+    _, scan, _ = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
     return check_scan(scan, min_classes=min_classes)
 
 
@@ -97,10 +116,17 @@ def open_dataset(
     reader: str | Reader = "auto",
     cache_dir: Path | str | None = None,
     **options: Any,
-) -> tuple[Reader, Scan]:
-    """Resolve the reader for ``root`` and scan it (cached); no checks on the result."""
+) -> tuple[Reader, Scan, str]:
+    """Resolve the reader for ``root`` and scan it (cached); no checks on the result.
+    Returns the reader, the scan and the scan key."""
     path = require_dir(root)
+    store = cache.cache_root(cache_dir)
+    if store.resolve().is_relative_to(path):
+        raise MedaugError(
+            f"the cache folder {str(store)!r} is inside the dataset; "
+            "medaug never writes into a dataset: choose another --cache-dir"
+        )
     name, rdr = resolve_reader(path, reader, **options)
-    scan = cached_scan(rdr, path, cache_dir=cache_dir)
+    scan, key = cached_scan(rdr, path, cache_dir=cache_dir)
     scan.reader = name
-    return rdr, scan
+    return rdr, scan, key

@@ -35,9 +35,13 @@ def _build(name: str, options: dict[str, Any]) -> Reader:
         raise
     except TypeError as exc:
         given = ", ".join(sorted(options)) or "none"
-        raise MedaugError(f"reader {name!r} does not accept these options ({given}): {exc}") from None
+        raise MedaugError(
+            f"reader {name!r} does not accept these options ({given}): {exc}"
+        ) from None
     if not isinstance(reader, Reader):
-        raise MedaugError(f"reader {name!r} did not build a medaug Reader (got {type(reader).__name__})")
+        raise MedaugError(
+            f"reader {name!r} did not build a medaug Reader (got {type(reader).__name__})"
+        )
     return reader
 
 
@@ -69,7 +73,9 @@ def resolve_reader(root: Path, reader: str | Reader = "auto", **options: Any) ->
     available = ", ".join(registry("reader").list()) or "none installed"
     given = f" with options {', '.join(sorted(opts))}" if opts else ""
     if fallback is None:
-        raise MedaugError(f"no installed reader accepts the options given{given}; readers: {available}")
+        raise MedaugError(
+            f"no installed reader accepts the options given{given}; readers: {available}"
+        )
     raise MedaugError(
         f"no reader recognises {str(root)!r}{given}: expected class folders "
         f"(ROOT/<class>/<image>) or DICOM files with --labels/--label-tag; readers: {available}"

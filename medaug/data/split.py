@@ -56,11 +56,15 @@ def split_groups(
             val_groups.add(g)
             taken += len(rows[g])
     val = np.array(sorted(i for g in val_groups for i in rows[g]), dtype=np.int64)
-    train = np.array(sorted(i for g in rows if g not in val_groups for i in rows[g]), dtype=np.int64)
+    train = np.array(
+        sorted(i for g in rows if g not in val_groups for i in rows[g]), dtype=np.int64
+    )
     return train, val
 
 
-def patient_split(dataset: Any, val_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def patient_split(
+    dataset: Any, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Train and validation row indices of an :class:`~medaug.data.ImageDataset` (or a
     :class:`~medaug.contracts.reader.Scan`): grouped by patient, stratified by class,
     seeded. Every class is on both sides when it has at least two patients."""

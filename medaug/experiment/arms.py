@@ -76,7 +76,9 @@ def gan_images(
                 continue
         real = train.x[train.y == train.classes.index(cls)]
         if real.shape[0] < 2:
-            raise MedaugError(f"class {cls!r} has {real.shape[0]} training image(s): too few for a generator")
+            raise MedaugError(
+                f"class {cls!r} has {real.shape[0]} training image(s): too few for a generator"
+            )
         gen = create_generator(
             generator,
             image_size=train.image_size,

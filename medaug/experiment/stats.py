@@ -57,9 +57,9 @@ def paired_difference(
         half = float(sps.t.ppf(0.5 + confidence / 2, len(seeds) - 1)) * std / math.sqrt(len(seeds))
         out.update(ci_low=mean - half, ci_high=mean + half)
         if std > 0:
-            out["p_value"] = float(sps.ttest_rel(
-                [arm[s] for s in seeds], [base[s] for s in seeds]
-            ).pvalue)
+            out["p_value"] = float(
+                sps.ttest_rel([arm[s] for s in seeds], [base[s] for s in seeds]).pvalue
+            )
     out["confidence"] = confidence
     return out
 
@@ -119,7 +119,7 @@ def sentence(arm: str, metric: str, diff: Mapping[str, Any], *, baseline: str = 
         f"{metric}{unit} over {n} seed{'s' if n != 1 else ''}"
     )
     if diff.get("ci_low") is not None:
-        conf = int(round(100 * diff.get("confidence", 0.95)))
+        conf = round(100 * float(diff.get("confidence", 0.95)))
         lo, hi = diff["ci_low"] * scale, diff["ci_high"] * scale
         verdict = "beyond noise" if lo > 0 or hi < 0 else "within noise"
         text += f" ({conf}% CI {lo:+.1f} to {hi:+.1f}: {verdict})"

@@ -37,9 +37,7 @@ def _standard() -> A.Compose:
     return A.Compose(
         [
             A.HorizontalFlip(p=0.5),
-            A.Affine(
-                scale=(0.9, 1.1), translate_percent=(-0.08, 0.08), rotate=(-10, 10), p=0.8
-            ),
+            A.Affine(scale=(0.9, 1.1), translate_percent=(-0.08, 0.08), rotate=(-10, 10), p=0.8),
             A.RandomBrightnessContrast(brightness_limit=0.2, contrast_limit=0.2, p=0.7),
             A.RandomGamma(gamma_limit=(80, 125), p=0.3),
         ]

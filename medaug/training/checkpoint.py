@@ -58,7 +58,9 @@ def save_checkpoint(
     return path
 
 
-def load_checkpoint(path: Path, *, device: torch.device | None = None) -> tuple[nn.Module, dict[str, Any]]:
+def load_checkpoint(
+    path: Path, *, device: torch.device | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the model of ``model.pt``; returns ``(model, metadata)`` (model in eval mode)."""
     if not path.is_file():
         raise MedaugError(f"model file {path} does not exist")

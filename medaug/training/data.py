@@ -27,7 +27,9 @@ class TensorData:
 
     def __post_init__(self) -> None:
         if self.x.ndim != 4 or self.x.shape[0] != self.y.shape[0]:
-            raise ValueError(f"x must be (N, C, H, W) matching y; got {self.x.shape}, {self.y.shape}")
+            raise ValueError(
+                f"x must be (N, C, H, W) matching y; got {self.x.shape}, {self.y.shape}"
+            )
         if not self.origin:
             self.origin = ["real"] * len(self)
 

@@ -169,6 +169,4 @@ def compute_metrics(
 def _balanced_accuracy(y: np.ndarray, pred: np.ndarray, labels: list[int]) -> float:
     # sklearn warns when a class is absent from y_true; recall over present classes only
     present = [c for c in labels if (y == c).any()]
-    return float(
-        skm.recall_score(y, pred, labels=present, average="macro", zero_division=0)
-    )
+    return float(skm.recall_score(y, pred, labels=present, average="macro", zero_division=0))

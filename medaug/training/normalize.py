@@ -28,8 +28,12 @@ class Normalizer:
         return (x - mean) / std
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "channel_standardize", "input_range": [0.0, 1.0],
-                "mean": list(self.mean), "std": list(self.std)}
+        return {
+            "kind": "channel_standardize",
+            "input_range": [0.0, 1.0],
+            "mean": list(self.mean),
+            "std": list(self.std),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Normalizer:

@@ -9,9 +9,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
 
 def plot_history(history: Sequence[dict[str, float]], path: Path, *, title: str = "") -> Path:
@@ -21,7 +21,9 @@ def plot_history(history: Sequence[dict[str, float]], path: Path, *, title: str 
     for ax, key, label in ((axes[0], "accuracy", "Accuracy"), (axes[1], "loss", "Loss")):
         ax.plot(epochs, [h.get(f"train_{key}", np.nan) for h in history], "o-", label="train")
         if any(f"val_{key}" in h for h in history):
-            ax.plot(epochs, [h.get(f"val_{key}", np.nan) for h in history], "s-", label="validation")
+            ax.plot(
+                epochs, [h.get(f"val_{key}", np.nan) for h in history], "s-", label="validation"
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.set_title(f"{label} per epoch")

@@ -1,4 +1,4 @@
-"""Train-then-evaluate building blocks shared by ``medaug train``, ``evaluate`` and ``experiment``."""
+"""Train-then-evaluate building blocks shared by ``train``, ``evaluate`` and ``experiment``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,13 @@ from medaug.training.data import TensorData
 from medaug.training.metrics import compute_metrics
 from medaug.training.normalize import Normalizer
 from medaug.training.plots import plot_confusion, plot_history, plot_roc
-from medaug.training.trainer import EpochCallback, TrainConfig, TrainResult, predict_proba, train_classifier
+from medaug.training.trainer import (
+    EpochCallback,
+    TrainConfig,
+    TrainResult,
+    predict_proba,
+    train_classifier,
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,13 @@ def fit(
     )
     augmenter = Augmenter(pipeline, seed=config.seed) if pipeline is not None else None
     return train_classifier(
-        model, train, val, config, device=device, augmenter=augmenter, positive=positive,
+        model,
+        train,
+        val,
+        config,
+        device=device,
+        augmenter=augmenter,
+        positive=positive,
         on_epoch=on_epoch,
     )
 

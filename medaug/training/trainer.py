@@ -165,7 +165,9 @@ def train_classifier(
     criterion = nn.CrossEntropyLoss(weight=weight_t, label_smoothing=config.label_smoothing)
     eval_criterion = nn.CrossEntropyLoss(weight=weight_t)
     model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     n = len(train)
     steps = max(1, math.ceil(n / config.batch_size))
     drop_last = n > config.batch_size and n % config.batch_size == 1  # BatchNorm needs >= 2
@@ -208,8 +210,10 @@ def train_classifier(
         if val is not None and len(val) > 0:
             proba = predict_proba(model, val.x, normalizer, device=device)
             val_loss = float(
-                eval_criterion(torch.from_numpy(proba).clamp_min(1e-7).log().float().to(device),
-                               val.y.to(device))
+                eval_criterion(
+                    torch.from_numpy(proba).clamp_min(1e-7).log().float().to(device),
+                    val.y.to(device),
+                )
             )
             metrics = compute_metrics(val.y.numpy(), proba, val.classes, positive=positive)
             row.update(
@@ -268,7 +272,9 @@ def _threshold(
     try:
         value = float(text)
     except ValueError as exc:
-        raise MedaugError(f"--threshold must be 'calibrate' or a probability, got {spec!r}") from exc
+        raise MedaugError(
+            f"--threshold must be 'calibrate' or a probability, got {spec!r}"
+        ) from exc
     if not 0.0 < value < 1.0:
         raise MedaugError(f"--threshold must be in (0, 1), got {value}")
     return value

@@ -32,6 +32,11 @@ def decoder_problem(uid: str) -> str | None:
 
     ts = UID(uid)
     try:
+        if not ts.is_compressed:
+            return None
+    except ValueError:  # not a known transfer syntax: let get_decoder say so
+        pass
+    try:
         decoder = get_decoder(ts)
     except NotImplementedError:
         return f"unsupported transfer syntax {ts.name or uid}"

@@ -14,17 +14,33 @@ from pathlib import Path
 from medaug.data.names import validate_class_name
 from medaug.errors import MedaugError
 
-KEY_COLUMNS = ("patientId", "patient_id", "PatientID", "file", "filename", "file_name",
-               "path", "image", "image_id", "imageId", "id", "StudyInstanceUID", "SOPInstanceUID")
+KEY_COLUMNS = (
+    "patientId",
+    "patient_id",
+    "PatientID",
+    "file",
+    "filename",
+    "file_name",
+    "path",
+    "image",
+    "image_id",
+    "imageId",
+    "id",
+    "StudyInstanceUID",
+    "SOPInstanceUID",
+)
 LABEL_COLUMNS = ("class", "label", "target", "diagnosis", "Finding Labels", "category")
 
 
-def _pick(header: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, csv_path: Path) -> str:
+def _pick(
+    header: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, csv_path: Path
+) -> str:
     if wanted is not None:
         if wanted in header:
             return wanted
         raise MedaugError(
-            f"labels file {csv_path.name!r} has no {what} column {wanted!r}; columns: {', '.join(header)}"
+            f"labels file {csv_path.name!r} has no {what} column {wanted!r}; "
+            f"columns: {', '.join(header)}"
         )
     lower = {h.lower(): h for h in header}
     for cand in candidates:
@@ -54,7 +70,9 @@ class CsvLabels:
         return None
 
 
-def read_labels(path: Path | str, *, id_column: str | None = None, label_column: str | None = None) -> CsvLabels:
+def read_labels(
+    path: Path | str, *, id_column: str | None = None, label_column: str | None = None
+) -> CsvLabels:
     """Read a labels CSV; clear errors for a missing file, unknown columns, conflicts."""
     csv_path = Path(path).expanduser()
     if not csv_path.is_file():
@@ -64,7 +82,9 @@ def read_labels(path: Path | str, *, id_column: str | None = None, label_column:
     except (OSError, UnicodeDecodeError) as exc:
         raise MedaugError(f"cannot read labels file {str(csv_path)!r}: {exc}") from None
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:4096], delimiters=",;\t"
+        )
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.reader(text.splitlines(), dialect))

@@ -10,6 +10,7 @@ BitsStored <= 8, else uint16.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ _PRESENTATION_LUT_SHAPE = 0x20500020
 
 
 def _first(value: Any) -> float:
-    if isinstance(value, list | tuple) or (hasattr(value, "__iter__") and not isinstance(value, str | bytes)):
-        value = list(value)[0]
+    if isinstance(value, list | tuple) or (
+        hasattr(value, "__iter__") and not isinstance(value, str | bytes)
+    ):
+        value = next(iter(value))
     return float(value)
 
 
@@ -54,7 +57,9 @@ def gray_unit(stored: np.ndarray, ds: Dataset, window: str = "auto") -> np.ndarr
     """A single-sample frame's stored values to display values in ``[0, 1]``."""
     values = apply_modality_lut(stored, ds)
     if window == "auto" and "VOILUTSequence" in ds and len(ds.VOILUTSequence):
-        lut = apply_voi_lut(values.astype(np.int64) if values.dtype.kind == "f" else values, ds, prefer_lut=True)
+        lut = apply_voi_lut(
+            values.astype(np.int64) if values.dtype.kind == "f" else values, ds, prefer_lut=True
+        )
         descriptor = ds.VOILUTSequence[0].LUTDescriptor
         top = 2.0 ** int(descriptor[2]) - 1 if len(descriptor) > 2 else float(np.max(lut) or 1)
         unit = np.asarray(lut, dtype=np.float32) / max(top, 1.0)
@@ -73,7 +78,11 @@ def gray_unit(stored: np.ndarray, ds: Dataset, window: str = "auto") -> np.ndarr
         else:
             lo, hi = float(np.min(values)), float(np.max(values))
         span = hi - lo
-        unit = ((values.astype(np.float32) - lo) / span) if span > 0 else np.zeros(values.shape, np.float32)
+        unit = (
+            ((values.astype(np.float32) - lo) / span)
+            if span > 0
+            else np.zeros(values.shape, np.float32)
+        )
         unit = np.clip(unit, 0.0, 1.0)
     if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
         unit = 1.0 - unit
@@ -100,10 +109,8 @@ def decode_frame(
         )
     except (RuntimeError, NotImplementedError) as exc:
         uid = ""
-        try:
+        with contextlib.suppress(Exception):
             uid = str(dcmread(path, stop_before_pixels=True).file_meta.TransferSyntaxUID)
-        except Exception:
-            pass
         problem = decoder_problem(uid) if uid else None
         raise MedaugError(problem or f"cannot decode pixel data ({exc})") from None
     if stored.ndim == 3 and stored.shape[-1] not in (3, 4):

@@ -23,8 +23,25 @@ from medaug_dicom.labels import CsvLabels, read_labels
 from medaug_dicom.pixels import WINDOW_MODES, decode_frame
 
 DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
-NON_IMAGE_MODALITIES = frozenset({"SR", "RTSTRUCT", "RTPLAN", "RTRECORD", "RTDOSE", "PR", "KO",
-                                  "REG", "SEG", "FID", "DOC", "AU", "ECG", "HD", "PLAN"})
+NON_IMAGE_MODALITIES = frozenset(
+    {
+        "SR",
+        "RTSTRUCT",
+        "RTPLAN",
+        "RTRECORD",
+        "RTDOSE",
+        "PR",
+        "KO",
+        "REG",
+        "SEG",
+        "FID",
+        "DOC",
+        "AU",
+        "ECG",
+        "HD",
+        "PLAN",
+    }
+)
 MULTIFRAME_MODES = ("frames", "skip")
 TOKEN_VERSION = 1
 
@@ -58,7 +75,9 @@ def resolve_tag(name: str) -> Any:
         pass
     tag = tag_for_keyword(text)
     if tag is None:
-        raise MedaugError(f"unknown DICOM attribute {name!r} for --label-tag (e.g. StudyDescription or 0008,1030)")
+        raise MedaugError(
+            f"unknown DICOM attribute {name!r} for --label-tag (e.g. StudyDescription or 0008,1030)"
+        )
     return Tag(tag)
 
 
@@ -81,7 +100,9 @@ class DicomReader(Reader):
         if labels is not None and label_tag is not None:
             raise MedaugError("give either --labels or --label-tag, not both")
         if window not in WINDOW_MODES:
-            raise MedaugError(f"invalid window {window!r}: expected one of {', '.join(WINDOW_MODES)}")
+            raise MedaugError(
+                f"invalid window {window!r}: expected one of {', '.join(WINDOW_MODES)}"
+            )
         if multiframe not in MULTIFRAME_MODES:
             raise MedaugError(f"invalid multiframe {multiframe!r}: expected frames or skip")
         compile_patient_regex(patient_regex)
@@ -99,8 +120,10 @@ class DicomReader(Reader):
 
     @classmethod
     def can_read(cls, root: Path, **options: Any) -> float:
-        """1.0 with ``labels``/``label_tag``; 0.9 when ``root`` itself holds DICOM files."""
-        if options.get("labels") is not None or options.get("label_tag") is not None:
+        """1.0 with a DICOM-only option (``labels``, ``label_tag``, ``window``...); 0.9
+        when ``root`` itself holds DICOM files; else 0 (class folders go to ``folder``)."""
+        dicom_only = ("labels", "label_tag", "id_column", "label_column", "window", "multiframe")
+        if any(options.get(k) is not None for k in dicom_only):
             return 1.0
         try:
             with os.scandir(root) as it:
@@ -120,8 +143,14 @@ class DicomReader(Reader):
         csv_id: tuple[Any, ...] = ()
         if self.labels_path is not None:
             st = self.labels_path.stat()
-            csv_id = (str(self.labels_path), st.st_size, st.st_mtime_ns, self.csv and self.csv.key_column)
-        return f"{self.cache_token()}:{csv_id}:{self.label_tag}:{self.patient_regex!r}:{self.multiframe}"
+            csv_id = (
+                str(self.labels_path),
+                st.st_size,
+                st.st_mtime_ns,
+                self.csv and self.csv.key_column,
+            )
+        options = (csv_id, self.label_tag, self.patient_regex, self.multiframe)
+        return f"{self.cache_token()}:{options!r}"
 
     # -- one file -----------------------------------------------------------------------
 
@@ -133,12 +162,16 @@ class DicomReader(Reader):
         except Exception as exc:
             return f"corrupt DICOM file ({type(exc).__name__}: {exc})"
 
-    def _records(self, path: Path, ds: Dataset, label: str, patient_id: str) -> list[ImageRecord] | Skipped:
+    def _records(
+        self, path: Path, ds: Dataset, label: str, patient_id: str
+    ) -> list[ImageRecord] | Skipped:
         modality = str(ds.get("Modality", "") or "").upper()
         sop = ds.get("SOPClassUID")
         sop_name = getattr(sop, "name", str(sop or ""))
         if modality in NON_IMAGE_MODALITIES:
-            return Skipped(path, f"non-image DICOM (Modality {modality}, {sop_name})".replace(", )", ")"))
+            return Skipped(
+                path, f"non-image DICOM (Modality {modality}, {sop_name})".replace(", )", ")")
+            )
         if not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
             what = f" ({sop_name})" if sop_name else ""
             return Skipped(path, f"no pixel data{what}")
@@ -162,7 +195,9 @@ class DicomReader(Reader):
             "modality": modality,
             "transfer_syntax": UID(uid).name if uid else "",
         }
-        return [ImageRecord(path, label, pid, frame=f, format="dicom", meta=meta) for f in range(frames)]
+        return [
+            ImageRecord(path, label, pid, frame=f, format="dicom", meta=meta) for f in range(frames)
+        ]
 
     def probe(self, path: Path, *, label: str, patient_id: str) -> list[ImageRecord] | Skipped:
         ds = self._header(path)
@@ -174,7 +209,10 @@ class DicomReader(Reader):
         rel = path.relative_to(root)
         if self.csv is not None:
             label = self.csv.lookup(
-                rel.as_posix(), path.name, path.stem, str(ds.get("PatientID", "") or "").strip() or None
+                rel.as_posix(),
+                path.name,
+                path.stem,
+                str(ds.get("PatientID", "") or "").strip() or None,
             )
             if label is None:
                 return Skipped(path, f"no label in {self.csv.path.name}")
@@ -218,6 +256,12 @@ class DicomReader(Reader):
                 skipped.append(result)
             else:
                 records.extend(result)
+        unlabelled = [s for s in skipped if s.reason.startswith("not inside a class folder")]
+        if not records and unlabelled:
+            raise MedaugError(
+                f"{len(unlabelled)} DICOM file(s) directly in {str(root)!r} have no label: "
+                "pass --labels CSV or --label-tag TAG, or put them in class folders"
+            )
         return Scan(root=root, records=records, skipped=skipped)
 
     def decode(self, record: ImageRecord, *, image_size: int, channels: int | None) -> np.ndarray:

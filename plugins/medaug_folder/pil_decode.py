@@ -70,7 +70,7 @@ def probe_image(path: Path) -> dict[str, Any] | str:
             }
     except Image.DecompressionBombError as exc:
         return f"image too large for Pillow's safety limit ({exc})"
-    except (OSError, ValueError, SyntaxError) as exc:
+    except Exception as exc:  # any malformed header: skip the file, never crash
         text = str(exc).split(" '")[0] if str(exc) else type(exc).__name__
         return f"corrupt or not an image ({text})"
     allowed = IMAGE_SUFFIXES.get(suffix, ())
@@ -123,12 +123,17 @@ def _normalise_mode(im: Image.Image) -> Image.Image:
 
 def decode_image(path: Path, *, frame: int, image_size: int, channels: int | None) -> np.ndarray:
     """Decode one image (one frame) to ``(C, image_size, image_size)`` uint8/uint16."""
-    with Image.open(path) as im:
+    with Image.open(path) as source:
         if frame:
-            im.seek(frame)
-        _draft(im, image_size)
-        orientation = im.getexif().get(_EXIF_ORIENTATION, 1) if im.format in ("JPEG", "TIFF", "PNG", "WEBP", "MPO") else 1
-        im.load()
+            source.seek(frame)
+        _draft(source, image_size)
+        orientation = (
+            source.getexif().get(_EXIF_ORIENTATION, 1)
+            if source.format in ("JPEG", "TIFF", "PNG", "WEBP", "MPO")
+            else 1
+        )
+        source.load()
+        im: Image.Image = source
         if orientation not in (1, None):
             im = ImageOps.exif_transpose(im)
         im = _normalise_mode(im)
@@ -144,7 +149,9 @@ def decode_image(path: Path, *, frame: int, image_size: int, channels: int | Non
         if lo >= 0 and hi <= 65535 and im.mode == "I":
             unit = (values / 65535.0).astype(np.float32)
         else:
-            unit = ((values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)).astype(np.float32)
+            unit = ((values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)).astype(
+                np.float32
+            )
     small16 = quantize(fit_square_float(unit, image_size), 16)
     return to_chw(small16, channels)
 

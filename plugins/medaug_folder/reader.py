@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
+from medaug.data.decode import parallel_map
 from medaug.data.files import ignore_reason, walk_files
 from medaug.data.names import validate_class_name
 from medaug.data.patients import compile_patient_regex, patient_from_name
@@ -56,7 +57,17 @@ class FolderReader(Reader):
         return 0.5 if has_dirs else 0.05
 
     def cache_token(self) -> str:
-        return f"FolderReader:{TOKEN_VERSION}"
+        """Changes with this reader's version and with the decode options of the readers
+        it delegates to (a new DICOM pipeline invalidates cached ``.dcm`` rows)."""
+        from medaug.plugins import registry
+
+        parts = [f"FolderReader:{TOKEN_VERSION}"]
+        for entry in registry("reader").entries():
+            claimed = sorted(set(getattr(entry.factory, "suffixes", ())) - set(IMAGE_SUFFIXES))
+            delegate = self._delegate(claimed[0]) if claimed else None
+            if delegate is not None:
+                parts.append(f"{','.join(claimed)}={delegate.cache_token()}")
+        return "|".join(parts)
 
     def scan_token(self) -> str:
         return f"{self.cache_token()}:{self.patient_regex!r}"
@@ -67,11 +78,16 @@ class FolderReader(Reader):
         return self._delegates[suffix]
 
     def probe(self, path: Path, *, label: str, patient_id: str) -> list[ImageRecord] | Skipped:
-        info = probe_image(path)
+        return self._records(path, label, probe_image(path), patient_id)
+
+    def _records(
+        self, path: Path, label: str, info: dict[str, Any] | str, patient_id: str | None = None
+    ) -> list[ImageRecord] | Skipped:
         if isinstance(info, str):
             return Skipped(path, info)
+        pid = patient_id or patient_from_name(path, self.patient_regex)
         return [
-            ImageRecord(path, label, patient_id, frame=f, format="image", meta=info)
+            ImageRecord(path, label, pid, frame=f, format="image", meta=info)
             for f in range(int(info.get("frames", 1)))
         ]
 
@@ -109,27 +125,41 @@ class FolderReader(Reader):
                 f"no class folders in {str(root)!r}: expected ROOT/<class>/<image> "
                 "(one folder per class), or DICOM files with --labels/--label-tag"
             )
+        # list first, then read image headers in parallel (the slow part of a scan)
+        listed: list[tuple[Path, str, str | None]] = []
         for folder in class_dirs:
             label = validate_class_name(folder.name, source="class folder")
-            found = 0
-            for path, reason in walk_files(folder):
-                if reason:
-                    skipped.append(Skipped(path, reason))
-                    continue
+            listed.extend((path, label, reason) for path, reason in walk_files(folder))
+        headers = parallel_map(
+            probe_image,
+            [p for p, _, reason in listed if not reason and p.suffix.lower() in IMAGE_SUFFIXES],
+        )
+        probed = iter(headers)
+        found: dict[str, int] = dict.fromkeys((f.name for f in class_dirs), 0)
+        for path, label, reason in listed:
+            if reason:
+                skipped.append(Skipped(path, reason))
+                continue
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                result = self._records(path, label, next(probed))
+            else:
                 result = self._probe_any(path, label)
-                if isinstance(result, Skipped):
-                    skipped.append(result)
-                else:
-                    records.extend(result)
-                    found += len(result)
-            if not found:
+            if isinstance(result, Skipped):
+                skipped.append(result)
+            else:
+                records.extend(result)
+                found[label] += len(result)
+        for folder in class_dirs:
+            if not found[folder.name]:
                 skipped.append(Skipped(folder, "empty class folder (no readable images)"))
         return Scan(root=root, records=records, skipped=skipped)
 
     def decode(self, record: ImageRecord, *, image_size: int, channels: int | None) -> np.ndarray:
         suffix = record.path.suffix.lower()
         if record.format == "image" or suffix in IMAGE_SUFFIXES:
-            return decode_image(record.path, frame=record.frame, image_size=image_size, channels=channels)
+            return decode_image(
+                record.path, frame=record.frame, image_size=image_size, channels=channels
+            )
         delegate = self._delegate(suffix)
         if delegate is None:
             raise MedaugError(f"no installed reader decodes {suffix} files")

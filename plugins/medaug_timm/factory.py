@@ -32,7 +32,7 @@ def _offline() -> Iterator[None]:
 
         return wrapper
 
-    patches = [
+    patches: list[contextlib.AbstractContextManager[Any]] = [
         mock.patch.dict(os.environ, {"HF_HUB_OFFLINE": "1"}),
         mock.patch.object(hf_constants, "HF_HUB_OFFLINE", True),
     ]

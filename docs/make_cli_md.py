@@ -1,0 +1,40 @@
+"""Regenerate docs/cli.md from the live ``--help`` texts: ``python docs/make_cli_md.py``.
+
+tests/core/test_docs.py fails when docs/cli.md and the code disagree.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from medaug.cli import build_cli
+
+HEADER = """\
+# Command line reference
+
+Generated from `--help` by `python docs/make_cli_md.py`; a test keeps it in step with the
+code. Every command prints errors as one line on stderr and exits non-zero; add
+`medaug --debug` for a traceback. `--json` outputs are plain JSON on stdout.
+"""
+
+
+def render() -> str:
+    """The whole cli.md text."""
+    group = build_cli()
+    parts = [HEADER]
+    with click.Context(group, info_name="medaug", terminal_width=100) as ctx:
+        parts.append(f"## medaug\n\n```text\n{group.get_help(ctx)}\n```\n")
+        for name in sorted(group.commands):
+            cmd = group.commands[name]
+            with click.Context(cmd, info_name=name, parent=ctx, terminal_width=100) as sub:
+                parts.append(f"## medaug {name}\n\n```text\n{cmd.get_help(sub)}\n```\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    target = Path(__file__).with_name("cli.md")
+    target.write_text(render(), encoding="utf-8")
+    sys.stdout.write(f"wrote {target}\n")

@@ -1,0 +1,159 @@
+"""``OUT/report/``: loss curves per class, real-vs-synthetic grids and ``report.md``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from medaug.balance.files import atomic_path, atomic_write_text
+
+GRID_SIZE = 64  # images per grid (8 x 8)
+
+
+def make_grid(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> Image.Image:
+    """``[-1, 1]`` images ``(N, C, H, W)`` -> one PIL image (grayscale or RGB)."""
+    from torchvision.utils import make_grid as tv_grid
+
+    if len(images) == 0:
+        images = torch.zeros(1, 1, 8, 8)
+    grid = tv_grid(images.float(), nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1))
+    arr = (grid.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    if images.shape[1] == 1:
+        return Image.fromarray(np.ascontiguousarray(arr[..., 0]), mode="L")
+    return Image.fromarray(np.ascontiguousarray(arr), mode="RGB")
+
+
+def save_image(path: Path, img: Image.Image) -> None:
+    """Save a PIL image as PNG atomically."""
+    with atomic_path(path) as tmp:
+        img.save(tmp, format="PNG")
+
+
+def save_grid(path: Path, images: torch.Tensor, nrow: int = 8) -> None:
+    """Save a grid of ``[-1, 1]`` images atomically."""
+    save_image(path, make_grid(images, nrow=nrow))
+
+
+def side_by_side(left: Image.Image, right: Image.Image, gap: int = 12) -> Image.Image:
+    """Two grids next to each other on a white background."""
+    mode = "RGB" if "RGB" in (left.mode, right.mode) else "L"
+    width = left.width + gap + right.width
+    height = max(left.height, right.height)
+    canvas = Image.new(mode, (width, height), color=255 if mode == "L" else (255, 255, 255))
+    canvas.paste(left.convert(mode), (0, 0))
+    canvas.paste(right.convert(mode), (left.width + gap, 0))
+    return canvas
+
+
+def read_synthetic(paths: Sequence[Path], channels: int) -> torch.Tensor:
+    """Read written synthetic files (PNG or DICOM) back as ``[-1, 1]`` tensors."""
+    arrays: list[np.ndarray] = []
+    for p in paths:
+        if p.suffix.lower() == ".dcm":
+            import pydicom
+
+            arr = np.asarray(pydicom.dcmread(p).pixel_array, dtype=np.float32)
+            top = 255.0 if arr.max(initial=0) <= 255 else 65535.0
+        else:
+            with Image.open(p) as im:
+                arr = np.asarray(im, dtype=np.float32)
+                top = 65535.0 if im.mode.startswith("I") else 255.0
+        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+        if arr.shape[0] != channels:
+            arr = np.repeat(arr[:1], channels, 0) if channels == 3 else arr.mean(0, keepdims=True)
+        arrays.append(arr / top * 2 - 1)
+    if not arrays:
+        return torch.zeros(0, channels, 8, 8)
+    return torch.from_numpy(np.stack(arrays))
+
+
+def plot_losses(path: Path, cls: str, history: Mapping[str, Sequence[float]]) -> None:
+    """Generator and discriminator losses, D(x) and D(G(z)) per iteration (paper Fig. 6)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    names = {"loss_g": "G", "loss_d": "D", "d_x": "D(x)", "d_g_z": "D(G(z))"}
+    for key in ("loss_g", "loss_d"):
+        if history.get(key):
+            ax1.plot(history[key], label=names[key], linewidth=0.9)
+    ax1.set(title=f"{cls}: generator and discriminator loss", xlabel="iteration", ylabel="loss")
+    ax1.legend()
+    for key in ("d_x", "d_g_z"):
+        if history.get(key):
+            ax2.plot(history[key], label=names[key], linewidth=0.9)
+    ax2.set(title=f"{cls}: discriminator outputs", xlabel="iteration", ylim=(0, 1))
+    ax2.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_report_md(
+    path: Path,
+    *,
+    summary: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    images: Mapping[str, Mapping[str, str]],
+    notes: Sequence[str] = (),
+) -> None:
+    """``report.md``: counts before/after, settings, timings and links to the figures."""
+    before, added, after = summary["counts_before"], summary["added"], summary["counts_after"]
+    seconds = summary.get("seconds", {})
+    parts = [
+        "# medaug balance report",
+        "",
+        f"- data: `{summary['data']}`" + (" (bundled sample)" if summary.get("bundled") else ""),
+        f"- output: `{summary['out']}`",
+        f"- generator: `{summary['generator']}`, device `{summary.get('device', '')}`",
+        f"- started {summary.get('started', '')}, finished {summary.get('finished', '')}",
+        *[f"- {n}" for n in notes],
+        "",
+        "## Counts",
+        "",
+        _table(
+            ["class", "real", "synthetic added", "total"],
+            [[c, before[c], added.get(c, 0), after[c]] for c in before],
+        ),
+        "",
+        "## Settings",
+        "",
+        _table(["setting", "value"], [[k, f"`{v}`"] for k, v in settings.items()]),
+        "",
+        "## Timings (seconds)",
+        "",
+        _table(
+            ["class", "training", "sampling + writing"],
+            [
+                [c, f"{t.get('train', 0.0):.1f}", f"{t.get('sample', 0.0):.1f}"]
+                for c, t in seconds.get("classes", {}).items()
+            ],
+        ),
+        "",
+        f"Loading data {seconds.get('load', 0.0):.1f} s; whole run "
+        f"{seconds.get('total', 0.0):.1f} s (summed over resumed sessions).",
+        "",
+    ]
+    for cls, figs in images.items():
+        parts += [f"## {cls}", ""]
+        if figs.get("losses"):
+            parts += [f"Losses per iteration: ![losses {cls}]({figs['losses']})", ""]
+        if figs.get("samples"):
+            parts += [f"Real (left) vs synthetic (right): ![samples {cls}]({figs['samples']})", ""]
+        if figs.get("progress"):
+            parts += [f"Fixed-noise grids per epoch: `{figs['progress']}`", ""]
+    atomic_write_text(path, "\n".join(parts))

@@ -1,0 +1,132 @@
+"""Training one generator with per-epoch checkpoints, fixed-noise grids and loss history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from medaug.balance.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from medaug.balance.progress import NullReporter, Reporter
+from medaug.balance.report import save_grid
+from medaug.errors import MedaugError
+
+GRID_SEED = 1234  # fixed noise for the per-epoch grids
+GRID_N = 64
+_MUST_MATCH = ("generator", "image_size", "channels", "class_name", "seed", "epochs", "batch_size")
+
+
+@dataclass
+class TrainJob:
+    """One generator to train: its data, where its checkpoint and grids go."""
+
+    name: str  # display name (the class, or "all classes" for a conditional one)
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    info: CheckpointInfo  # settings; epochs_done / history / complete are filled in
+    checkpoint: Path
+    grid_dir: Path | None = None
+
+
+@dataclass
+class TrainResult:
+    """A trained generator and the checkpoint it was saved to."""
+
+    generator: Any
+    info: CheckpointInfo
+    checkpoint: Path
+    sha256: str
+    seconds: float
+    resumed_from: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+class _Callback:
+    """Collects losses, saves a grid and a checkpoint after every epoch."""
+
+    def __init__(self, job: TrainJob, generator: Any, reporter: Reporter) -> None:
+        self.job, self.generator, self.reporter = job, generator, reporter
+        self.history: dict[str, list[float]] = {k: list(v) for k, v in job.info.history.items()}
+        self.sha256 = ""
+        self.info: CheckpointInfo | None = None
+
+    def on_step(self, epoch: int, step: int, steps_per_epoch: int, losses: Mapping[str, float]) -> None:
+        for key, value in losses.items():
+            self.history.setdefault(key, []).append(float(value))
+        self.reporter.step(self.job.name, epoch, step, steps_per_epoch, losses)
+
+    def on_epoch_end(self, epoch: int, losses: Mapping[str, float]) -> None:
+        if self.job.grid_dir is not None:
+            labels = None
+            if getattr(self.generator, "conditional", False) and self.job.labels is not None:
+                labels = self.job.labels[torch.arange(GRID_N) % len(self.job.labels)]
+            grid = self.generator.sample(GRID_N, seed=GRID_SEED, labels=labels)
+            save_grid(self.job.grid_dir / f"epoch_{epoch + 1:04d}.png", grid)
+        self.info, self.sha256 = save(self.job, self.generator, self.history)
+        self.reporter.epoch_end(self.job.name, epoch, losses)
+
+
+def save(
+    job: TrainJob, generator: Any, history: Mapping[str, list[float]]
+) -> tuple[CheckpointInfo, str]:
+    """Checkpoint ``generator`` for ``job``; return what was saved and the file's SHA-256."""
+    done = int(generator.epochs_done)
+    info = replace(
+        job.info,
+        epochs_done=done,
+        complete=done >= job.info.epochs,
+        generator_options=dict(generator.options()),
+        history={k: list(v) for k, v in history.items()},
+    )
+    return info, save_checkpoint(job.checkpoint, info, generator.state_dict())
+
+
+def _check_compatible(job: TrainJob, found: CheckpointInfo) -> None:
+    for key in _MUST_MATCH:
+        old, new = getattr(found, key), getattr(job.info, key)
+        if old != new:
+            raise MedaugError(
+                f"checkpoint {job.checkpoint} was made with {key}={old!r}, this run uses "
+                f"{new!r}; use another --out"
+            )
+
+
+def train(job: TrainJob, generator: Any, reporter: Reporter | None = None) -> TrainResult:
+    """Train (or resume, or skip when already complete) ``generator`` for ``job``."""
+    reporter = reporter or NullReporter()
+    start_epoch = 0
+    if job.checkpoint.exists():
+        found, state = load_checkpoint(job.checkpoint)
+        _check_compatible(job, found)
+        generator.load_state_dict(state)
+        job = replace(job, info=replace(job.info, history=found.history))
+        start_epoch = int(generator.epochs_done)
+        if found.complete and start_epoch >= job.info.epochs:
+            from medaug.balance.files import sha256_file
+
+            reporter.message(f"{job.name}: training already complete ({start_epoch} epochs)")
+            return TrainResult(
+                generator, found, job.checkpoint, sha256_file(job.checkpoint), 0.0,
+                start_epoch, found.history,
+            )
+        reporter.message(f"{job.name}: resuming after epoch {start_epoch}/{job.info.epochs}")
+    callback = _Callback(job, generator, reporter)
+    reporter.training(job.name, job.info.epochs, start_epoch)
+    t0 = time.perf_counter()
+    generator.fit(
+        job.images,
+        epochs=job.info.epochs,
+        batch_size=job.info.batch_size,
+        seed=job.info.seed,
+        labels=job.labels,
+        callback=callback,
+    )
+    seconds = time.perf_counter() - t0
+    if callback.info is None or not callback.info.complete:
+        callback.info, callback.sha256 = save(job, generator, callback.history)
+    info, sha = callback.info, callback.sha256
+    return TrainResult(generator, info, job.checkpoint, sha, seconds, start_epoch, callback.history)

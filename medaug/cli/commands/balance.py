@@ -1,0 +1,176 @@
+"""``medaug balance``: add synthetic images to the rare classes of a dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from medaug.balance.files import LINK_MODES
+from medaug.balance.run import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_EPOCHS,
+    DEMO_BATCH_SIZE,
+    DEMO_EPOCHS,
+    DEMO_OUT,
+    BalanceConfig,
+    balance,
+)
+from medaug.balance.strategy import STRATEGY_HELP
+from medaug.cli.options import device_option, json_option, parse_key_values, seed_option
+from medaug.console import console, err_console, print_json
+from medaug.errors import MedaugError
+
+
+@click.command("balance")
+@click.argument("data", required=False, type=click.Path(path_type=Path))
+@click.option("--generator", "-g", default="dcgan", show_default=True, help="Generator plugin.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    help=f"Output folder (required with DATA; ./{DEMO_OUT} for the bundled sample).",
+)
+@click.option("--strategy", default=None, help=f"Which classes grow and how: {STRATEGY_HELP}.")
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    help="Add exactly N images to each class the strategy selects (the paper: 400).",
+)
+@click.option("--image-size", type=int, default=64, show_default=True, help="Working size (px).")
+@click.option(
+    "--channels",
+    type=click.Choice(["auto", "1", "3"]),
+    default="auto",
+    show_default=True,
+    help="1 (grayscale), 3 (RGB) or auto.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    help=f"Training epochs per generator [default: {DEFAULT_EPOCHS}; demo {DEMO_EPOCHS}].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help=f"Batch size [default: {DEFAULT_BATCH_SIZE}; demo {DEMO_BATCH_SIZE}].",
+)
+@seed_option
+@device_option
+@click.option(
+    "--labels", type=click.Path(path_type=Path), help="CSV of labels (DICOM without class folders)."
+)
+@click.option("--label-tag", help="DICOM attribute holding the class (e.g. BodyPartExamined).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in OUT.")
+@click.option(
+    "--link",
+    type=click.Choice(LINK_MODES),
+    default="hardlink",
+    show_default=True,
+    help="How real images go into OUT (hardlink falls back to copy).",
+)
+@click.option(
+    "--option",
+    "-O",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Generator plugin option (repeatable), e.g. -O lr=0.0001.",
+)
+@json_option
+def command(
+    data: Path | None,
+    generator: str,
+    out: Path | None,
+    strategy: str | None,
+    count: int | None,
+    image_size: int,
+    channels: str,
+    epochs: int | None,
+    batch_size: int | None,
+    seed: int,
+    device: str,
+    labels: Path | None,
+    label_tag: str | None,
+    resume: bool,
+    link: str,
+    options: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Train a generator on each minority class of DATA and write a balanced copy to OUT.
+
+    OUT/<class>/ gets the real images (hard links) plus synthetic_<seed>_<n>.png (DICOM
+    Secondary Capture for DICOM input), with OUT/manifest.csv, OUT/report/ and
+    OUT/checkpoints/. Without DATA, a small bundled ChestXray2017 sample is balanced.
+
+    \b
+    Examples:
+      medaug balance --generator dcgan
+      medaug balance --generator dcgan data/train --out balanced/
+      medaug balance -g dcgan data/train --out balanced/ --count 400 --image-size 32
+      medaug balance -g dcgan data/train --out balanced/ --strategy NORMAL=3000,COVID=3000
+      medaug balance -g dcgan dicoms/ --labels labels.csv --out balanced/ --resume
+    """
+    if data is None:
+        out = out or DEMO_OUT
+        if not as_json:
+            err_console.print(
+                "No DATA given: balancing the bundled ChestXray2017 sample "
+                "(Kermany et al., CC BY 4.0) as a demo, with a short training run; "
+                f"output in {out}/"
+            )
+    elif out is None:
+        raise MedaugError("--out is required when DATA is given")
+    cfg = BalanceConfig(
+        out=out,
+        data=data,
+        generator=generator,
+        strategy=strategy,
+        count=count,
+        image_size=image_size,
+        channels=channels,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        labels=labels,
+        label_tag=label_tag,
+        resume=resume,
+        link=link,
+        generator_options=parse_key_values(options),
+        progress=not as_json,
+    )
+    reporter: Any = None
+    if not as_json:
+        from medaug.balance.progress import RichReporter
+
+        reporter = RichReporter()
+    try:
+        result = balance(cfg, reporter)
+    finally:
+        if reporter is not None:
+            reporter.close()
+    if as_json:
+        print_json(result.summary)
+        return
+    _print_summary(result.summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"medaug balance: {summary.get('out', '')}")
+    for col in ("class", "real", "synthetic", "total"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for cls, before in summary.get("counts_before", {}).items():
+        table.add_row(
+            cls,
+            str(before),
+            str(summary["added"].get(cls, 0)),
+            str(summary["counts_after"].get(cls, before)),
+        )
+    console.print(table)
+    if summary.get("status") == "already_complete":
+        console.print("This run was already complete; nothing was changed.")
+    console.print(f"Manifest: {summary.get('manifest')}")
+    console.print(f"Report:   {summary.get('report')}")

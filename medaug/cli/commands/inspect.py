@@ -1,0 +1,181 @@
+"""``medaug inspect``: what is in a dataset folder, and what ``balance`` would do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+
+from medaug.cli.options import json_option
+from medaug.console import console, print_json
+from medaug.data import load_dataset, scan_dataset
+from medaug.data.summary import summarize
+
+MAX_SKIPPED_ROWS = 20
+
+
+def _render(report: dict[str, Any]) -> None:
+    table = Table(title=f"{report['root']}  (reader: {report['reader']})")
+    for col, justify in (
+        ("class", "left"),
+        ("images", "right"),
+        ("share", "right"),
+        ("patients", "right"),
+        ("+ synthetic", "right"),
+        ("after", "right"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    plan = report["plan"]
+    for cls, n in report["classes"].items():
+        table.add_row(
+            cls,
+            str(n),
+            f"{report['share'][cls]:.1%}",
+            str(report["patients"][cls]),
+            str(plan["add"].get(cls, 0)),
+            str(plan["after"][cls]),
+        )
+    console.print(table)
+    ratio = report["imbalance_ratio"]
+    console.print(
+        f"images: {report['total']}   imbalance ratio (majority/minority): "
+        f"{ratio:.2f}   plan: {plan['strategy']}"
+        if ratio is not None
+        else f"images: {report['total']}"
+    )
+    sizes = ", ".join(f"{k} ({v})" for k, v in list(report["sizes"].items())[:5])
+    modes = ", ".join(f"{k} ({v})" for k, v in report["modes"].items())
+    console.print(f"sizes: {sizes}\nmodes: {modes}", markup=False)
+    if "channels" in report:
+        console.print(
+            f"decoded: {report['channels']} channel(s), {report['bit_depth']}-bit, "
+            f"{report['source_format']}"
+        )
+    skipped = report["skipped"]
+    if skipped:
+        st = Table(title=f"skipped: {len(skipped)} file(s)")
+        st.add_column("path", overflow="fold")
+        st.add_column("reason", overflow="fold")
+        for row in skipped[:MAX_SKIPPED_ROWS]:
+            st.add_row(row["path"], row["reason"])
+        console.print(st)
+        if len(skipped) > MAX_SKIPPED_ROWS:
+            console.print(f"... and {len(skipped) - MAX_SKIPPED_ROWS} more (use --json for all)")
+    else:
+        console.print("skipped: none")
+
+
+@click.command("inspect")
+@click.argument("data", type=click.Path(path_type=str))
+@click.option(
+    "--labels",
+    type=click.Path(path_type=str),
+    default=None,
+    help="CSV with a file/id column and a label column (DICOM datasets).",
+)
+@click.option(
+    "--label-tag", default=None, help="Label DICOM files by this attribute, e.g. StudyDescription."
+)
+@click.option("--id-column", default=None, help="Column of --labels holding the file name or id.")
+@click.option("--label-column", default=None, help="Column of --labels holding the class.")
+@click.option(
+    "--reader", default="auto", show_default=True, help="Reader name (see 'medaug plugins')."
+)
+@click.option(
+    "--channels",
+    type=click.Choice(["auto", "1", "3"]),
+    default="auto",
+    show_default=True,
+    help="Channels to decode to; auto = 1 when every image is grayscale.",
+)
+@click.option(
+    "--patient-regex",
+    default=None,
+    help="Regex over file names giving the patient id (a 'patient' group or group 1).",
+)
+@click.option(
+    "--image-size",
+    type=click.IntRange(min=4),
+    default=64,
+    show_default=True,
+    help="Working size images are decoded (and cached) at.",
+)
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Read headers only: skip decoding (corrupt pixel data not detected).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=str),
+    default=None,
+    help="Decode cache folder (default: $MEDAUG_CACHE_DIR or the user cache dir).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Decode processes (default: all CPUs).",
+)
+@json_option
+def command(
+    data: str,
+    labels: str | None,
+    label_tag: str | None,
+    id_column: str | None,
+    label_column: str | None,
+    reader: str,
+    channels: str,
+    patient_regex: str | None,
+    image_size: int,
+    quick: bool,
+    cache_dir: str | None,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Show classes, counts, imbalance, patients, skipped files and the balance plan.
+
+    DATA is a folder of class folders (DATA/<class>/<image>) or of DICOM files labelled
+    by --labels CSV or --label-tag. Images are decoded once into the cache, so later
+    commands start fast. Nothing in DATA is ever written.
+
+    \b
+    Examples:
+      medaug inspect chest_xray/train
+      medaug inspect rsna/images --labels rsna/labels.csv --json
+      medaug inspect dicoms/ --label-tag StudyDescription
+    """
+    options: dict[str, Any] = {
+        "reader": reader,
+        "labels": labels,
+        "label_tag": label_tag,
+        "patient_regex": patient_regex,
+        "cache_dir": cache_dir,
+        "min_classes": 2,
+        "id_column": id_column,
+        "label_column": label_column,
+    }
+    if quick:
+        scan = scan_dataset(data, **options)
+        report = summarize(scan.root, scan.records, scan.skipped, reader=scan.reader)
+    else:
+        ds = load_dataset(
+            data,
+            image_size=image_size,
+            channels=channels,
+            workers=workers,
+            progress=not as_json,
+            **options,
+        )
+        report = summarize(
+            ds.root,
+            ds.records,
+            ds.skipped,
+            reader=ds.reader,
+            extra={"channels": ds.channels, "bit_depth": ds.bit_depth, "image_size": ds.image_size},
+        )
+    if as_json:
+        print_json(report)
+    else:
+        _render(report)

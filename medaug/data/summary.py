@@ -1,0 +1,82 @@
+"""What ``medaug inspect`` reports: counts, imbalance, patients, sizes, skipped files
+and the plan ``balance`` would make with the default strategy."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from medaug.contracts.reader import ImageRecord, Skipped
+
+DEFAULT_STRATEGY = "auto"
+
+
+def balance_plan(counts: Mapping[str, int]) -> dict[str, int]:
+    """Synthetic images per class under the default strategy (``auto`` = not majority:
+    every class but the majority is brought up to the majority count)."""
+    try:
+        from medaug.balance.strategy import resolve_targets
+    except ImportError:  # pragma: no cover - balance ships with medaug
+        majority = max(counts.values(), default=0)
+        top = max(counts, key=lambda c: (counts[c], [-ord(ch) for ch in c])) if counts else None
+        return {c: majority - n for c, n in counts.items() if c != top and majority > n}
+    return dict(resolve_targets(dict(counts), DEFAULT_STRATEGY))
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def summarize(
+    root: Path,
+    records: Sequence[ImageRecord],
+    skipped: Sequence[Skipped],
+    *,
+    reader: str = "",
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The inspect report as a JSON-ready dict (``classes``, ``imbalance_ratio``,
+    ``skipped`` ... see ``docs/data.md``)."""
+    counts = dict(sorted(Counter(r.label for r in records).items()))
+    total = sum(counts.values())
+    majority = max(counts, key=lambda c: counts[c]) if counts else None
+    minority = min(counts, key=lambda c: counts[c]) if counts else None
+    ratio = (
+        counts[majority] / counts[minority] if majority and minority and counts[minority] else None
+    )
+    patients: dict[str, set[str]] = {c: set() for c in counts}
+    for r in records:
+        patients[r.label].add(r.patient_id)
+    sizes = Counter(f"{r.meta.get('width', '?')}x{r.meta.get('height', '?')}" for r in records)
+    modes = Counter(str(r.meta.get("mode", "?")) for r in records)
+    plan = balance_plan(counts) if len(counts) > 1 else {}
+    out: dict[str, Any] = {
+        "root": str(root),
+        "reader": reader,
+        "classes": counts,
+        "total": total,
+        "share": {c: round(n / total, 4) for c, n in counts.items()} if total else {},
+        "imbalance_ratio": round(ratio, 4) if ratio is not None else None,
+        "majority": majority,
+        "minority": minority,
+        "patients": {c: len(p) for c, p in patients.items()},
+        "sizes": dict(sizes.most_common()),
+        "modes": dict(modes.most_common()),
+        "source_format": "dicom"
+        if records and all(r.format == "dicom" for r in records)
+        else "image",
+        "skipped": [{"path": _rel(s.path, root), "reason": s.reason} for s in skipped],
+        "plan": {
+            "strategy": f"{DEFAULT_STRATEGY} (not majority)",
+            "add": plan,
+            "after": {c: n + plan.get(c, 0) for c, n in counts.items()},
+        },
+    }
+    if extra:
+        out.update(extra)
+    return out

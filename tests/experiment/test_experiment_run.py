@@ -1,0 +1,248 @@
+"""``medaug experiment`` end to end on tiny folders (fake and real generators), resumption."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+import medaug
+from medaug.cli import build_cli
+from medaug.contracts.generator import FitCallback, Generator
+from medaug.errors import MedaugError
+from medaug.plugins import get_host
+
+pytest.importorskip("medaug.data")
+
+from conftest import write_image_folder
+
+
+class MeanGenerator(Generator):
+    """Test double: samples the training mean image plus a little noise."""
+
+    supported_sizes = (16, 32)
+    fits: int = 0
+
+    def __init__(
+        self, image_size: int, channels: int, device: Any = None, num_classes: int = 1
+    ) -> None:
+        self.image_size, self.channels, self.device = image_size, channels, torch.device("cpu")
+        self.mean = torch.zeros(channels, image_size, image_size)
+        self._epochs = 0
+
+    def fit(
+        self,
+        images: torch.Tensor,
+        *,
+        epochs: int,
+        batch_size: int,
+        seed: int,
+        labels: torch.Tensor | None = None,
+        callback: FitCallback | None = None,
+    ) -> None:
+        assert images.min() >= -1 and images.max() <= 1
+        MeanGenerator.fits += 1
+        self.mean, self._epochs = images.mean(0), epochs
+
+    def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+        g = torch.Generator().manual_seed(seed)
+        return (self.mean + 0.05 * torch.randn(n, *self.mean.shape, generator=g)).clamp(-1, 1)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.mean = state["mean"]
+
+    @property
+    def epochs_done(self) -> int:
+        return self._epochs
+
+
+class FakePlugin:
+    @medaug.hookimpl
+    def register_generators(self, register: Any) -> None:
+        register("mean-gen", MeanGenerator)
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    train = write_image_folder(tmp_path / "train", {"NORMAL": 10, "PNEUMONIA": 24}, size=20, seed=1)
+    test = write_image_folder(tmp_path / "test", {"NORMAL": 6, "PNEUMONIA": 6}, size=20, seed=2)
+    return train, test
+
+
+@pytest.fixture
+def fake_generator() -> None:
+    get_host().register(FakePlugin(), name="fake-gen")
+    MeanGenerator.fits = 0
+
+
+BASE = [
+    "--classifier",
+    "simple-cnn",
+    "--image-size",
+    "16",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "8",
+    "--classifier-option",
+    "widths=[8,16]",
+    "--augment",
+    "light",
+    "--val-split",
+    "0.3",
+]
+
+
+def _run(train: Path, test: Path, out: Path, *extra: str) -> Any:
+    return CliRunner().invoke(
+        build_cli(),
+        [
+            "experiment",
+            "--train",
+            str(train),
+            "--test",
+            str(test),
+            "--out",
+            str(out),
+            *BASE,
+            *extra,
+        ],
+    )
+
+
+@pytest.mark.usefixtures("fake_generator")
+def test_experiment_all_arms_json_and_resume(
+    folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train, test = folders
+    out = tmp_path / "out"
+    res = _run(
+        train, test, out, "--generator", "mean-gen", "--seeds", "2", "--synthetic", "5", "--json"
+    )
+    assert res.exit_code == 0, res.output + res.stderr
+    results = json.loads(res.stdout)
+    assert list(results["summary"]) == ["baseline", "gan", "classic"]
+    for arm in ("baseline", "gan", "classic"):
+        acc = results["summary"][arm]["accuracy"]
+        assert acc["n"] == 2 and 0.0 <= acc["mean"] <= 1.0 and acc["std"] is not None
+    runs = {(r["arm"], r["seed"]): r for r in results["runs"]}
+    assert len(runs) == 6
+    base_n = runs[("baseline", 0)]["n_train"]
+    assert runs[("gan", 0)]["n_train"] == base_n + 5 == runs[("classic", 0)]["n_train"]
+    assert runs[("gan", 0)]["added"] == {"NORMAL": 5}
+    assert sum(map(sum, runs[("gan", 1)]["test"]["confusion_matrix"])) == 12
+    assert MeanGenerator.fits == 2  # once per seed
+    assert results["sentences"][0].startswith("gan vs baseline: ")
+    assert results["positive_class"] == "PNEUMONIA"
+    assert "classifier_plugin" in results["versions"]
+    for name in ("results.json", "report.md", "metrics_by_arm.png", "experiment.json"):
+        assert (out / name).is_file()
+    assert (out / "runs" / "seed1" / "gan" / "test_confusion.png").is_file()
+    assert "Table II" in (out / "report.md").read_text()
+
+    # resume: nothing is retrained, and the numbers are the same
+    def boom(*a: Any, **k: Any) -> None:
+        raise AssertionError("a finished run was recomputed")
+
+    monkeypatch.setattr("medaug.experiment.runner.fit", boom)
+    monkeypatch.setattr("medaug.experiment.arms.create_generator", boom)
+    again = _run(
+        train, test, out, "--generator", "mean-gen", "--seeds", "2", "--synthetic", "5", "--json"
+    )
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["summary"] == results["summary"]
+
+    # other settings in the same folder are refused
+    other = _run(train, test, out, "--generator", "mean-gen", "--seeds", "2", "--synthetic", "6")
+    assert other.exit_code == 1 and "other settings" in other.stderr
+
+
+@pytest.mark.usefixtures("fake_generator")
+def test_interrupted_run_resumes_only_missing(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    train, test = folders
+    out = tmp_path / "out"
+    assert (
+        _run(
+            train, test, out, "--generator", "mean-gen", "--arms", "baseline,gan", "--seeds", "1"
+        ).exit_code
+        == 0
+    )
+    (out / "runs" / "seed0" / "gan" / "result.json").unlink()  # as if killed mid-run
+    res = _run(
+        train, test, out, "--generator", "mean-gen", "--arms", "baseline,gan", "--seeds", "1"
+    )
+    assert res.exit_code == 0
+    assert "seed 0 baseline: already done" in res.stderr
+    assert "reusing" in res.stderr and MeanGenerator.fits == 1  # generator samples cached
+    assert "gan vs baseline" in res.stdout
+
+
+def test_arm_selection_and_errors(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    train, test = folders
+    ok = _run(train, test, tmp_path / "b", "--arms", "baseline,classic", "--seeds", "1", "--json")
+    assert ok.exit_code == 0, ok.output
+    assert list(json.loads(ok.stdout)["summary"]) == ["baseline", "classic"]
+    bad = _run(train, test, tmp_path / "c", "--arms", "baseline,gann")
+    assert bad.exit_code == 1 and "unknown arm" in bad.stderr
+    nogen = _run(train, test, tmp_path / "d", "--arms", "gan")
+    assert nogen.exit_code == 1 and "needs --generator" in nogen.stderr
+    same = _run(train, train, tmp_path / "e", "--arms", "baseline")
+    assert same.exit_code == 1 and "same folder" in same.stderr
+    inside = _run(train, test, train / "x", "--arms", "baseline")
+    assert inside.exit_code == 1 and "overlaps the data folder" in inside.stderr
+
+
+def test_experiment_with_the_real_dcgan(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    """The issue's done-when command, shrunk: the first-party dcgan plugin at 16 px."""
+    if "dcgan" not in medaug.list_generators():
+        pytest.skip("dcgan plugin not installed")
+    train, test = folders
+    res = _run(
+        train,
+        test,
+        tmp_path / "out",
+        "--generator",
+        "dcgan",
+        "--seeds",
+        "2",
+        "--gen-epochs",
+        "1",
+        "--gen-option",
+        "ngf=8",
+        "--gen-option",
+        "ndf=8",
+        "--json",
+    )
+    assert res.exit_code == 0, res.output + res.stderr
+    results = json.loads(res.stdout)
+    assert set(results["summary"]) == {"baseline", "gan", "classic"}
+    assert (tmp_path / "out" / "generators" / "seed1" / "NORMAL.png").is_file()
+
+
+def test_config_validation() -> None:
+    from medaug.experiment import ExperimentConfig
+
+    with pytest.raises(MedaugError, match="seeds"):
+        ExperimentConfig(
+            train=Path("a"),
+            test=Path("b"),
+            out=Path("c"),
+            classifier="x",
+            arms=("baseline",),
+            seeds=0,
+        )
+    a = ExperimentConfig(
+        train=Path("a"), test=Path("b"), out=Path("c"), classifier="x", arms=("baseline",), seeds=2
+    )
+    b = ExperimentConfig(
+        train=Path("a"), test=Path("b"), out=Path("d"), classifier="x", arms=("baseline",), seeds=5
+    )
+    assert a.fingerprint() == b.fingerprint()  # more seeds / other out: same experiment

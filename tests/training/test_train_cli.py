@@ -1,0 +1,97 @@
+"""``medaug train`` and ``medaug evaluate`` end to end on a tiny folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from medaug.cli import build_cli
+
+pytest.importorskip("medaug.data")
+
+
+def test_train_then_evaluate(image_folder: Callable[..., Path], tmp_path: Path) -> None:
+    data = image_folder({"NORMAL": 12, "PNEUMONIA": 24}, size=24)
+    out = tmp_path / "run"
+    runner = CliRunner()
+    res = runner.invoke(
+        build_cli(),
+        [
+            "train",
+            str(data),
+            "--classifier",
+            "simple-cnn",
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--image-size",
+            "16",
+            "--batch-size",
+            "8",
+            "--val-split",
+            "0.3",
+            "--augment",
+            "light",
+            "--classifier-option",
+            "widths=[8,16]",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["metrics"]["positive_class"] == "PNEUMONIA"
+    assert report["epochs_run"] == 2 and report["val_counts"]["NORMAL"] > 0
+    for name in (
+        "model.pt",
+        "metrics.json",
+        "history.json",
+        "curves.png",
+        "val_roc.png",
+        "val_confusion.png",
+        "augment.json",
+    ):
+        assert (out / name).is_file(), name
+    payload = torch.load(out / "model.pt", weights_only=True)
+    assert payload["image_size"] == 16 and payload["options"] == {"widths": [8, 16]}
+
+    ev = runner.invoke(
+        build_cli(),
+        [
+            "evaluate",
+            "--model",
+            str(out / "model.pt"),
+            str(data),
+            "--out",
+            str(tmp_path / "ev"),
+            "--json",
+        ],
+    )
+    assert ev.exit_code == 0, ev.output
+    metrics = json.loads(ev.stdout)["metrics"]
+    assert metrics["confusion_matrix"][0][0] + metrics["confusion_matrix"][0][1] == 12
+    assert (tmp_path / "ev" / "roc.png").is_file() and (tmp_path / "ev" / "metrics.json").is_file()
+
+
+def test_train_refuses_output_inside_data(image_folder: Callable[..., Path]) -> None:
+    data = image_folder({"NORMAL": 4, "PNEUMONIA": 4}, size=16)
+    res = CliRunner().invoke(
+        build_cli(), ["train", str(data), "--classifier", "simple-cnn", "--out", str(data / "out")]
+    )
+    assert res.exit_code == 1
+    assert "overlaps the data folder" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_evaluate_missing_model_is_one_line(
+    image_folder: Callable[..., Path], tmp_path: Path
+) -> None:
+    data = image_folder({"NORMAL": 4, "PNEUMONIA": 4}, size=16)
+    res = CliRunner().invoke(
+        build_cli(), ["evaluate", "--model", str(tmp_path / "x.pt"), str(data)]
+    )
+    assert res.exit_code == 1 and "does not exist" in res.stderr
