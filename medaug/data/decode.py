@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,10 @@ _worker_reader: Reader | None = None
 
 
 def default_workers() -> int:
-    """Worker processes to use: the CPUs this process may run on (at most 8)."""
+    """Worker processes to use: the CPUs this process may run on (at most 8); 1 inside a
+    daemonic process (a DataLoader worker...), which may not start children."""
+    if multiprocessing.current_process().daemon:
+        return 1
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -95,6 +99,8 @@ def parallel_map(
     short lists or one worker. ``fn`` must be a picklable top-level function, and must
     not raise for one bad item (return a reason instead). Readers use it to probe files."""
     n_workers = default_workers() if workers is None else max(1, int(workers))
+    if multiprocessing.current_process().daemon:
+        n_workers = 1
     if n_workers == 1 or len(items) < max(MIN_PARALLEL, 2 * chunk):
         return [fn(item) for item in items]
     chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
@@ -125,6 +131,8 @@ def decode_records(
     """Decode every record (order kept) on ``workers`` processes (default: all CPUs).
     ``on_done(n)`` is called as chunks of ``n`` records finish."""
     n_workers = default_workers() if workers is None else max(1, int(workers))
+    if multiprocessing.current_process().daemon:
+        n_workers = 1
     if n_workers == 1 or len(records) < MIN_PARALLEL:
         out: list[Result] = []
         for record in records:
@@ -134,6 +142,24 @@ def decode_records(
         return out
     chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
     results: list[Result] = []
+    try:
+        _pool_decode(reader, chunks, image_size, n_workers, results, on_done)
+    except BrokenProcessPool:
+        raise MedaugError(
+            "a decode worker process died (a decoder crash on a malformed file, or out of "
+            "memory); rerun with --workers 1 to find the file"
+        ) from None
+    return results
+
+
+def _pool_decode(
+    reader: Reader,
+    chunks: list[Sequence[ImageRecord]],
+    image_size: int,
+    n_workers: int,
+    results: list[Result],
+    on_done: Callable[[int], None] | None,
+) -> None:
     with ProcessPoolExecutor(
         max_workers=min(n_workers, len(chunks)),
         mp_context=_context(),
@@ -146,4 +172,3 @@ def decode_records(
             results.extend(done)
             if on_done:
                 on_done(len(chunk))
-    return results

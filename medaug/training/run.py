@@ -52,8 +52,9 @@ class ModelSpec:
         )
 
     def checkpoint_options(self) -> dict[str, Any]:
-        """Options to rebuild the architecture (never re-requests pretrained weights)."""
-        return dict(self.options)
+        """Options to rebuild the architecture (never re-requests weights: the checkpoint
+        holds them)."""
+        return {k: v for k, v in self.options.items() if k not in ("checkpoint", "pretrained")}
 
 
 def check_out_dir(out: Path, data_roots: Sequence[Path]) -> Path:

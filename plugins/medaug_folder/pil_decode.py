@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from medaug.data.imaging import fit_square, fit_square_float, quantize, to_chw
+from medaug.data.imaging import fit_square, fit_square_float, is_gray, quantize, to_chw
 
 #: suffix -> Pillow formats a file with that suffix may legitimately have
 IMAGE_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -137,6 +137,10 @@ def decode_image(path: Path, *, frame: int, image_size: int, channels: int | Non
         if orientation not in (1, None):
             im = ImageOps.exif_transpose(im)
         im = _normalise_mode(im)
+        if im.mode == "RGB" and channels != 3:
+            rgb = np.asarray(im)
+            if is_gray(rgb):  # resize one plane instead of three
+                im = Image.fromarray(np.ascontiguousarray(rgb[..., 0]))
         if im.mode in ("L", "RGB"):
             small = np.asarray(fit_square(im, image_size))
             return to_chw(small, channels)
