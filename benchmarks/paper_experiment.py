@@ -37,8 +37,8 @@ from medaug.training import TrainConfig
 #: settings of the full benchmark (documented in docs/results.md)
 FULL = {
     "seeds": 3,
-    "epochs": 16,
-    "gen_epochs": 12,
+    "epochs": 18,
+    "gen_epochs": 20,
 }
 #: the reduced benchmark
 QUICK = {

@@ -110,7 +110,9 @@ def load_checkpoint(path: Path) -> tuple[CheckpointInfo, dict[str, Any]]:
     return info, payload["state"]
 
 
-def build_generator(info: CheckpointInfo, device: torch.device, state: Mapping[str, Any] | None = None) -> Any:
+def build_generator(
+    info: CheckpointInfo, device: torch.device, state: Mapping[str, Any] | None = None
+) -> Any:
     """Recreate the generator a checkpoint describes (through the plugin registry)."""
     from medaug.plugins import create_generator
 

@@ -8,9 +8,6 @@ synthetic images (:mod:`.sampling`), then the manifest and the report.
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,8 +135,7 @@ def _check_out(out: Path, data: Path, settings: dict[str, Any], resume: bool) ->
         )
     if state.status != "complete" and not resume:
         raise MedaugError(
-            f"{out} holds an interrupted run; add --resume to continue it "
-            "(or choose another --out)"
+            f"{out} holds an interrupted run; add --resume to continue it (or choose another --out)"
         )
     return state
 
@@ -259,7 +255,6 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
     settings = _settings(cfg, data, epochs, batch_size)
     state = _check_out(out, data, settings, cfg.resume)
     if state is not None and state.status == "complete":
-        reporter.message(f"{out} already holds this finished run; nothing to do")
         summary = dict(state.summary, status="already_complete")
         return BalanceResult(
             summary, out, out / MANIFEST_NAME, out / REPORT / "report.md", already_complete=True
@@ -291,9 +286,7 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
             "medaug output, not a class of the balanced dataset\n", encoding="utf-8"
         )
     if bundled:
-        from medaug.balance.files import link_file as _copy
-
-        _copy(data / "NOTICE.md", out / "NOTICE.md", "copy")
+        link_file(data / "NOTICE.md", out / "NOTICE.md", "copy")
 
     rows = _link_reals(ds, folders, out, cfg.link, state.started)
     seconds: dict[str, Any] = state.summary["seconds"]
@@ -328,7 +321,9 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
             checkpoint=out / CHECKPOINTS / f"{_unit_file(unit_name, folders)}.pt",
             grid_dir=out / REPORT / "progress" / _unit_file(unit_name, folders),
         )
-        generator = probe if unit_name == units[0][0] else _probe_generator(cfg, ds.channels, device)
+        generator = (
+            probe if unit_name == units[0][0] else _probe_generator(cfg, ds.channels, device)
+        )
         result = train(job, generator, reporter)
         t = class_seconds.setdefault(unit_name, {"train": 0.0, "sample": 0.0})
         t["train"] += result.seconds
@@ -342,8 +337,22 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
             state.save(out)
         del generator
 
-    summary = _finish(cfg, ds, out, data, bundled, to_add, folders, rows, histories, checkpoints,
-                      state, device, resumed, time.perf_counter() - t_start)
+    summary = _finish(
+        cfg,
+        ds,
+        out,
+        data,
+        bundled,
+        to_add,
+        folders,
+        rows,
+        histories,
+        checkpoints,
+        state,
+        device,
+        resumed,
+        time.perf_counter() - t_start,
+    )
     return BalanceResult(summary, out, out / MANIFEST_NAME, out / REPORT / "report.md")
 
 
@@ -501,12 +510,6 @@ def _job_stub(seed: int, n: int, out_dir: Path, state: RunState, cls: str) -> Sa
     return SampleJob(cls, 0, n, seed, out_dir, out_dir.parent, "", {}, "", output_format=fmt)
 
 
-def describe(result: BalanceResult) -> str:
-    """One-line JSON of the counts (used in logs)."""
-    s = result.summary
-    return json.dumps({"before": s.get("counts_before"), "after": s.get("counts_after")})
-
-
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_EPOCHS",
@@ -518,4 +521,3 @@ __all__ = [
     "balance",
     "sample_data_path",
 ]
-_ = (os, _dt)

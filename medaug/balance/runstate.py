@@ -98,5 +98,7 @@ def settings_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     keys = sorted(set(old) | set(new))
     norm = lambda v: json.loads(json.dumps(v, default=str))  # noqa: E731
     return [
-        f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if norm(old.get(k)) != norm(new.get(k))
+        f"{k}: {old.get(k)!r} -> {new.get(k)!r}"
+        for k in keys
+        if norm(old.get(k)) != norm(new.get(k))
     ]

@@ -1,9 +1,11 @@
 """Sampling a trained generator into files with deterministic names and seeds.
 
 Image ``i`` of class ``c`` for run seed ``s`` is ``synthetic_<s>_<i:05d>.<ext>``; images
-are drawn in chunks of :data:`CHUNK` whose noise seed is derived from ``(s, c, chunk)``,
-so a resumed run re-creates only the missing files and ``medaug generate`` with the same
-checkpoint and seed reproduces ``medaug balance``'s files exactly.
+are drawn in chunks of :data:`CHUNK` whose noise seed is derived from ``(s, c, chunk)``.
+A chunk is always computed whole (a short last chunk is cut afterwards), so the numbers
+do not depend on how many images are asked for: a resumed run re-creates only the missing
+files and ``medaug generate`` with the same checkpoint and seed reproduces ``medaug
+balance``'s files bit for bit (on the same device).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from medaug import __version__
 from medaug.balance.manifest import ManifestRow
 from medaug.balance.writer import DicomSeries, to_pixels, write_dicom_sc, write_png
 
-CHUNK = 256
+CHUNK = 64
 EXTENSIONS = {"png": "png", "dicom": "dcm"}
 
 
@@ -94,11 +96,12 @@ def sample_to_files(
                 on_written(len(idx))
             continue
         labels = (
-            torch.full((len(idx),), job.class_index, dtype=torch.long)
+            torch.full((CHUNK,), job.class_index, dtype=torch.long)
             if getattr(generator, "conditional", False)
             else None
         )
-        images = generator.sample(len(idx), seed=chunk_seed(job.seed, job.class_name, chunk), labels=labels)
+        seed = chunk_seed(job.seed, job.class_name, chunk)
+        images = generator.sample(CHUNK, seed=seed, labels=labels)[: len(idx)]
         pixels = to_pixels(images, job.bit_depth)
         for i in missing:
             _write_one(job, i, pixels[i - start])

@@ -76,7 +76,9 @@ def _target_count(cls: object, raw: object) -> int:
     try:
         value = int(str(raw))
     except ValueError:
-        raise MedaugError(f"target count for class {cls!r} must be an integer, got {raw!r}") from None
+        raise MedaugError(
+            f"target count for class {cls!r} must be an integer, got {raw!r}"
+        ) from None
     if value < 0:
         raise MedaugError(f"target count for class {cls!r} must be >= 0, got {value}")
     return value
@@ -152,9 +154,7 @@ def resolve_targets(
     result = {c: n for c, n in to_add.items() if n > 0}
     empty = [c for c in result if counts[c] == 0]
     if empty:
-        raise MedaugError(
-            f"class {empty[0]!r} has no images: a generator cannot learn it"
-        )
+        raise MedaugError(f"class {empty[0]!r} has no images: a generator cannot learn it")
     return result
 
 

@@ -54,7 +54,9 @@ class _Callback:
         self.sha256 = ""
         self.info: CheckpointInfo | None = None
 
-    def on_step(self, epoch: int, step: int, steps_per_epoch: int, losses: Mapping[str, float]) -> None:
+    def on_step(
+        self, epoch: int, step: int, steps_per_epoch: int, losses: Mapping[str, float]
+    ) -> None:
         for key, value in losses.items():
             self.history.setdefault(key, []).append(float(value))
         self.reporter.step(self.job.name, epoch, step, steps_per_epoch, losses)
@@ -110,8 +112,13 @@ def train(job: TrainJob, generator: Any, reporter: Reporter | None = None) -> Tr
 
             reporter.message(f"{job.name}: training already complete ({start_epoch} epochs)")
             return TrainResult(
-                generator, found, job.checkpoint, sha256_file(job.checkpoint), 0.0,
-                start_epoch, found.history,
+                generator,
+                found,
+                job.checkpoint,
+                sha256_file(job.checkpoint),
+                0.0,
+                start_epoch,
+                found.history,
             )
         reporter.message(f"{job.name}: resuming after epoch {start_epoch}/{job.info.epochs}")
     callback = _Callback(job, generator, reporter)

@@ -94,15 +94,15 @@ def write_dicom_sc(
     ``SeriesDescription`` and ``DerivationDescription``.
     """
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
+    from pydicom.uid import UID, ExplicitVRLittleEndian
 
     if pixels.ndim != 3 or pixels.shape[0] not in (1, 3):
         raise ValueError(f"expected (1|3, H, W) pixels, got {pixels.shape}")
     sop_uid = new_uid()
     now = _dt.datetime.now(_dt.UTC)
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SECONDARY_CAPTURE_SOP_CLASS
-    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.MediaStorageSOPClassUID = UID(SECONDARY_CAPTURE_SOP_CLASS)
+    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()
     ds.file_meta = meta

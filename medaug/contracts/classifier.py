@@ -9,10 +9,23 @@ builds the network::
         register("timm", build_timm_model, variants=True)   # timm:resnet18, ...
 
 The returned :class:`torch.nn.Module` maps a float32 batch ``(N, in_chans, H, W)``
-(``H == W == image_size``, values normalised to roughly zero mean / unit variance) to
-logits ``(N, num_classes)``. It must work on CPU and CUDA and must never download
-anything: ``pretrained=True`` either loads locally cached weights or raises
-:class:`medaug.MedaugError` saying that the weights are not cached.
+(``H == W == image_size``, values normalised per channel with the training set's mean
+and standard deviation) to logits ``(N, num_classes)``. It must work on CPU and CUDA and
+must never download anything: ``pretrained=True`` either loads locally cached weights or
+raises :class:`medaug.MedaugError` saying that the weights are not cached.
+
+Rules the core relies on:
+
+- the same factory call (same options) builds the same architecture, so a saved
+  ``state_dict`` loads into a rebuilt model (``medaug evaluate`` rebuilds models this way
+  from the name and options stored in ``model.pt``);
+- options are plain JSON-like values (numbers, strings, booleans, lists, dicts): they are
+  stored in ``model.pt``, which loads with ``torch.load(weights_only=True)``;
+- unknown options raise :class:`medaug.MedaugError` (or ``TypeError``) with a clear message;
+- ``pretrained`` is only passed when the user asked for it.
+
+Every registered classifier is exercised by ``tests/classifiers`` (forward, backward,
+shapes, finite values at 32 px) without new test code.
 """
 
 from __future__ import annotations
@@ -23,7 +36,11 @@ from torch import nn
 
 
 class ClassifierFactory(Protocol):
-    """Builds a classification network."""
+    """Builds a classification network.
+
+    Families registered with ``variants=True`` (``timm:<model>``) also receive
+    ``variant="<model>"``.
+    """
 
     def __call__(
         self,

@@ -97,7 +97,11 @@ class Generator(ABC):
 
     @abstractmethod
     def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Return ``n`` images ``(n, C, H, W)`` in ``[-1, 1]`` on the CPU, deterministic in ``seed``."""
+        """Return ``n`` images ``(n, C, H, W)`` in ``[-1, 1]`` on the CPU.
+
+        Deterministic in ``seed`` (and ``labels`` for a conditional generator); sampling
+        does not change the training state.
+        """
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]:

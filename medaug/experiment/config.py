@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medaug.errors import MedaugError
-from medaug.training.trainer import TrainConfig
+from medaug.training.config import TrainConfig
 
 ARMS: tuple[str, ...] = ("baseline", "gan", "classic")
 

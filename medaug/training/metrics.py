@@ -71,9 +71,12 @@ def predict_labels(
 def choose_threshold(y_true: np.ndarray, proba: np.ndarray, positive: int) -> float:
     """The decision threshold maximising Youden's J (= balanced accuracy - 0.5).
 
-    Among all thresholds reaching the maximum, the midpoint of that plateau is taken, so
-    a perfectly separated validation set yields a threshold in the middle of the gap
-    rather than on an extreme score. Falls back to 0.5 without both classes.
+    Every threshold in an interval between two consecutive validation scores gives the
+    same predictions, so the best J is reached on one or more intervals. Within them the
+    threshold closest to 0.5 is taken (the natural point of a class-weighted loss), kept
+    a quarter of the interval away from its ends so that it never sits on a validation
+    score. A separable validation set therefore keeps 0.5, and the threshold only moves
+    when validation errors say so. Falls back to 0.5 without both classes.
     """
     y = (np.asarray(y_true) == positive).astype(int)
     if y.min() == y.max():
@@ -81,15 +84,17 @@ def choose_threshold(y_true: np.ndarray, proba: np.ndarray, positive: int) -> fl
     scores = np.asarray(proba, dtype=np.float64)[:, positive]
     fpr, tpr, thresholds = skm.roc_curve(y, scores, drop_intermediate=False)
     j = tpr - fpr
-    best = np.flatnonzero(j >= j.max() - 1e-12)
-    # thresholds decrease along the curve: predicting positive for score >= t reaches
-    # the best J for any t in (thresholds[best[-1] + 1], thresholds[best[0]]]
-    finite = np.clip(thresholds, 0.0, 1.0)
-    hi = float(finite[best[0]])
-    nxt = best[-1] + 1
-    lo = float(finite[nxt]) if nxt < len(finite) else 0.0
-    t = (lo + hi) / 2
-    return float(min(max(t, 1e-6), 1 - 1e-6))
+    ends = np.clip(thresholds, 0.0, 1.0)
+    # predicting positive for score >= t gives point i for t in (ends[i + 1], ends[i]]
+    best_t, best_gap = 0.5, float("inf")
+    for i in np.flatnonzero(j >= j.max() - 1e-12):
+        hi = float(ends[i])
+        lo = float(ends[i + 1]) if i + 1 < len(ends) else 0.0
+        margin = (hi - lo) / 4
+        t = min(max(0.5, lo + margin), hi - margin)
+        if abs(t - 0.5) < best_gap:
+            best_t, best_gap = t, abs(t - 0.5)
+    return float(min(max(best_t, 1e-6), 1 - 1e-6))
 
 
 def _safe(value: float) -> float | None:

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
 
@@ -25,6 +26,7 @@ def plot_history(history: Sequence[dict[str, float]], path: Path, *, title: str 
                 epochs, [h.get(f"val_{key}", np.nan) for h in history], "s-", label="validation"
             )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.set_title(f"{label} per epoch")
         ax.grid(alpha=0.3)

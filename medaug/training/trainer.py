@@ -13,7 +13,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,40 +22,10 @@ from torch import nn
 
 from medaug.errors import MedaugError
 from medaug.training.augment import Augmenter
+from medaug.training.config import MONITORS, TrainConfig
 from medaug.training.data import TensorData
 from medaug.training.metrics import choose_threshold, compute_metrics
 from medaug.training.normalize import Normalizer
-
-MONITORS: dict[str, str] = {
-    "balanced_accuracy": "max",
-    "accuracy": "max",
-    "roc_auc": "max",
-    "f1": "max",
-    "loss": "min",
-}
-
-
-@dataclass
-class TrainConfig:
-    """Everything that decides how a classifier is trained (recorded with results)."""
-
-    epochs: int = 20
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    #: "balanced" (inverse class frequency), "none", or "CLASS=W,CLASS=W"
-    class_weights: str = "balanced"
-    label_smoothing: float = 0.05
-    monitor: str = "balanced_accuracy"
-    #: epochs without improvement before stopping; 0 disables early stopping
-    patience: int = 8
-    #: "calibrate" (Youden's J on validation) or a fixed probability such as "0.5"
-    threshold: str = "calibrate"
-    warmup_epochs: int = 1
-    seed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -170,7 +140,6 @@ def train_classifier(
     )
     n = len(train)
     steps = max(1, math.ceil(n / config.batch_size))
-    drop_last = n > config.batch_size and n % config.batch_size == 1  # BatchNorm needs >= 2
     history: list[dict[str, float]] = []
     best: tuple[float, float] | None = None
     best_state: dict[str, torch.Tensor] | None = None
@@ -181,7 +150,7 @@ def train_classifier(
         loss_sum, correct, seen = 0.0, 0, 0
         for step in range(steps):
             idx = perm[step * config.batch_size : (step + 1) * config.batch_size]
-            if len(idx) < 2 and (drop_last or n >= 2):
+            if len(idx) < 2 and n > 1:  # BatchNorm cannot train on a batch of one
                 continue
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * _lr_factor(
@@ -220,8 +189,9 @@ def train_classifier(
                 val_loss=val_loss,
                 val_accuracy=metrics["accuracy"],
                 val_balanced_accuracy=metrics["balanced_accuracy"],
-                val_roc_auc=metrics["roc_auc"] if metrics["roc_auc"] is not None else float("nan"),
             )
+            if metrics["roc_auc"] is not None:
+                row["val_roc_auc"] = metrics["roc_auc"]
             key = (_score(metrics, val_loss, config.monitor), -val_loss)
             improved = best is None or key > best
             if improved:

@@ -72,9 +72,11 @@ def _check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return opts
 
 
-def _adam(params: Iterator[nn.Parameter], lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
+def _adam(
+    parameters: Iterator[nn.Parameter], lr: float, betas: tuple[float, float]
+) -> torch.optim.Adam:
     """Adam with the fused kernel where this build has one, else the foreach one."""
-    params = list(params)
+    params = list(parameters)
     try:
         return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
     except (RuntimeError, TypeError):
@@ -116,13 +118,16 @@ class DCGAN(Generator):
         if self._cuda:
             torch.backends.cudnn.benchmark = True
 
-        self.netG = DCGANGenerator(self.image_size, self.channels, self._opts["nz"], self._opts["ngf"])
+        self.netG = DCGANGenerator(
+            self.image_size, self.channels, self._opts["nz"], self._opts["ngf"]
+        )
         self.netD = DCGANDiscriminator(self.image_size, self.channels, self._opts["ndf"])
         init_weights(self.netG)
         init_weights(self.netD)
         memory_format = torch.channels_last if self._channels_last else torch.contiguous_format
-        self.netG.to(self.device, memory_format=memory_format)
-        self.netD.to(self.device, memory_format=memory_format)
+        for net in (self.netG, self.netD):
+            net.to(self.device)
+            net.to(memory_format=memory_format)
         self._new_optimizers()
         self._perm_rng = torch.Generator()
         self._noise_rng = torch.Generator(device=self.device)

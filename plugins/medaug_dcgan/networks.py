@@ -7,6 +7,7 @@ are capped at ``8 * ngf`` / ``8 * ndf`` (the 64 px widths) so 128 and 256 px sta
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -42,7 +43,7 @@ class DCGANGenerator(nn.Sequential):
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(True),
         ]
-        for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
+        for w_in, w_out in itertools.pairwise(widths):
             layers += [
                 nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False),
                 nn.BatchNorm2d(w_out),
@@ -68,7 +69,7 @@ class DCGANDiscriminator(nn.Sequential):
             nn.Conv2d(channels, widths[0], 4, 2, 1, bias=False),
             nn.LeakyReLU(0.2, inplace=True),
         ]
-        for w_in, w_out in zip(widths[:-1], widths[1:], strict=True):
+        for w_in, w_out in itertools.pairwise(widths):
             layers += [
                 nn.Conv2d(w_in, w_out, 4, 2, 1, bias=False),
                 nn.BatchNorm2d(w_out),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import gradient, tree_hash, write_dicom
+from .conftest import gradient, tree_hash, write_dicom
 from pydicom.data import get_testdata_file
 from pydicom.uid import BasicTextSRStorage, RLELossless
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tree_hash
+from .conftest import tree_hash
 from PIL import Image
 
 from medaug.data import load_dataset, scan_dataset

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import tree_hash
+from .conftest import tree_hash
 from PIL import Image
 
 from medaug.cli import build_cli

@@ -19,7 +19,7 @@ from medaug.plugins import get_host
 
 pytest.importorskip("medaug.data")
 
-from conftest import write_image_folder
+from tests.conftest import write_image_folder
 
 
 class MeanGenerator(Generator):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from medaug_dcgan.model import DEFAULTS
+from medaug_dcgan.networks import DCGANDiscriminator, DCGANGenerator
 from torch import nn
 
 import medaug
-from medaug_dcgan.model import DEFAULTS
-from medaug_dcgan.networks import DCGANDiscriminator, DCGANGenerator
 
 
 def test_defaults_are_the_papers() -> None:
@@ -27,14 +27,22 @@ def test_64px_networks_match_pytorch_examples() -> None:
     g, d = DCGANGenerator(64, 3), DCGANDiscriminator(64, 3)
     convt = [m for m in g if isinstance(m, nn.ConvTranspose2d)]
     assert [(m.in_channels, m.out_channels) for m in convt] == [
-        (100, 512), (512, 256), (256, 128), (128, 64), (64, 3)
+        (100, 512),
+        (512, 256),
+        (256, 128),
+        (128, 64),
+        (64, 3),
     ]
     assert isinstance(g[-1], nn.Tanh)
     assert sum(isinstance(m, nn.BatchNorm2d) for m in g) == 4
     assert sum(isinstance(m, nn.ReLU) for m in g) == 4
     convs = [m for m in d if isinstance(m, nn.Conv2d)]
     assert [(m.in_channels, m.out_channels) for m in convs] == [
-        (3, 64), (64, 128), (128, 256), (256, 512), (512, 1)
+        (3, 64),
+        (64, 128),
+        (128, 256),
+        (256, 512),
+        (512, 1),
     ]
     assert isinstance(d[1], nn.LeakyReLU) and d[1].negative_slope == 0.2  # no BN first
     assert not any(isinstance(m, nn.Sigmoid) for m in d)  # logits for BCEWithLogits
@@ -60,9 +68,13 @@ def test_layers_follow_the_image_size(size: int, channels: int) -> None:
 def test_init_is_normal_0_02() -> None:
     gen = medaug.create_generator("dcgan", image_size=32)
     gen._start(0)
-    w = torch.cat([m.weight.flatten() for m in gen.netG.modules() if isinstance(m, nn.ConvTranspose2d)])
+    w = torch.cat(
+        [m.weight.flatten() for m in gen.netG.modules() if isinstance(m, nn.ConvTranspose2d)]
+    )
     assert abs(w.mean().item()) < 2e-3 and 0.018 < w.std().item() < 0.022
-    bn = torch.cat([m.weight.flatten() for m in gen.netD.modules() if isinstance(m, nn.BatchNorm2d)])
+    bn = torch.cat(
+        [m.weight.flatten() for m in gen.netD.modules() if isinstance(m, nn.BatchNorm2d)]
+    )
     assert 0.95 < bn.mean().item() < 1.05
 
 

@@ -27,7 +27,9 @@ def _build(name: str, channels: int = 1) -> Any:
     entry = medaug.registry("generator").get(name)
     sizes = getattr(entry.factory, "supported_sizes", ()) or (SIZE,)
     size = min(sizes)
-    return medaug.create_generator(name, image_size=size, channels=channels, device="cpu", num_classes=2)
+    return medaug.create_generator(
+        name, image_size=size, channels=channels, device="cpu", num_classes=2
+    )
 
 
 def _data(gen: Any, n: int = N_TRAIN) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -104,10 +104,13 @@ def test_positive_class_rule() -> None:
 def test_youden_threshold_is_middle_of_best_plateau() -> None:
     y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
     proba = _binary([0.1, 0.2, 0.6, 0.3, 0.9, 0.8, 0.7, 0.4, 0.95, 0.6])
-    # J is best (1 - 1/4) for thresholds in (0.3, 0.4]
-    assert choose_threshold(y, proba, 1) == pytest.approx(0.35)
+    # J is best (1 - 1/4) for thresholds in (0.3, 0.4]: closest to 0.5 with a 1/4 margin
+    assert choose_threshold(y, proba, 1) == pytest.approx(0.375)
     sep = _binary([0.05, 0.1, 0.9, 0.97])
     t = choose_threshold(np.array([0, 0, 1, 1]), sep, 1)
-    assert 0.1 < t < 0.9
+    assert t == 0.5  # separable: no evidence to move away from 0.5
+    # positives scored low: the best interval is (0.1, 0.2] -> 0.175
+    low = _binary([0.02, 0.05, 0.08, 0.1, 0.2, 0.3, 0.35])
+    assert choose_threshold(np.array([0, 0, 0, 0, 1, 1, 1]), low, 1) == pytest.approx(0.175)
     assert choose_threshold(np.array([1, 1]), sep[:2], 1) == 0.5
     assert list(predict_labels(sep, positive=1, threshold=t)) == [0, 0, 1, 1]

@@ -29,7 +29,7 @@ METRIC_ROWS = (
 
 def training_options(f: F) -> F:
     """Options shared by ``train`` and ``experiment`` (same names, same defaults)."""
-    from medaug.training.trainer import MONITORS, TrainConfig
+    from medaug.training.config import MONITORS, TrainConfig
 
     d = TrainConfig()
     opts = [
@@ -142,7 +142,7 @@ def training_options(f: F) -> F:
 
 def train_config(**kw: Any) -> Any:
     """A :class:`TrainConfig` from the shared options."""
-    from medaug.training.trainer import TrainConfig
+    from medaug.training.config import TrainConfig
 
     return TrainConfig(
         epochs=kw["epochs"],

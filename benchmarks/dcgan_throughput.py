@@ -1,0 +1,276 @@
+"""DCGAN training throughput: medaug's ``dcgan`` plugin vs a plain PyTorch loop.
+
+The reference is the pytorch/examples ``dcgan/main.py`` loop, same architecture (64 px,
+nz 100, ngf = ndf = 64, Sigmoid + BCELoss, separate real / fake backward passes, default
+Adam), fed from an in-memory ``TensorDataset`` through a ``DataLoader`` and reading
+``.item()`` every step as the example does when it prints. Both are measured in the same
+process, interleaved (plain, medaug, plain, medaug...) so machine load hits both alike.
+
+Then the end-to-end ``medaug balance`` wall time (decode, train, sample, write, report)
+is compared with the plain loop's time for the same number of training steps.
+
+    python benchmarks/dcgan_throughput.py                 # CPU, batch 64, 64 px, 1 channel
+    python benchmarks/dcgan_throughput.py --device cuda --steps 50
+    python benchmarks/dcgan_throughput.py --compile --json out.json
+
+Prints one JSON object (img/s per variant, ratios, end-to-end times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+# -- the plain reference loop (pytorch/examples dcgan/main.py) --------------------------------
+
+
+class PlainG(nn.Module):
+    def __init__(self, nc: int = 1, nz: int = 100, ngf: int = 64) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False),
+            nn.BatchNorm2d(ngf * 8),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 4),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf * 2),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ngf),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False),
+            nn.Tanh(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x)
+
+
+class PlainD(nn.Module):
+    def __init__(self, nc: int = 1, ndf: int = 64) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 4),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 8),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x).view(-1, 1).squeeze(1)
+
+
+def _weights_init(m: nn.Module) -> None:
+    name = m.__class__.__name__
+    if name.find("Conv") != -1:
+        nn.init.normal_(m.weight, 0.0, 0.02)
+    elif name.find("BatchNorm") != -1:
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+class PlainLoop:
+    """The example's training loop, runnable for a given number of steps."""
+
+    def __init__(self, device: torch.device, nc: int = 1, nz: int = 100) -> None:
+        self.device, self.nz = device, nz
+        self.netG = PlainG(nc, nz).to(device)
+        self.netD = PlainD(nc).to(device)
+        self.netG.apply(_weights_init)
+        self.netD.apply(_weights_init)
+        self.criterion = nn.BCELoss()
+        self.optD = torch.optim.Adam(self.netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.optG = torch.optim.Adam(self.netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    def run(self, data: torch.Tensor, batch_size: int, steps: int) -> float:
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(data),
+            batch_size=batch_size,
+            shuffle=True,
+            drop_last=True,
+        )
+        done = 0
+        t0 = time.perf_counter()
+        while done < steps:
+            for (real_cpu,) in loader:
+                real = real_cpu.to(self.device)
+                b = real.size(0)
+                # (1) D: maximize log(D(x)) + log(1 - D(G(z)))
+                self.netD.zero_grad()
+                label = torch.full((b,), 1.0, device=self.device)
+                output = self.netD(real)
+                err_real = self.criterion(output, label)
+                err_real.backward()
+                d_x = output.mean().item()
+                noise = torch.randn(b, self.nz, 1, 1, device=self.device)
+                fake = self.netG(noise)
+                label.fill_(0.0)
+                output = self.netD(fake.detach())
+                err_fake = self.criterion(output, label)
+                err_fake.backward()
+                d_g_z1 = output.mean().item()
+                err_d = err_real + err_fake
+                self.optD.step()
+                # (2) G: maximize log(D(G(z)))
+                self.netG.zero_grad()
+                label.fill_(1.0)
+                output = self.netD(fake)
+                err_g = self.criterion(output, label)
+                err_g.backward()
+                d_g_z2 = output.mean().item()
+                self.optG.step()
+                _ = (err_d.item(), err_g.item(), d_x, d_g_z1, d_g_z2)  # the example prints these
+                done += 1
+                if done >= steps:
+                    break
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+
+# -- medaug ---------------------------------------------------------------------------------
+
+
+def medaug_run(gen: Any, data: torch.Tensor, batch_size: int, steps: int) -> float:
+    """Train one more epoch of exactly ``steps`` steps; return seconds."""
+    subset = data[: steps * batch_size]
+    t0 = time.perf_counter()
+    gen.fit(subset, epochs=gen.epochs_done + 1, batch_size=batch_size, seed=0)
+    if gen.device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def _folder(root: Path, counts: dict[str, int], size: int) -> Path:
+    rng = np.random.default_rng(0)
+    for cls, n in counts.items():
+        (root / cls).mkdir(parents=True)
+        for i in range(n):
+            arr = rng.integers(0, 256, (size, size), dtype=np.uint8)
+            Image.fromarray(arr, mode="L").save(root / cls / f"{cls}_{i:05d}.png")
+    return root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per round")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--compile", action="store_true", help="also time -O compile=true")
+    parser.add_argument("--e2e-epochs", type=int, default=2, help="0 skips the balance run")
+    parser.add_argument("--json", type=Path, help="also write the result here")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    import medaug
+    from medaug.runtime import resolve_device
+
+    device = resolve_device(args.device)
+    bs, size, steps = args.batch_size, args.image_size, args.steps
+    data = torch.rand(bs * max(steps, args.warmup), 1, size, size) * 2 - 1
+
+    variants: dict[str, dict[str, Any]] = {"medaug": {}}
+    if device.type == "cpu":
+        variants["medaug channels_last"] = {"channels_last": True}
+    if args.compile:
+        variants["medaug compile"] = {"compile": True}
+    plain = PlainLoop(device)
+    plain.run(data, bs, args.warmup)
+    gens = {}
+    for name, opts in variants.items():
+        gen = medaug.create_generator("dcgan", image_size=size, channels=1, device=device, **opts)
+        medaug_run(gen, data, bs, args.warmup)
+        gens[name] = gen
+    times: dict[str, list[float]] = {"plain": [], **{k: [] for k in variants}}
+    for _ in range(args.rounds):
+        times["plain"].append(plain.run(data, bs, steps))
+        for name, gen in gens.items():
+            times[name].append(medaug_run(gen, data, bs, steps))
+    ips = {k: bs * steps / statistics.median(v) for k, v in times.items()}
+    result: dict[str, Any] = {
+        "device": str(device),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+        "batch_size": bs,
+        "image_size": size,
+        "channels": 1,
+        "steps_per_round": steps,
+        "rounds": args.rounds,
+        "img_per_s": {k: round(v, 1) for k, v in ips.items()},
+        "speedup_vs_plain": {k: round(v / ips["plain"], 3) for k, v in ips.items() if k != "plain"},
+        "goal_speedup": 1.5,
+    }
+    if args.e2e_epochs > 0:
+        result["end_to_end"] = _end_to_end(args, device, ips["plain"])
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+def _end_to_end(args: argparse.Namespace, device: torch.device, plain_ips: float) -> dict[str, Any]:
+    """``balance`` on a fresh folder vs the plain loop's time for the same steps."""
+    from medaug.balance import BalanceConfig, balance
+
+    bs, size, epochs = args.batch_size, args.image_size, args.e2e_epochs
+    steps_per_epoch = args.steps
+    minority = bs * steps_per_epoch
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _folder(Path(tmp) / "data", {"rare": minority, "common": minority + 2 * bs}, size)
+        t0 = time.perf_counter()
+        result = balance(
+            BalanceConfig(
+                out=Path(tmp) / "out",
+                data=root,
+                image_size=size,
+                channels=1,
+                epochs=epochs,
+                batch_size=bs,
+                device=device,
+                cache_dir=Path(tmp) / "cache",
+                progress=False,
+            )
+        )
+        wall = time.perf_counter() - t0
+    steps = epochs * steps_per_epoch
+    loop_time = steps * bs / plain_ips
+    return {
+        "train_steps": steps,
+        "synthetic_images": result.summary["added"]["rare"],
+        "balance_wall_s": round(wall, 2),
+        "balance_train_s": round(result.summary["seconds"]["classes"]["rare"]["train"], 2),
+        "plain_loop_s_same_steps": round(loop_time, 2),
+        "ratio_wall_to_loop": round(wall / loop_time, 3),
+        "goal_ratio_max": 1.10,
+    }
+
+
+if __name__ == "__main__":
+    main()

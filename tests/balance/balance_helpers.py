@@ -1,0 +1,48 @@
+"""Helpers for the balance tests: CLI runner, JSON output, manifest, input hashing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from medaug.cli import build_cli
+
+TINY = ["--image-size", "16", "--epochs", "1", "--batch-size", "8"]
+
+
+def tree_hash(root: Path) -> str:
+    """Digest of every path, size and content under ``root``."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        h.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def run(args: list[str], *, ok: bool = True) -> Result:
+    """Invoke ``medaug ARGS`` in-process."""
+    result = CliRunner().invoke(build_cli(), args, catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def run_json(args: list[str]) -> dict[str, Any]:
+    """Invoke with ``--json`` and parse stdout."""
+    result = run([*args, "--json"])
+    return json.loads(result.stdout)
+
+
+def manifest(out: Path) -> list[dict[str, str]]:
+    with open(out / "manifest.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def class_files(out: Path, cls: str) -> list[Path]:
+    return sorted(p for p in (out / cls).iterdir() if not p.name.startswith("."))

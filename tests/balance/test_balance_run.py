@@ -1,0 +1,191 @@
+"""End-to-end ``medaug balance`` on tiny generated and real images."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from medaug.balance import BalanceConfig, balance
+from medaug.balance.checkpoint import load_checkpoint
+
+from .balance_helpers import TINY, class_files, manifest, run, run_json, tree_hash
+
+pytestmark = pytest.mark.slow
+
+MANIFEST_COLUMNS = [
+    "path",
+    "class",
+    "source",
+    "original_path",
+    "generator",
+    "generator_options",
+    "seed",
+    "checkpoint_sha256",
+    "medaug_version",
+    "created",
+]
+
+
+def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"NORMAL": 8, "PNEUMONIA": 20}, size=24)
+    before = tree_hash(data)
+    out = tmp_path / "out"
+    summary = run_json(["balance", str(data), "--out", str(out), *TINY, "--seed", "3"])
+    assert summary["counts_before"] == {"NORMAL": 8, "PNEUMONIA": 20}
+    assert summary["counts_after"] == {"NORMAL": 20, "PNEUMONIA": 20}
+    assert tree_hash(data) == before  # input untouched
+
+    normal = class_files(out, "NORMAL")
+    synth = [p for p in normal if p.name.startswith("synthetic_")]
+    assert len(normal) == 20 and len(synth) == 12
+    assert synth[0].name == "synthetic_3_00000.png"
+    assert len(class_files(out, "PNEUMONIA")) == 20
+    real = out / "NORMAL" / "patient0_img0.png"
+    assert real.stat().st_ino == (data / "NORMAL" / "patient0_img0.png").stat().st_ino  # hard link
+
+    with Image.open(synth[0]) as im:
+        assert im.size == (16, 16) and im.mode == "L"
+        assert im.text["medaug:generator"] == "dcgan"
+        assert im.text["medaug:seed"] == "3"
+        assert im.text["medaug:version"]
+
+    rows = manifest(out)
+    assert list(rows[0]) == MANIFEST_COLUMNS
+    files = {
+        p.relative_to(out).as_posix() for c in ("NORMAL", "PNEUMONIA") for p in class_files(out, c)
+    }
+    assert {r["path"] for r in rows} == files
+    for r in rows:
+        assert r["created"] and r["medaug_version"]
+        if r["source"] == "real":
+            assert Path(r["original_path"]).is_file()
+        else:
+            assert r["source"] == "synthetic" and r["generator"] == "dcgan" and r["seed"] == "3"
+            assert json.loads(r["generator_options"])["nz"] == 100
+            assert len(r["checkpoint_sha256"]) == 64
+
+    ckpt = out / "checkpoints" / "NORMAL.pt"
+    info, state = load_checkpoint(ckpt)  # weights_only=True inside
+    assert info.complete and info.epochs_done == 1 and state["epochs_done"] == 1
+    assert {"netG", "netD", "optG", "optD", "rng"} <= set(state)
+    report = out / "report"
+    for name in (
+        "report.md",
+        "losses_NORMAL.png",
+        "samples_NORMAL.png",
+        "progress/NORMAL/epoch_0001.png",
+    ):
+        assert (report / name).is_file(), name
+    text = (report / "report.md").read_text()
+    assert "| NORMAL | 8 | 12 | 20 |" in text
+    assert not list(out.rglob(".medaug-tmp-*"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "after"),
+    [
+        (["--strategy", "auto"], {"a": 12, "b": 12, "c": 12}),
+        (["--strategy", "minority"], {"a": 12, "b": 12, "c": 8}),
+        (["--strategy", "not minority"], {"a": 4, "b": 12, "c": 12}),
+        (["--strategy", "all", "--count", "3"], {"a": 7, "b": 15, "c": 11}),
+        (["--count", "5"], {"a": 9, "b": 12, "c": 13}),
+        (["--strategy", "a=6,c=10"], {"a": 6, "b": 12, "c": 10}),
+    ],
+)
+def test_each_strategy_form_gives_the_expected_counts(
+    image_folder, tmp_path: Path, extra: list[str], after: dict[str, int]
+) -> None:
+    data = image_folder({"a": 4, "b": 12, "c": 8}, size=16)
+    out = tmp_path / "out"
+    summary = run_json(["balance", str(data), "--out", str(out), *TINY, *extra])
+    assert summary["counts_after"] == after
+    for cls, n in after.items():
+        assert len(class_files(out, cls)) == n
+    assert len(manifest(out)) == sum(after.values())
+
+
+def test_float_ratio_on_two_classes(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"x": 4, "y": 16}, size=16)
+    summary = run_json(
+        ["balance", str(data), "--out", str(tmp_path / "o"), *TINY, "--strategy", "0.5"]
+    )
+    assert summary["counts_after"] == {"x": 8, "y": 16}
+
+
+def test_library_api_and_copy_mode(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"NORMAL": 6, "PNEUMONIA": 10}, size=16)
+    result = balance(
+        BalanceConfig(
+            out=tmp_path / "o",
+            data=data,
+            image_size=16,
+            epochs=1,
+            batch_size=4,
+            link="copy",
+            channels=3,
+        )
+    )
+    assert result.summary["counts_after"] == {"NORMAL": 10, "PNEUMONIA": 10}
+    real = tmp_path / "o" / "NORMAL" / "patient0_img0.png"
+    assert real.stat().st_ino != (data / "NORMAL" / "patient0_img0.png").stat().st_ino
+    with Image.open(tmp_path / "o" / "NORMAL" / "synthetic_0_00000.png") as im:
+        assert im.mode == "RGB"
+
+
+def test_bundled_real_sample_runs_and_a_second_run_says_it_is_done(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    args = ["balance", "--generator", "dcgan", "--out", str(out), *TINY]
+    first = run(args)
+    assert "bundled ChestXray2017 sample" in first.output
+    summary = json.loads((out / ".medaug-run.json").read_text())["summary"]
+    assert summary["bundled"] and summary["counts_after"] == {"NORMAL": 290, "PNEUMONIA": 290}
+    assert (out / "NOTICE.md").is_file()
+    second = run(args)
+    assert "already complete" in second.output
+
+
+def test_generate_reproduces_balance_images(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"NORMAL": 6, "PNEUMONIA": 10}, size=16)
+    out = tmp_path / "out"
+    run(["balance", str(data), "--out", str(out), *TINY, "--seed", "4"])
+    gen = tmp_path / "gen"
+    res = run_json(
+        [
+            "generate",
+            "--checkpoint",
+            str(out / "checkpoints" / "NORMAL.pt"),
+            "-n",
+            "3",
+            "--out",
+            str(gen),
+            "--seed",
+            "4",
+        ]
+    )
+    assert res["written"] == {"NORMAL": 3}
+    for i in range(3):
+        name = f"NORMAL/synthetic_4_{i:05d}.png"
+        assert (gen / name).read_bytes() == (out / name).read_bytes()
+    assert len(manifest(gen)) == 3
+    run_json(
+        [
+            "generate",
+            "--checkpoint",
+            str(out / "checkpoints"),
+            "-n",
+            "2",
+            "--out",
+            str(gen),
+            "--seed",
+            "5",
+        ]
+    )
+    assert len(manifest(gen)) == 5
+    again = run(
+        ["generate", "-c", str(out / "checkpoints"), "-n", "2", "--out", str(gen), "--seed", "5"],
+        ok=False,
+    )
+    assert again.exit_code == 1 and "already exists" in again.output

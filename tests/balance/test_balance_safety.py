@@ -1,0 +1,91 @@
+"""balance refuses unsafe or ambiguous output folders and bad input with one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .balance_helpers import TINY, run, tree_hash
+
+
+def _error(args: list[str]) -> str:
+    result = run(args, ok=False)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_refuses_to_write_into_data(image_folder) -> None:
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    before = tree_hash(data)
+    assert "inside the input" in _error(["balance", str(data), "--out", str(data / "out"), *TINY])
+    assert "inside the input" in _error(["balance", str(data), "--out", str(data), *TINY])
+    assert tree_hash(data) == before
+
+
+def test_refuses_a_foreign_non_empty_out(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+    assert "not a medaug balance run" in _error(["balance", str(data), "--out", str(out), *TINY])
+    assert (out / "thesis.docx").read_text() == "precious"
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
+
+
+def test_refuses_other_settings_in_its_own_run(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    out = tmp_path / "out"
+    run(["balance", str(data), "--out", str(out), *TINY])
+    msg = _error(["balance", str(data), "--out", str(out), *TINY, "--seed", "9"])
+    assert "other settings" in msg and "seed" in msg
+
+
+def test_interrupted_run_needs_resume(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    out = tmp_path / "out"
+    run(["balance", str(data), "--out", str(out), *TINY])
+    state = out / ".medaug-run.json"
+    state.write_text(state.read_text().replace('"status": "complete"', '"status": "running"'))
+    assert "--resume" in _error(["balance", str(data), "--out", str(out), *TINY])
+    run(["balance", str(data), "--out", str(out), *TINY, "--resume"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--generator", "nope"], "unknown generator 'nope'"),
+        (["--option", "bogus=1"], "unknown dcgan option"),
+        (["--image-size", "48"], "image sizes"),
+        (["--strategy", "most"], "invalid strategy"),
+        (["--strategy", "a=1"], "below"),
+        (["--strategy", "a=9", "--count", "3"], "cannot be combined"),
+        (["--device", "cuda:7"], "cuda"),
+    ],
+)
+def test_bad_options_are_one_line_errors(image_folder, tmp_path: Path, extra, match) -> None:
+    if "cuda" in match:
+        import torch
+
+        if torch.cuda.device_count() > 7:
+            pytest.skip("this machine has 8 GPUs")
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    out = tmp_path / "out"
+    msg = _error(["balance", str(data), "--out", str(out), *TINY, *extra])
+    assert match in msg
+    assert not out.exists()  # nothing written before the input was validated
+
+
+def test_missing_data_and_missing_out(tmp_path: Path) -> None:
+    assert "does not exist" in _error(
+        ["balance", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]
+    )
+    assert "--out is required" in _error(["balance", str(tmp_path)])
+
+
+def test_single_class_is_refused(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"only": 5}, size=16)
+    assert "class" in _error(["balance", str(data), "--out", str(tmp_path / "o"), *TINY])
