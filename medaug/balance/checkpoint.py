@@ -45,8 +45,11 @@ class CheckpointInfo:
     history: dict[str, list[float]]
 
 
-def save_checkpoint(path: Path, info: CheckpointInfo, state: Mapping[str, Any]) -> str:
-    """Write ``info`` + generator ``state`` atomically to ``path``; return its SHA-256."""
+def save_checkpoint(
+    path: Path, info: CheckpointInfo, state: Mapping[str, Any], *, digest: bool = True
+) -> str:
+    """Write ``info`` + generator ``state`` atomically to ``path``; return its SHA-256
+    (``""`` when ``digest`` is false)."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -72,7 +75,7 @@ def save_checkpoint(path: Path, info: CheckpointInfo, state: Mapping[str, Any]) 
     }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-    return sha256_file(path)
+    return sha256_file(path) if digest else ""
 
 
 def load_checkpoint(path: Path) -> tuple[CheckpointInfo, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Small filesystem helpers: atomic writes, safe names, hashing, linking real files."""
+"""Small filesystem helpers: atomic writes, hashing, linking real files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,13 +14,6 @@ from medaug.errors import MedaugError
 
 LINK_MODES = ("hardlink", "symlink", "copy")
 TMP_PREFIX = ".medaug-tmp-"
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-def safe_name(name: str) -> str:
-    """A class name usable as one folder / file name on every OS (``a/b`` -> ``a_b``)."""
-    out = _UNSAFE.sub("_", name).strip().strip(".")
-    return out or "_"
 
 
 def tmp_path_for(path: Path) -> Path:

@@ -31,7 +31,7 @@ from medaug.balance.report import (
     write_report_md,
 )
 from medaug.balance.runstate import RunState, load_state, now_iso, settings_diff
-from medaug.balance.sampling import SampleJob, expected_paths, sample_to_files
+from medaug.balance.sampling import SampleJob, sample_to_files
 from medaug.balance.strategy import parse_strategy, resolve_targets
 from medaug.balance.trainer import TrainJob, train
 from medaug.balance.writer import DicomSeries, new_uid
@@ -39,7 +39,7 @@ from medaug.errors import MedaugError
 
 DEFAULT_EPOCHS = 25
 DEFAULT_BATCH_SIZE = 64
-DEMO_EPOCHS = 30
+DEMO_EPOCHS = 20
 DEMO_BATCH_SIZE = 16
 DEMO_OUT = Path("medaug-demo")
 SAMPLE_NAME = "chestxray2017-sample"
@@ -448,9 +448,9 @@ def _finish(
         idx = ds.class_indices(cls)
         pick = torch.randperm(len(idx), generator=torch.Generator().manual_seed(cfg.seed))[:64]
         real = ds.to_tensor(idx[pick.numpy()])
-        synth_paths = [
-            p for p in expected_paths(_job_stub(cfg.seed, to_add[cls], out / folder, state, cls))
-        ][:64]
+        synth_paths = sorted(
+            out / r.path for r in rows if r.label == cls and r.source == "synthetic"
+        )[:64]
         synth = read_synthetic(synth_paths, ds.channels)
         save_image(
             out / REPORT / f"samples_{folder}.png",
@@ -503,11 +503,6 @@ def _finish(
     state.summary = summary
     state.save(out)
     return summary
-
-
-def _job_stub(seed: int, n: int, out_dir: Path, state: RunState, cls: str) -> SampleJob:
-    fmt = "dicom" if state.class_state(cls).get("series_uid") else "png"
-    return SampleJob(cls, 0, n, seed, out_dir, out_dir.parent, "", {}, "", output_format=fmt)
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from medaug.balance.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from medaug.balance.files import sha256_file
 from medaug.balance.progress import NullReporter, Reporter
 from medaug.balance.report import save_grid
 from medaug.errors import MedaugError
@@ -75,7 +76,8 @@ class _Callback:
 def save(
     job: TrainJob, generator: Any, history: Mapping[str, list[float]]
 ) -> tuple[CheckpointInfo, str]:
-    """Checkpoint ``generator`` for ``job``; return what was saved and the file's SHA-256."""
+    """Checkpoint ``generator`` for ``job``; return what was saved and, for the final
+    (complete) checkpoint, the file's SHA-256."""
     done = int(generator.epochs_done)
     info = replace(
         job.info,
@@ -84,7 +86,8 @@ def save(
         generator_options=dict(generator.options()),
         history={k: list(v) for k, v in history.items()},
     )
-    return info, save_checkpoint(job.checkpoint, info, generator.state_dict())
+    sha = save_checkpoint(job.checkpoint, info, generator.state_dict(), digest=info.complete)
+    return info, sha
 
 
 def _check_compatible(job: TrainJob, found: CheckpointInfo) -> None:
@@ -108,8 +111,6 @@ def train(job: TrainJob, generator: Any, reporter: Reporter | None = None) -> Tr
         job = replace(job, info=replace(job.info, history=found.history))
         start_epoch = int(generator.epochs_done)
         if found.complete and start_epoch >= job.info.epochs:
-            from medaug.balance.files import sha256_file
-
             reporter.message(f"{job.name}: training already complete ({start_epoch} epochs)")
             return TrainResult(
                 generator,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -132,6 +131,8 @@ class DCGAN(Generator):
         self._perm_rng = torch.Generator()
         self._noise_rng = torch.Generator(device=self.device)
         self._epochs_done = 0
+        self._reseed_noise = False
+        self._d_params = list(self.netD.parameters())
         self._stepG: nn.Module = self.netG
         self._stepD: nn.Module = self.netD
         if self._opts["compile"]:
@@ -195,6 +196,10 @@ class DCGAN(Generator):
             return
         if self._epochs_done == 0:
             self._start(seed)
+        elif self._reseed_noise:
+            # the state came from another device type: its noise RNG state does not fit here
+            self._noise_rng.manual_seed(seed + 2 + self._epochs_done)
+        self._reseed_noise = False
         memory_format = torch.channels_last if self._channels_last else torch.contiguous_format
         data = images.to(self.device, dtype=torch.float32).contiguous(memory_format=memory_format)
         n = len(data)
@@ -213,6 +218,8 @@ class DCGAN(Generator):
             reported = 0
             for step in range(steps):
                 real = data.index_select(0, perm[step * bs : (step + 1) * bs])
+                if self._channels_last:
+                    real = real.contiguous(memory_format=torch.channels_last)
                 noise = torch.randn(bs, nz, 1, 1, device=self.device, generator=self._noise_rng)
                 log[step] = self._train_step(real, noise, ones, zeros, bce)
                 if callback is not None and ((step + 1) % sync_every == 0 or step == steps - 1):
@@ -225,6 +232,10 @@ class DCGAN(Generator):
             if callback is not None:
                 means = log.mean(0).tolist()
                 callback.on_epoch_end(epoch, dict(zip(LOSS_NAMES, means, strict=True)))
+
+    def _freeze_d(self, frozen: bool) -> None:
+        for p in self._d_params:
+            p.requires_grad_(not frozen)
 
     def _train_step(
         self,
@@ -244,11 +255,16 @@ class DCGAN(Generator):
             loss_d = bce(out_real, ones) + bce(out_fake, zeros)
         self.scaler.scale(loss_d).backward()
         self.scaler.step(self.optD)
-        # (2) generator: maximise log D(G(z)) (non-saturating)
+        # (2) generator: maximise log D(G(z)) (non-saturating); D's weight gradients are
+        # not needed here, so they are not computed (the example computes, then drops them)
         self.optG.zero_grad(set_to_none=True)
-        with self._autocast():
-            loss_g = bce(self._stepD(fake).float(), ones)
-        self.scaler.scale(loss_g).backward()
+        self._freeze_d(True)
+        try:
+            with self._autocast():
+                loss_g = bce(self._stepD(fake).float(), ones)
+            self.scaler.scale(loss_g).backward()
+        finally:
+            self._freeze_d(False)
         self.scaler.step(self.optG)
         self.scaler.update()
         with torch.no_grad():
@@ -294,7 +310,11 @@ class DCGAN(Generator):
             "optG": self.optG.state_dict(),
             "optD": self.optD.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "rng": {"perm": self._perm_rng.get_state(), "noise": self._noise_rng.get_state()},
+            "rng": {
+                "perm": self._perm_rng.get_state(),
+                "noise": self._noise_rng.get_state(),
+                "noise_device": self.device.type,
+            },
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -314,7 +334,10 @@ class DCGAN(Generator):
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self._perm_rng.set_state(state["rng"]["perm"])
-        self._noise_rng.set_state(state["rng"]["noise"].cpu())
+        if state["rng"].get("noise_device", "cpu") == self.device.type:
+            self._noise_rng.set_state(state["rng"]["noise"].cpu())
+        else:  # e.g. trained on CUDA, sampled or resumed on the CPU
+            self._reseed_noise = True
         self._epochs_done = int(state["epochs_done"])
 
     def __repr__(self) -> str:
@@ -322,8 +345,3 @@ class DCGAN(Generator):
             f"DCGAN(image_size={self.image_size}, channels={self.channels}, "
             f"device={self.device}, epochs_done={self._epochs_done})"
         )
-
-
-def grid_side(n: int) -> int:
-    """Columns of a square-ish grid of ``n`` images."""
-    return max(1, math.ceil(math.sqrt(n)))

@@ -138,3 +138,20 @@ def test_cuda_amp_channels_last_trains() -> None:
     gen.fit(x, epochs=1, batch_size=8, seed=0)
     out = gen.sample(4, seed=0)
     assert out.device.type == "cpu" and torch.isfinite(out).all()
+
+
+def test_state_from_another_device_type_loads_for_sampling_and_training() -> None:
+    gen = medaug.create_generator("dcgan", image_size=16)
+    x = torch.rand(8, 1, 16, 16) * 2 - 1
+    gen.fit(x, epochs=1, batch_size=4, seed=0)
+    state = gen.state_dict()
+    state["rng"] = {
+        **state["rng"],
+        "noise_device": "cuda",
+        "noise": torch.zeros(16, dtype=torch.uint8),
+    }
+    other = medaug.create_generator("dcgan", image_size=16)
+    other.load_state_dict(state)
+    assert torch.equal(other.sample(3, seed=1), gen.sample(3, seed=1))
+    other.fit(x, epochs=2, batch_size=4, seed=0)
+    assert other.epochs_done == 2 and torch.isfinite(other.sample(2, seed=0)).all()
