@@ -79,18 +79,22 @@ def plot_losses(path: Path, cls: str, history: Mapping[str, Sequence[float]]) ->
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
     names = {"loss_g": "G", "loss_d": "D", "d_x": "D(x)", "d_g_z": "D(G(z))"}
-    for key in ("loss_g", "loss_d"):
-        if history.get(key):
-            ax1.plot(history[key], label=names[key], linewidth=0.9)
-    ax1.set(title=f"{cls}: generator and discriminator loss", xlabel="iteration", ylabel="loss")
-    ax1.legend()
-    for key in ("d_x", "d_g_z"):
-        if history.get(key):
+    probs = [k for k in ("d_x", "d_g_z") if history.get(k)]
+    losses = [k for k in history if k not in probs and history.get(k)]
+    fig, axes = plt.subplots(1, 2 if probs else 1, figsize=(11 if probs else 6, 3.8), squeeze=False)
+    ax1 = axes[0][0]
+    for key in sorted(losses, key=lambda k: (k not in names, k)):
+        ax1.plot(history[key], label=names.get(key, key), linewidth=0.9)
+    ax1.set(title=f"{cls}: training losses", xlabel="iteration", ylabel="loss")
+    if losses:
+        ax1.legend()
+    if probs:
+        ax2 = axes[0][1]
+        for key in probs:
             ax2.plot(history[key], label=names[key], linewidth=0.9)
-    ax2.set(title=f"{cls}: discriminator outputs", xlabel="iteration", ylim=(0, 1))
-    ax2.legend()
+        ax2.set(title=f"{cls}: discriminator outputs", xlabel="iteration", ylim=(0, 1))
+        ax2.legend()
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)

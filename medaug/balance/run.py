@@ -269,24 +269,13 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
     to_add = resolve_targets(counts, cfg.strategy, cfg.count)
     folders = class_folder_names(ds.classes)
     probe = _probe_generator(cfg, ds.channels, device)
-    output_format = "dicom" if ds.source_format == "dicom" else "png"
 
     resumed = state is not None
     if state is None:
         state = RunState(settings=settings)
     else:
         reporter.message(f"resuming the interrupted run in {out}")
-    out.mkdir(parents=True, exist_ok=True)
-    state.summary.setdefault("seconds", {"load": 0.0, "total": 0.0, "classes": {}})
-    state.save(out)
-    remove_stale_tmp(out)
-    for sub in (CHECKPOINTS, REPORT):
-        (out / sub).mkdir(exist_ok=True)
-        (out / sub / NOT_A_CLASS_MARKER).write_text(
-            "medaug output, not a class of the balanced dataset\n", encoding="utf-8"
-        )
-    if bundled:
-        link_file(data / "NOTICE.md", out / "NOTICE.md", "copy")
+    _prepare_out(out, state, notice=data / "NOTICE.md" if bundled else None)
 
     rows = _link_reals(ds, folders, out, cfg.link, state.started)
     seconds: dict[str, Any] = state.summary["seconds"]
@@ -298,28 +287,8 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
     units = _units(ds, to_add, folders, conditional)
     for unit_name, unit_classes, idx in units:
         cls_state = state.class_state(unit_name)
-        job = TrainJob(
-            name=unit_name,
-            images=ds.to_tensor(idx),
-            labels=torch.as_tensor(ds.targets[idx]) if conditional else None,
-            info=CheckpointInfo(
-                generator=cfg.generator,
-                generator_options=probe.options(),
-                image_size=cfg.image_size,
-                channels=ds.channels,
-                class_name=unit_name,
-                class_names=list(ds.classes) if conditional else [unit_name],
-                seed=cfg.seed,
-                epochs=epochs,
-                epochs_done=0,
-                batch_size=batch_size,
-                complete=False,
-                output_format=output_format,
-                bit_depth=ds.bit_depth,
-                history={},
-            ),
-            checkpoint=out / CHECKPOINTS / f"{_unit_file(unit_name, folders)}.pt",
-            grid_dir=out / REPORT / "progress" / _unit_file(unit_name, folders),
+        job = _train_job(
+            cfg, ds, unit_name, idx, probe, epochs, batch_size, out, folders, conditional
         )
         generator = (
             probe if unit_name == units[0][0] else _probe_generator(cfg, ds.channels, device)
@@ -354,6 +323,59 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
         time.perf_counter() - t_start,
     )
     return BalanceResult(summary, out, out / MANIFEST_NAME, out / REPORT / "report.md")
+
+
+def _prepare_out(out: Path, state: RunState, notice: Path | None) -> None:
+    """Create OUT with its state file, markers and notice; drop stale temporary files."""
+    out.mkdir(parents=True, exist_ok=True)
+    state.summary.setdefault("seconds", {"load": 0.0, "total": 0.0, "classes": {}})
+    state.save(out)
+    remove_stale_tmp(out)
+    for sub in (CHECKPOINTS, REPORT):
+        (out / sub).mkdir(exist_ok=True)
+        (out / sub / NOT_A_CLASS_MARKER).write_text(
+            "medaug output, not a class of the balanced dataset\n", encoding="utf-8"
+        )
+    if notice is not None:
+        link_file(notice, out / notice.name, "copy")
+
+
+def _train_job(
+    cfg: BalanceConfig,
+    ds: Any,
+    unit: str,
+    idx: Any,
+    probe: Any,
+    epochs: int,
+    batch_size: int,
+    out: Path,
+    folders: Mapping[str, str],
+    conditional: bool,
+) -> TrainJob:
+    """What to train for one class (or for all, with a conditional generator)."""
+    return TrainJob(
+        name=unit,
+        images=ds.to_tensor(idx),
+        labels=torch.as_tensor(ds.targets[idx]) if conditional else None,
+        info=CheckpointInfo(
+            generator=cfg.generator,
+            generator_options=probe.options(),
+            image_size=cfg.image_size,
+            channels=ds.channels,
+            class_name=unit,
+            class_names=list(ds.classes) if conditional else [unit],
+            seed=cfg.seed,
+            epochs=epochs,
+            epochs_done=0,
+            batch_size=batch_size,
+            complete=False,
+            output_format="dicom" if ds.source_format == "dicom" else "png",
+            bit_depth=ds.bit_depth,
+            history={},
+        ),
+        checkpoint=out / CHECKPOINTS / f"{_unit_file(unit, folders)}.pt",
+        grid_dir=out / REPORT / "progress" / _unit_file(unit, folders),
+    )
 
 
 def _units(
