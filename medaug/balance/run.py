@@ -35,6 +35,7 @@ from medaug.balance.sampling import SampleJob, sample_to_files
 from medaug.balance.strategy import parse_strategy, resolve_targets
 from medaug.balance.trainer import TrainJob, train
 from medaug.balance.writer import DicomSeries, new_uid
+from medaug.data.files import NOT_A_CLASS_MARKER
 from medaug.errors import MedaugError
 
 DEFAULT_EPOCHS = 25
@@ -45,7 +46,6 @@ DEMO_OUT = Path("medaug-demo")
 SAMPLE_NAME = "chestxray2017-sample"
 CHECKPOINTS = "checkpoints"
 REPORT = "report"
-NOT_A_CLASS_MARKER = ".medaug-not-a-class"
 
 
 def sample_data_path() -> Path:

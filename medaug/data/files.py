@@ -14,12 +14,18 @@ from medaug.errors import MedaugError
 
 IGNORED_DIRS = frozenset({"__MACOSX", "@eaDir", "$RECYCLE.BIN", "System Volume Information"})
 IGNORED_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db"})
+#: a file medaug puts in the non-class folders it writes (``report/``, ``checkpoints/``), so
+#: that a balanced output folder reads back as a dataset with only its classes
+NOT_A_CLASS_MARKER = ".medaug-not-a-class"
 
 
-def ignore_reason(name: str, *, is_dir: bool = False) -> str | None:
-    """Why a directory entry is ignored (hidden, OS metadata), or ``None`` to keep it."""
+def ignore_reason(name: str, *, is_dir: bool = False, parent: Path | None = None) -> str | None:
+    """Why a directory entry is ignored (hidden, OS metadata, a medaug report or checkpoint
+    folder), or ``None`` to keep it. ``parent`` is the folder holding the entry."""
     if is_dir and name in IGNORED_DIRS:
         return f"{name} folder (OS metadata)"
+    if is_dir and parent is not None and (parent / name / NOT_A_CLASS_MARKER).is_file():
+        return "medaug output folder (report or checkpoints), not a class"
     if name.lower() in IGNORED_FILES:
         return "OS thumbnail/metadata file"
     if name.startswith("._"):
@@ -53,7 +59,7 @@ def walk_files(top: Path) -> Iterator[tuple[Path, str | None]]:
             is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             is_dir = False
-        reason = ignore_reason(entry.name, is_dir=is_dir)
+        reason = ignore_reason(entry.name, is_dir=is_dir, parent=top)
         if is_dir:
             if reason:
                 yield path, reason

@@ -51,7 +51,9 @@ class FolderReader(Reader):
         """0.5 when ``root`` has sub-folders; a low fallback for any other folder."""
         try:
             with os.scandir(root) as it:
-                has_dirs = any(e.is_dir() and not ignore_reason(e.name, is_dir=True) for e in it)
+                has_dirs = any(
+                    e.is_dir() and not ignore_reason(e.name, is_dir=True, parent=root) for e in it
+                )
         except OSError:
             return 0.0
         return 0.5 if has_dirs else 0.05
@@ -113,7 +115,7 @@ class FolderReader(Reader):
         for entry in sorted(os.scandir(root), key=lambda e: e.name):
             path = Path(entry.path)
             is_dir = entry.is_dir()
-            reason = ignore_reason(entry.name, is_dir=is_dir)
+            reason = ignore_reason(entry.name, is_dir=is_dir, parent=root)
             if reason:
                 skipped.append(Skipped(path, reason))
             elif is_dir:

@@ -10,6 +10,7 @@ from PIL import Image
 
 from medaug.balance import BalanceConfig, balance
 from medaug.balance.checkpoint import load_checkpoint
+from medaug.data import load_dataset
 
 from .balance_helpers import TINY, class_files, manifest, run, run_json, tree_hash
 
@@ -51,6 +52,13 @@ def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path
         assert im.text["medaug:generator"] == "dcgan"
         assert im.text["medaug:seed"] == "3"
         assert im.text["medaug:version"]
+
+    # the balanced folder reads back as a dataset of its classes only (no report/ class)
+    balanced = load_dataset(out, image_size=16, cache_dir=tmp_path / "cache")
+    assert balanced.counts() == {"NORMAL": 20, "PNEUMONIA": 20}
+    assert {s.reason for s in balanced.skipped} >= {
+        "medaug output folder (report or checkpoints), not a class"
+    }
 
     rows = manifest(out)
     assert list(rows[0]) == MANIFEST_COLUMNS
