@@ -7,7 +7,8 @@ for 3 seeds each; every run selects its epoch and decision threshold on a
 patient-grouped validation split of the train folder. The test folder is only used
 for the final numbers.
 
-Full run (sized for about 60 minutes on 2 idle CPU cores, see docs/results.md)::
+Full run (about 25-40 minutes on 2 idle CPU cores, under 60 when the cores are shared;
+see docs/results.md for the measured per-epoch times)::
 
     python benchmarks/paper_experiment.py \\
         --train ../shared/datasets/chestxray2017/train --test chest_xray/test --out bench/
@@ -37,8 +38,8 @@ from medaug.training import TrainConfig
 #: settings of the full benchmark (documented in docs/results.md)
 FULL = {
     "seeds": 3,
-    "epochs": 18,
-    "gen_epochs": 20,
+    "epochs": 20,
+    "gen_epochs": 25,
 }
 #: the reduced benchmark
 QUICK = {
