@@ -8,8 +8,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
 from medaug.cli import build_cli
 
 HEADER = """\
@@ -25,11 +23,13 @@ def render() -> str:
     """The whole cli.md text."""
     group = build_cli()
     parts = [HEADER]
-    with click.Context(group, info_name="medaug", terminal_width=100) as ctx:
+    # make_context applies each command's context_settings (the -h alias...), as a real run does
+    settings = {"resilient_parsing": True, "terminal_width": 100, "max_content_width": 100}
+    with group.make_context("medaug", [], **settings) as ctx:
         parts.append(f"## medaug\n\n```text\n{group.get_help(ctx)}\n```\n")
         for name in sorted(group.commands):
             cmd = group.commands[name]
-            with click.Context(cmd, info_name=name, parent=ctx, terminal_width=100) as sub:
+            with cmd.make_context(name, [], parent=ctx, **settings) as sub:
                 parts.append(f"## medaug {name}\n\n```text\n{cmd.get_help(sub)}\n```\n")
     return "\n".join(parts)
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import gradient, tree_hash, write_dicom
 from pydicom.data import get_testdata_file
 from pydicom.uid import BasicTextSRStorage, RLELossless
 
 from medaug.data import load_dataset, scan_dataset
 from medaug.errors import MedaugError
+
+from .conftest import gradient, tree_hash, write_dicom
 
 
 def _load(root: Path, **kw: object):  # type: ignore[no-untyped-def]

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import tree_hash
 from PIL import Image
 
 from medaug.data import load_dataset, scan_dataset
 from medaug.errors import MedaugError
+
+from .conftest import tree_hash
 
 
 def _ramp(size: int = 24) -> np.ndarray:

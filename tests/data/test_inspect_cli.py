@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from .conftest import tree_hash
 from PIL import Image
 
 from medaug.cli import build_cli
+
+from .conftest import tree_hash
 
 
 def _run(*args: str) -> tuple[int, str, str]:
