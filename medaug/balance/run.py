@@ -36,6 +36,7 @@ from medaug.balance.strategy import parse_strategy, resolve_targets
 from medaug.balance.trainer import TrainJob, train
 from medaug.balance.writer import DicomSeries, new_uid
 from medaug.data.files import NOT_A_CLASS_MARKER
+from medaug.data.options import read_settings
 from medaug.errors import MedaugError
 
 DEFAULT_EPOCHS = 25
@@ -79,6 +80,29 @@ class BalanceConfig:
     cache_dir: Path | None = None
     workers: int | None = None
     progress: bool = True  # decoding progress of the data loader
+    #: more ``load_dataset`` keyword arguments (reader, patient_regex, id_column, ...);
+    #: may also carry labels/label_tag/cache_dir/workers instead of the fields above
+    data_options: dict[str, Any] = field(default_factory=dict)
+
+    def load_options(self) -> dict[str, Any]:
+        """The ``load_dataset`` keyword arguments: the fields above plus
+        :attr:`data_options` (a key set in both must agree)."""
+        opts: dict[str, Any] = {
+            "labels": self.labels,
+            "label_tag": self.label_tag,
+            "cache_dir": self.cache_dir,
+            "workers": self.workers,
+        }
+        for key, value in self.data_options.items():
+            if value is None:
+                opts.setdefault(key, None)
+                continue
+            if opts.get(key) is not None and str(opts[key]) != str(value):
+                raise MedaugError(
+                    f"{key} given twice with different values: {opts[key]!r} and {value!r}"
+                )
+            opts[key] = value
+        return opts
 
 
 @dataclass
@@ -97,7 +121,8 @@ class BalanceResult:
 
 def _settings(cfg: BalanceConfig, data: Path, epochs: int, batch_size: int) -> dict[str, Any]:
     strategy = parse_strategy(cfg.strategy)
-    return {
+    read = read_settings(cfg.load_options())
+    settings = {
         "data": str(data),
         "generator": cfg.generator,
         "generator_options": dict(sorted(cfg.generator_options.items())),
@@ -108,10 +133,14 @@ def _settings(cfg: BalanceConfig, data: Path, epochs: int, batch_size: int) -> d
         "epochs": epochs,
         "batch_size": batch_size,
         "seed": cfg.seed,
-        "labels": str(Path(cfg.labels).resolve()) if cfg.labels else None,
-        "label_tag": cfg.label_tag,
+        "labels": read.pop("labels", None),
+        "label_tag": read.pop("label_tag", None),
         "link": cfg.link,
     }
+    # other reading options only when given, so default runs keep their old settings
+    if read:
+        settings["data_options"] = read
+    return settings
 
 
 def _check_out(out: Path, data: Path, settings: dict[str, Any], resume: bool) -> RunState | None:
@@ -201,12 +230,9 @@ def _load(cfg: BalanceConfig, data: Path) -> Any:
         data,
         image_size=cfg.image_size,
         channels=cfg.channels,
-        labels=cfg.labels,
-        label_tag=cfg.label_tag,
-        cache_dir=cfg.cache_dir,
-        workers=cfg.workers,
         progress=cfg.progress,
         min_classes=2,
+        **cfg.load_options(),
     )
 
 

@@ -53,3 +53,96 @@ def parse_key_values(pairs: tuple[str, ...] | list[str], what: str = "--option")
         except ValueError:
             out[key] = raw
     return out
+
+
+#: the parameter names :func:`dataset_options` adds, in ``--help`` order
+DATASET_OPTION_NAMES: tuple[str, ...] = (
+    "labels",
+    "label_tag",
+    "id_column",
+    "label_column",
+    "reader",
+    "patient_regex",
+    "cache_dir",
+    "workers",
+)
+
+
+def dataset_options(f: F) -> F:
+    """How a dataset is read, the same for every command that reads one: ``--labels``,
+    ``--label-tag``, ``--id-column``, ``--label-column``, ``--reader``,
+    ``--patient-regex``, ``--cache-dir`` and ``--workers``.
+
+    Turn the parsed values into ``load_dataset``/``scan_dataset`` keyword arguments
+    with :func:`dataset_kwargs`.
+    """
+    opts = [
+        click.option(
+            "--labels",
+            type=click.Path(path_type=str),
+            default=None,
+            metavar="FILE",
+            help="CSV with a file/id column and a label column (DICOM files without "
+            "class folders).",
+        ),
+        click.option(
+            "--label-tag",
+            default=None,
+            metavar="TAG",
+            help="Label DICOM files by this attribute, e.g. StudyDescription.",
+        ),
+        click.option(
+            "--id-column", default=None, help="Column of --labels holding the file name or id."
+        ),
+        click.option("--label-column", default=None, help="Column of --labels holding the class."),
+        click.option(
+            "--reader",
+            default="auto",
+            show_default=True,
+            metavar="NAME",
+            help="Reader name (see 'medaug plugins').",
+        ),
+        click.option(
+            "--patient-regex",
+            default=None,
+            help="Regex over file names giving the patient id (a 'patient' group or group 1).",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=str),
+            default=None,
+            help="Decode cache folder (default: $MEDAUG_CACHE_DIR or the user cache dir).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Decode processes (default: all CPUs).",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def dataset_kwargs(values: dict[str, Any], *, scan: bool = False) -> dict[str, Any]:
+    """Pop the :func:`dataset_options` values out of ``values`` (a command's keyword
+    arguments) and return them as keyword arguments of :func:`medaug.data.load_dataset`
+    (``scan=True``: of :func:`medaug.data.scan_dataset`, which takes no ``workers``).
+
+    ``id_column``/``label_column`` become reader options, passed only when given.
+    """
+    opts = {name: values.pop(name, None) for name in DATASET_OPTION_NAMES}
+    out: dict[str, Any] = {
+        "reader": opts["reader"] or "auto",
+        "labels": opts["labels"],
+        "label_tag": opts["label_tag"],
+        "patient_regex": opts["patient_regex"],
+        "cache_dir": opts["cache_dir"],
+    }
+    if not scan:
+        out["workers"] = opts["workers"]
+    for name in ("id_column", "label_column"):
+        if opts[name] is not None:
+            out[name] = opts[name]
+    return out

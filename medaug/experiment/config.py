@@ -42,6 +42,9 @@ class ExperimentConfig:
     gen_batch_size: int = 64
     positive_class: str | None = None
     device: str = "auto"
+    #: ``load_dataset`` keyword arguments for both --train and --test (reader, labels,
+    #: label_tag, patient_regex, cache_dir, workers, reader options such as id_column)
+    data_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.arms if a not in ARMS]
@@ -75,11 +78,19 @@ class ExperimentConfig:
         """Hash of every setting that changes a run's numbers.
 
         ``arms``, ``seeds`` and ``device`` are left out on purpose: adding seeds or arms
-        to a finished experiment reuses the runs already there.
+        to a finished experiment reuses the runs already there. Of ``data_options`` only
+        what changes what is read counts (not ``cache_dir``/``workers``), and nothing
+        when that is all defaults, so such a run keeps its fingerprint from before.
         """
+        from medaug.data.options import read_settings
+
         d = self.to_dict()
         for key in ("out", "arms", "seeds", "device"):
             d.pop(key)
+        read = read_settings(self.data_options)
+        d.pop("data_options")
+        if read:
+            d["data_options"] = read
         d["train"] = str(Path(self.train).expanduser().resolve())
         d["test"] = str(Path(self.test).expanduser().resolve())
         blob = json.dumps(d, sort_keys=True, default=str).encode()

@@ -103,11 +103,12 @@ def versions(cfg: ExperimentConfig) -> dict[str, Any]:
 def _load(cfg: ExperimentConfig, progress: bool) -> tuple[Any, TensorData]:
     from medaug.data import load_dataset
 
+    opts = dict(cfg.data_options)
     ds = load_dataset(
-        cfg.train, image_size=cfg.image_size, channels=cfg.channels, progress=progress
+        cfg.train, image_size=cfg.image_size, channels=cfg.channels, progress=progress, **opts
     )
     test_ds = load_dataset(
-        cfg.test, image_size=cfg.image_size, channels=ds.channels, progress=progress
+        cfg.test, image_size=cfg.image_size, channels=ds.channels, progress=progress, **opts
     )
     test = align_classes(from_dataset(test_ds), ds.classes)
     return ds, test

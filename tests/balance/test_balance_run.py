@@ -197,3 +197,31 @@ def test_generate_reproduces_balance_images(image_folder, tmp_path: Path) -> Non
         ok=False,
     )
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_dataset_options_reach_the_loader_and_the_run_settings(
+    image_folder, tmp_path: Path
+) -> None:
+    from medaug.errors import MedaugError
+
+    data = image_folder({"NORMAL": 6, "PNEUMONIA": 10}, size=16)
+    plain = tmp_path / "plain"
+    run_json(["balance", str(data), "--out", str(plain), *TINY, "--workers", "1"])
+    state = json.loads((plain / ".medaug-run.json").read_text())
+    assert "data_options" not in state["settings"]  # defaults: settings as before
+
+    out = tmp_path / "out"
+    opts = ["--reader", "folder", "--patient-regex", r"^(patient\d+)_", "--cache-dir"]
+    args = ["balance", str(data), "--out", str(out), *TINY, *opts, str(tmp_path / "c")]
+    summary = run_json(args)
+    assert summary["counts_after"] == {"NORMAL": 10, "PNEUMONIA": 10}
+    assert (tmp_path / "c").is_dir()  # --cache-dir used
+    settings = json.loads((out / ".medaug-run.json").read_text())["settings"]
+    assert settings["data_options"] == {"patient_regex": r"^(patient\d+)_", "reader": "folder"}
+    assert run_json([*args, "--workers", "2"])["status"] == "already_complete"
+    other = run(["balance", str(data), "--out", str(out), *TINY, "--reader", "folder"], ok=False)
+    assert other.exit_code == 1 and "other settings" in other.output
+
+    cfg = BalanceConfig(out=out, labels=Path("a.csv"), data_options={"labels": "b.csv"})
+    with pytest.raises(MedaugError, match="labels given twice"):
+        cfg.load_options()

@@ -113,3 +113,34 @@ def test_main_unknown_command_exits_2(capsys: pytest.CaptureFixture[str]) -> Non
         main(["no-such-command"])
     assert info.value.code == 2
     assert "No such command" in capsys.readouterr().err
+
+
+DATA_COMMANDS = ("inspect", "balance", "train", "evaluate", "experiment")
+
+
+@pytest.mark.parametrize("name", DATA_COMMANDS)
+def test_every_data_command_has_the_dataset_options(runner: CliRunner, name: str) -> None:
+    """Every command that reads a dataset takes the same dataset options (no drift)."""
+    from medaug.cli.options import DATASET_OPTION_NAMES
+
+    result = runner.invoke(build_cli(), [name, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for flag in (
+        "--labels FILE",
+        "--label-tag TAG",
+        "--id-column",
+        "--label-column",
+        "--reader NAME",
+        "--patient-regex",
+        "--cache-dir",
+        "--workers",
+    ):
+        assert flag in result.output, f"{name} --help lacks {flag}"
+
+    def shape(cmd: click.Command) -> list[dict[str, object]]:
+        params = {p.name: p for p in cmd.params if isinstance(p, click.Option)}
+        return [params[n].to_info_dict() for n in DATASET_OPTION_NAMES]
+
+    group = build_cli()
+    assert isinstance(group, click.Group)
+    assert shape(group.commands[name]) == shape(group.commands["inspect"])

@@ -246,3 +246,55 @@ def test_config_validation() -> None:
         train=Path("a"), test=Path("b"), out=Path("d"), classifier="x", arms=("baseline",), seeds=5
     )
     assert a.fingerprint() == b.fingerprint()  # more seeds / other out: same experiment
+
+
+def test_experiment_on_dicoms_with_labels_csv(tmp_path: Path) -> None:
+    """--labels (and the other dataset options) apply to both --train and --test."""
+    from tests.data.conftest import write_labelled_dicoms
+
+    csv = tmp_path / "labels.csv"
+    classes = ("Lung Opacity", "No Lung Opacity / Not Normal")
+    counts = {"Lung Opacity": 8, "No Lung Opacity / Not Normal": 14}
+    train = write_labelled_dicoms(tmp_path / "train", csv, counts, seed=1)
+    test = write_labelled_dicoms(tmp_path / "test", csv, dict.fromkeys(classes, 4), seed=2)
+    out = tmp_path / "out"
+    args = ["--arms", "baseline,classic", "--seeds", "1", "--synthetic", "3"]
+    res = _run(train, test, out, *args, "--labels", str(csv), "--workers", "1", "--json")
+    assert res.exit_code == 0, res.output
+    results = json.loads(res.stdout)
+    assert list(results["summary"]) == ["baseline", "classic"]
+    assert results["data"]["train"] == counts
+    assert results["data"]["test"] == dict.fromkeys(classes, 4)
+    # cache_dir/workers do not change what is read: same experiment, runs reused
+    again = _run(train, test, out, *args, "--labels", str(csv), "--cache-dir", str(tmp_path / "c"))
+    assert again.exit_code == 0, again.output
+    assert "already done" in again.stderr
+    # another reader setting is another experiment
+    other = _run(train, test, out, *args, "--labels", str(csv), "--label-column", "class")
+    assert other.exit_code == 1 and "other settings" in other.stderr
+
+
+def test_fingerprint_ignores_default_data_options() -> None:
+    """Experiments from before ``data_options`` existed keep their fingerprint."""
+    import hashlib
+
+    from medaug.experiment import ExperimentConfig
+
+    kw: dict[str, Any] = {
+        "train": Path("a"),
+        "test": Path("b"),
+        "out": Path("c"),
+        "classifier": "x",
+        "arms": ("baseline",),
+    }
+    plain = ExperimentConfig(**kw)
+    d = plain.to_dict()
+    for key in ("out", "arms", "seeds", "device", "data_options"):
+        d.pop(key)
+    d["train"], d["test"] = str(Path("a").resolve()), str(Path("b").resolve())
+    old = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    assert plain.fingerprint() == old
+    defaults = {"reader": "auto", "labels": None, "cache_dir": "/tmp/x", "workers": 2}
+    assert ExperimentConfig(**kw, data_options=defaults).fingerprint() == old
+    assert ExperimentConfig(**kw, data_options={"labels": "l.csv"}).fingerprint() != old
+    assert ExperimentConfig(**kw, data_options={"reader": "dicom"}).fingerprint() != old

@@ -95,3 +95,54 @@ def test_evaluate_missing_model_is_one_line(
         build_cli(), ["evaluate", "--model", str(tmp_path / "x.pt"), str(data)]
     )
     assert res.exit_code == 1 and "does not exist" in res.stderr
+
+
+def test_train_and_evaluate_dicoms_with_labels_csv(tmp_path: Path) -> None:
+    """Flat DICOM files + a labels CSV (a class name with '/'), --val DIR read alike."""
+    from tests.data.conftest import write_labelled_dicoms
+
+    csv = tmp_path / "labels.csv"
+    classes = {"Lung Opacity": 6, "No Lung Opacity / Not Normal": 10}
+    data = write_labelled_dicoms(tmp_path / "train", csv, classes, seed=1)
+    val = write_labelled_dicoms(tmp_path / "val", csv, {k: 3 for k in classes}, seed=2)
+    out = tmp_path / "run"
+    common = ["--labels", str(csv), "--reader", "dicom", "--workers", "1"]
+    res = CliRunner().invoke(
+        build_cli(),
+        [
+            "train",
+            str(data),
+            *common,
+            "--classifier",
+            "simple-cnn",
+            "--classifier-option",
+            "widths=[8,16]",
+            "--epochs",
+            "1",
+            "--image-size",
+            "16",
+            "--batch-size",
+            "8",
+            "--val",
+            str(val),
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["train_counts"] == classes
+    assert report["val_counts"] == {k: 3 for k in classes}
+    assert report["data_options"] == {"labels": str(csv.resolve()), "reader": "dicom"}
+    assert (out / "model.pt").is_file()
+
+    ev = CliRunner().invoke(
+        build_cli(),
+        ["evaluate", "--model", str(out / "model.pt"), str(val), *common, "--json"],
+    )
+    assert ev.exit_code == 0, ev.output
+    assert json.loads(ev.stdout)["counts"] == {k: 3 for k in classes}
+    # without --labels the flat DICOM folder has no classes: the options really are used
+    bare = CliRunner().invoke(build_cli(), ["evaluate", "--model", str(out / "model.pt"), str(val)])
+    assert bare.exit_code == 1 and "--labels" in bare.stderr

@@ -19,7 +19,14 @@ from medaug.balance.run import (
     balance,
 )
 from medaug.balance.strategy import STRATEGY_HELP
-from medaug.cli.options import device_option, json_option, parse_key_values, seed_option
+from medaug.cli.options import (
+    dataset_kwargs,
+    dataset_options,
+    device_option,
+    json_option,
+    parse_key_values,
+    seed_option,
+)
 from medaug.console import console, err_console, print_json
 from medaug.errors import MedaugError
 
@@ -59,10 +66,7 @@ from medaug.errors import MedaugError
 )
 @seed_option
 @device_option
-@click.option(
-    "--labels", type=click.Path(path_type=Path), help="CSV of labels (DICOM without class folders)."
-)
-@click.option("--label-tag", help="DICOM attribute holding the class (e.g. BodyPartExamined).")
+@dataset_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in OUT.")
 @click.option(
     "--link",
@@ -92,12 +96,11 @@ def command(
     batch_size: int | None,
     seed: int,
     device: str,
-    labels: Path | None,
-    label_tag: str | None,
     resume: bool,
     link: str,
     options: tuple[str, ...],
     as_json: bool,
+    **dataset: Any,
 ) -> None:
     """Train a generator on each minority class of DATA and write a balanced copy to OUT.
 
@@ -135,12 +138,11 @@ def command(
         batch_size=batch_size,
         seed=seed,
         device=device,
-        labels=labels,
-        label_tag=label_tag,
         resume=resume,
         link=link,
         generator_options=parse_key_values(options),
         progress=not as_json,
+        data_options=dataset_kwargs(dataset),
     )
     reporter: Any = None
     if not as_json:

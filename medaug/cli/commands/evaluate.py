@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from medaug.cli.commands.train import metrics_table
-from medaug.cli.options import device_option, json_option
+from medaug.cli.options import dataset_kwargs, dataset_options, device_option, json_option
 from medaug.console import console, print_json
 
 
@@ -33,6 +34,7 @@ from medaug.console import console, print_json
     default=None,
     help="Override the decision threshold stored in the model.",
 )
+@dataset_options
 @device_option
 @json_option
 def command(
@@ -42,8 +44,10 @@ def command(
     threshold: float | None,
     device: str,
     as_json: bool,
+    **dataset: Any,
 ) -> None:
-    """Evaluate a trained classifier on DATA (one folder per class).
+    """Evaluate a trained classifier on DATA (one folder per class, or DICOM files
+    labelled by --labels CSV or --label-tag).
 
     Writes metrics.json, roc.png and confusion.png; the stored (validation-calibrated)
     decision threshold is used unless --threshold overrides it.
@@ -54,6 +58,7 @@ def command(
       medaug evaluate --model runs/cnn/model.pt data/test --json
     """
     from medaug.data import load_dataset
+    from medaug.data.options import read_settings
     from medaug.runtime import resolve_device
     from medaug.training import (
         Normalizer,
@@ -68,8 +73,13 @@ def command(
     dev = resolve_device(device)
     model, meta = load_checkpoint(model_path, device=dev)
     out = check_out_dir(out or model_path.parent / f"evaluate-{data.resolve().name}", [data])
+    data_kw = dataset_kwargs(dataset)
     ds = load_dataset(
-        data, image_size=meta["image_size"], channels=meta["channels"], progress=not as_json
+        data,
+        image_size=meta["image_size"],
+        channels=meta["channels"],
+        progress=not as_json,
+        **data_kw,
     )
     classes = list(meta["classes"])
     test = align_classes(from_dataset(ds), classes)
@@ -88,6 +98,7 @@ def command(
         "split": "evaluation",
         "data": str(data),
         "model": str(model_path),
+        "data_options": read_settings(data_kw),
         "classifier": meta["classifier"],
         "counts": test.counts(),
         "metrics": metrics,

@@ -8,7 +8,13 @@ from typing import Any
 import click
 
 from medaug.cli.commands.train import train_config, training_options
-from medaug.cli.options import device_option, json_option, parse_key_values
+from medaug.cli.options import (
+    dataset_kwargs,
+    dataset_options,
+    device_option,
+    json_option,
+    parse_key_values,
+)
 from medaug.console import console, err_console, print_json
 
 
@@ -18,17 +24,19 @@ from medaug.console import console, err_console, print_json
     "train_dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Training folder (one folder per class); validation is split from it.",
+    help="Training folder (one folder per class, or DICOM files with --labels or "
+    "--label-tag); validation is split from it.",
 )
 @click.option(
     "--test",
     "test_dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Test folder: used only for the final numbers.",
+    help="Test folder, read like --train: used only for the final numbers.",
 )
 @click.option("--generator", default=None, metavar="NAME", help="Generator plugin (gan arm).")
 @training_options
+@dataset_options
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Results folder.")
 @click.option(
     "--arms", default="baseline,gan,classic", show_default=True, help="Comma-separated arms to run."
@@ -141,6 +149,7 @@ def command(
         gen_batch_size=gen_batch_size,
         positive_class=kw["positive_class"],
         device=device,
+        data_options=dataset_kwargs(kw),
     )
     results = run_experiment(
         cfg, log=lambda m: err_console.print(m, markup=False), progress=not as_json

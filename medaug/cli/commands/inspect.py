@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from medaug.cli.options import json_option
+from medaug.cli.options import dataset_kwargs, dataset_options, json_option
 from medaug.console import console, print_json
 from medaug.data import load_dataset, scan_dataset
 from medaug.data.summary import summarize
@@ -68,31 +68,13 @@ def _render(report: dict[str, Any]) -> None:
 
 @click.command("inspect")
 @click.argument("data", type=click.Path(path_type=str))
-@click.option(
-    "--labels",
-    type=click.Path(path_type=str),
-    default=None,
-    help="CSV with a file/id column and a label column (DICOM datasets).",
-)
-@click.option(
-    "--label-tag", default=None, help="Label DICOM files by this attribute, e.g. StudyDescription."
-)
-@click.option("--id-column", default=None, help="Column of --labels holding the file name or id.")
-@click.option("--label-column", default=None, help="Column of --labels holding the class.")
-@click.option(
-    "--reader", default="auto", show_default=True, help="Reader name (see 'medaug plugins')."
-)
+@dataset_options
 @click.option(
     "--channels",
     type=click.Choice(["auto", "1", "3"]),
     default="auto",
     show_default=True,
     help="Channels to decode to; auto = 1 when every image is grayscale.",
-)
-@click.option(
-    "--patient-regex",
-    default=None,
-    help="Regex over file names giving the patient id (a 'patient' group or group 1).",
 )
 @click.option(
     "--image-size",
@@ -106,33 +88,14 @@ def _render(report: dict[str, Any]) -> None:
     is_flag=True,
     help="Read headers only: skip decoding (corrupt pixel data not detected).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=str),
-    default=None,
-    help="Decode cache folder (default: $MEDAUG_CACHE_DIR or the user cache dir).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Decode processes (default: all CPUs).",
-)
 @json_option
 def command(
     data: str,
-    labels: str | None,
-    label_tag: str | None,
-    id_column: str | None,
-    label_column: str | None,
-    reader: str,
     channels: str,
-    patient_regex: str | None,
     image_size: int,
     quick: bool,
-    cache_dir: str | None,
-    workers: int | None,
     as_json: bool,
+    **dataset: Any,
 ) -> None:
     """Show classes, counts, imbalance, patients, skipped files and the balance plan.
 
@@ -146,27 +109,17 @@ def command(
       medaug inspect rsna/images --labels rsna/labels.csv --json
       medaug inspect dicoms/ --label-tag StudyDescription
     """
-    options: dict[str, Any] = {
-        "reader": reader,
-        "labels": labels,
-        "label_tag": label_tag,
-        "patient_regex": patient_regex,
-        "cache_dir": cache_dir,
-        "min_classes": 2,
-        "id_column": id_column,
-        "label_column": label_column,
-    }
     if quick:
-        scan = scan_dataset(data, **options)
+        scan = scan_dataset(data, min_classes=2, **dataset_kwargs(dataset, scan=True))
         report = summarize(scan.root, scan.records, scan.skipped, reader=scan.reader)
     else:
         ds = load_dataset(
             data,
             image_size=image_size,
             channels=channels,
-            workers=workers,
             progress=not as_json,
-            **options,
+            min_classes=2,
+            **dataset_kwargs(dataset),
         )
         report = summarize(
             ds.root,

@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
-from medaug.cli.options import device_option, json_option, parse_key_values, seed_option
+from medaug.cli.options import (
+    dataset_kwargs,
+    dataset_options,
+    device_option,
+    json_option,
+    parse_key_values,
+    seed_option,
+)
 from medaug.console import console, err_console, print_json
 from medaug.errors import MedaugError
 
@@ -175,12 +182,13 @@ def metrics_table(metrics: dict[str, Any], title: str) -> Table:
 @click.command("train")
 @click.argument("data", type=click.Path(path_type=Path))
 @training_options
+@dataset_options
 @click.option(
     "--val",
     "val_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="A separate validation folder instead of --val-split.",
+    help="A separate validation folder instead of --val-split (read like DATA).",
 )
 @click.option(
     "--out",
@@ -194,7 +202,10 @@ def metrics_table(metrics: dict[str, Any], title: str) -> Table:
 def command(
     data: Path, out: Path, val_dir: Path | None, device: str, as_json: bool, **kw: Any
 ) -> None:
-    """Train a classifier on DATA (one folder per class) and keep the best epoch.
+    """Train a classifier on DATA and keep the best epoch.
+
+    DATA is a folder of class folders (DATA/<class>/<image>) or of DICOM files labelled
+    by --labels CSV or --label-tag; --val DIR is read the same way.
 
     The best epoch is chosen on a patient-grouped validation split (or --val DIR);
     the decision threshold is calibrated there too. Writes OUT/model.pt,
@@ -208,6 +219,7 @@ def command(
                    --augment strong --val data/val --out runs/r18
     """
     from medaug.data import load_dataset, patient_split
+    from medaug.data.options import read_settings
     from medaug.runtime import resolve_device, seed_everything
     from medaug.training import (
         ModelSpec,
@@ -226,11 +238,14 @@ def command(
     seed_everything(kw["seed"])
     channels: int | str = kw["channels"] if kw["channels"] == "auto" else int(kw["channels"])
     progress = not as_json
-    ds = load_dataset(data, image_size=kw["image_size"], channels=channels, progress=progress)
+    data_kw = dataset_kwargs(kw)
+    ds = load_dataset(
+        data, image_size=kw["image_size"], channels=channels, progress=progress, **data_kw
+    )
     if val_dir is not None:
         train = from_dataset(ds)
         vds = load_dataset(
-            val_dir, image_size=kw["image_size"], channels=ds.channels, progress=progress
+            val_dir, image_size=kw["image_size"], channels=ds.channels, progress=progress, **data_kw
         )
         val = align_classes(from_dataset(vds), ds.classes)
     else:
@@ -279,6 +294,7 @@ def command(
         "split": "validation",
         "data": str(data),
         "val": str(val_dir) if val_dir else f"patient split {kw['val_split']}",
+        "data_options": read_settings(data_kw),
         "classifier": spec.classifier,
         "classifier_options": spec.options,
         "train_config": cfg.to_dict(),
