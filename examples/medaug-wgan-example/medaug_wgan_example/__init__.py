@@ -144,11 +144,11 @@ class WGANGP(Generator):
                     loss_g.backward()
                     self.opt_g.step()
                 if callback is not None:
-                    losses = {"loss_d": float(loss_c), "loss_g": float(loss_g)}
+                    losses = {"loss_d": loss_c.item(), "loss_g": loss_g.item()}
                     callback.on_step(epoch, step, steps, losses)
             self._epochs = epoch + 1
             if callback is not None:
-                callback.on_epoch_end(epoch, {"loss_d": float(loss_c), "loss_g": float(loss_g)})
+                callback.on_epoch_end(epoch, {"loss_d": loss_c.item(), "loss_g": loss_g.item()})
 
     @torch.no_grad()
     def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
