@@ -14,7 +14,7 @@ from pydicom.tag import Tag
 from pydicom.uid import UID
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
-from medaug.data.files import walk_files
+from medaug.data.files import require_dir, walk_files
 from medaug.data.names import validate_class_name
 from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
@@ -230,7 +230,7 @@ class DicomReader(Reader):
     # -- the dataset ----------------------------------------------------------------------
 
     def scan(self, root: Path) -> Scan:
-        root = Path(root)
+        root = require_dir(root)
         records: list[ImageRecord] = []
         skipped: list[Skipped] = []
         for path, reason in walk_files(root):

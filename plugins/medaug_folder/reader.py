@@ -10,7 +10,7 @@ import numpy as np
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data.decode import parallel_map
-from medaug.data.files import ignore_reason, walk_files
+from medaug.data.files import ignore_reason, require_dir, walk_files
 from medaug.data.names import validate_class_name
 from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
@@ -108,7 +108,7 @@ class FolderReader(Reader):
         return Skipped(path, f"not an image ({kind})")
 
     def scan(self, root: Path) -> Scan:
-        root = Path(root)
+        root = require_dir(root)
         records: list[ImageRecord] = []
         skipped: list[Skipped] = []
         class_dirs: list[Path] = []
