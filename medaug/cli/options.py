@@ -23,6 +23,17 @@ def device_option(f: F) -> F:
     )(f)
 
 
+def channels_option(f: F) -> F:
+    """``--channels auto|1|3`` (a string, as :func:`medaug.data.load_dataset` accepts it)."""
+    return click.option(
+        "--channels",
+        type=click.Choice(["auto", "1", "3"]),
+        default="auto",
+        show_default=True,
+        help="Decode to 1 (grayscale) or 3 (RGB) channels; auto = 1 when every image is gray.",
+    )(f)
+
+
 def seed_option(f: F) -> F:
     """``--seed N``."""
     return click.option(

@@ -20,6 +20,7 @@ from medaug.balance.run import (
 )
 from medaug.balance.strategy import STRATEGY_HELP
 from medaug.cli.options import (
+    channels_option,
     dataset_kwargs,
     dataset_options,
     device_option,
@@ -47,13 +48,7 @@ from medaug.errors import MedaugError
     help="Add exactly N images to each class the strategy selects (the paper: 400).",
 )
 @click.option("--image-size", type=int, default=64, show_default=True, help="Working size (px).")
-@click.option(
-    "--channels",
-    type=click.Choice(["auto", "1", "3"]),
-    default="auto",
-    show_default=True,
-    help="1 (grayscale), 3 (RGB) or auto.",
-)
+@channels_option
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),

@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from medaug.cli.options import dataset_kwargs, dataset_options, json_option
+from medaug.cli.options import channels_option, dataset_kwargs, dataset_options, json_option
 from medaug.console import console, print_json
 from medaug.data import load_dataset, scan_dataset
 from medaug.data.summary import summarize
@@ -69,13 +69,7 @@ def _render(report: dict[str, Any]) -> None:
 @click.command("inspect")
 @click.argument("data", type=click.Path(path_type=str))
 @dataset_options
-@click.option(
-    "--channels",
-    type=click.Choice(["auto", "1", "3"]),
-    default="auto",
-    show_default=True,
-    help="Channels to decode to; auto = 1 when every image is grayscale.",
-)
+@channels_option
 @click.option(
     "--image-size",
     type=click.IntRange(min=4),

@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from medaug.cli.options import (
+    channels_option,
     dataset_kwargs,
     dataset_options,
     device_option,
@@ -54,13 +55,7 @@ def training_options(f: F) -> F:
             show_default=True,
             help="Images are resized to this square size.",
         ),
-        click.option(
-            "--channels",
-            type=click.Choice(["auto", "1", "3"]),
-            default="auto",
-            show_default=True,
-            help="Input channels (auto: 1 when all images are gray).",
-        ),
+        channels_option,
         click.option("--epochs", type=click.IntRange(min=1), default=d.epochs, show_default=True),
         click.option(
             "--batch-size", type=click.IntRange(min=2), default=d.batch_size, show_default=True
