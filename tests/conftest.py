@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,6 +59,16 @@ def chestxray_train() -> Path:
 def rsna_dicom_sample() -> Path:
     """The 16-file RSNA DICOM sample (read-only): ``images/`` and ``labels.csv``."""
     return _shared("rsna-pneumonia-dicom-sample")
+
+
+def tree_hash(root: Path) -> str:
+    """A digest of every path, size and content under ``root`` (to prove nothing changed)."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        h.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def write_image_folder(

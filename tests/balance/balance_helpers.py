@@ -1,9 +1,8 @@
-"""Helpers for the balance tests: CLI runner, JSON output, manifest, input hashing."""
+"""Helpers for the balance tests: CLI runner, JSON output, manifest."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,16 +12,6 @@ from click.testing import CliRunner, Result
 from medaug.cli import build_cli
 
 TINY = ["--image-size", "16", "--epochs", "1", "--batch-size", "8"]
-
-
-def tree_hash(root: Path) -> str:
-    """Digest of every path, size and content under ``root``."""
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        h.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def run(args: list[str], *, ok: bool = True) -> Result:

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .balance_helpers import class_files, manifest, run, run_json, tree_hash
+from tests.conftest import tree_hash
+
+from .balance_helpers import class_files, manifest, run, run_json
 
 pytestmark = pytest.mark.slow
 

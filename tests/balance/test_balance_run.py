@@ -11,8 +11,9 @@ from PIL import Image
 from medaug.balance import BalanceConfig, balance
 from medaug.balance.checkpoint import load_checkpoint
 from medaug.data import load_dataset
+from tests.conftest import tree_hash
 
-from .balance_helpers import TINY, class_files, manifest, run, run_json, tree_hash
+from .balance_helpers import TINY, class_files, manifest, run, run_json
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from .balance_helpers import TINY, run, tree_hash
+from tests.conftest import tree_hash
+
+from .balance_helpers import TINY, run
 
 
 def _error(args: list[str]) -> str:

@@ -1,8 +1,7 @@
-"""Helpers for the data tests: synthetic DICOM files and input-folder hashing."""
+"""Helpers for the data tests: synthetic DICOM files."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -12,16 +11,6 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     generate_uid,
 )
-
-
-def tree_hash(root: Path) -> str:
-    """A digest of every path, size and content under ``root`` (to prove nothing changed)."""
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        h.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def write_dicom(

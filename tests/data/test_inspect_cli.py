@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from medaug.cli import build_cli
-
-from .conftest import tree_hash
+from tests.conftest import tree_hash
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -14,8 +14,9 @@ from PIL import Image
 
 import medaug
 from medaug.contracts import Reader
+from tests.conftest import tree_hash
 
-from .conftest import tree_hash, write_dicom
+from .conftest import write_dicom
 
 NAMES = medaug.list_readers()
 
