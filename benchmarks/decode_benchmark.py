@@ -25,6 +25,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,21 @@ def _timed(fn: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
+
+
+@contextmanager
+def _fresh_cache() -> Iterator[Path]:
+    """An empty decode-cache folder, removed afterwards (every cold run starts from it)."""
+    cache = Path(tempfile.mkdtemp(prefix="medaug-bench-"))
+    try:
+        yield cache
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _load_kwargs(size: int, workers: int | None, cache: Path, **extra: Any) -> dict[str, Any]:
+    """``load_dataset`` keyword arguments shared by every timed run."""
+    return {"image_size": size, "workers": workers, "progress": False, "cache_dir": cache, **extra}
 
 
 def _stats(n: int, seconds: list[float]) -> dict[str, Any]:
@@ -55,14 +72,8 @@ def bench_folder(data: Path, size: int, workers: int | None, repeats: int) -> di
     warm: list[float] = []
     n = 0
     for _ in range(repeats):
-        cache = Path(tempfile.mkdtemp(prefix="medaug-bench-"))
-        try:
-            kw: dict[str, Any] = {
-                "image_size": size,
-                "workers": workers,
-                "progress": False,
-                "cache_dir": cache,
-            }
+        with _fresh_cache() as cache:
+            kw = _load_kwargs(size, workers, cache)
             seconds, ds = _timed(lambda kw=kw: load_dataset(data, **kw))
             cold.append(seconds)
             n = len(ds)
@@ -72,8 +83,6 @@ def bench_folder(data: Path, size: int, workers: int | None, repeats: int) -> di
             shutil.rmtree(cache / "decode-v1")
             seconds, _ds = _timed(lambda kw=kw: load_dataset(data, **kw))
             cold_decode.append(seconds)
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
     return {
         "path": str(data),
         "images": n,
@@ -105,20 +114,11 @@ def bench_dicom(
     runs: list[float] = []
     n = 0
     for _ in range(repeats):
-        cache = Path(tempfile.mkdtemp(prefix="medaug-bench-"))
-        try:
-            kw: dict[str, Any] = {
-                "image_size": size,
-                "workers": workers,
-                "progress": False,
-                "cache_dir": cache,
-                "labels": labels,
-            }
+        with _fresh_cache() as cache:
+            kw = _load_kwargs(size, workers, cache, labels=labels)
             seconds, ds = _timed(lambda kw=kw: load_dataset(images, **kw))
             runs.append(seconds)
             n = len(ds)
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
     return {"path": str(images), "images": n, "image_size": size, "cold": _stats(n, runs)}
 
 
