@@ -240,7 +240,7 @@ def main() -> None:
 
 def _end_to_end(args: argparse.Namespace, device: torch.device, plain_ips: float) -> dict[str, Any]:
     """``balance`` on a fresh folder vs the plain loop's time for the same steps."""
-    from medaug.balance import BalanceConfig, balance
+    from medaug.balancing import BalanceConfig, balance
 
     bs, size, epochs = args.batch_size, args.image_size, args.e2e_epochs
     steps_per_epoch = args.steps

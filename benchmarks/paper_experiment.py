@@ -31,8 +31,8 @@ from pathlib import Path
 import torch
 
 from medaug.console import console, err_console
-from medaug.experiment import ExperimentConfig, run_experiment
-from medaug.experiment.report import rich_table
+from medaug.experiments import ExperimentConfig, run_experiment
+from medaug.experiments.report import rich_table
 from medaug.training import TrainConfig
 
 #: settings of the full benchmark (documented in docs/results.md)

@@ -14,7 +14,7 @@ from pathlib import Path
 from torchvision.utils import save_image
 
 import medaug
-from medaug.balance import BalanceConfig, balance, resolve_targets, sample_data_path
+from medaug.balancing import BalanceConfig, balance, resolve_targets, sample_data_path
 from medaug.data import load_dataset, patient_split
 
 

@@ -71,6 +71,17 @@ def register_classifiers(register: Register) -> None:
     """
 
 
+@hookspec
+def register_feature_extractors(register: Register) -> None:
+    """Register image feature extractors used by ``medaug audit`` (FID, KID, precision /
+    recall, memorization screen).
+
+    ``factory(image_size=..., channels=..., device=..., **options)`` must return an
+    object implementing :class:`medaug.contracts.features.FeatureExtractor`. Nothing may
+    be downloaded: weights come from local files only.
+    """
+
+
 # --------------------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------------------

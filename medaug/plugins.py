@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "generator": "register_generators",
     "classifier": "register_classifiers",
     "reader": "register_readers",
+    "feature_extractor": "register_feature_extractors",
 }
 
 
@@ -256,3 +257,14 @@ def create_classifier(name: str, **options: Any) -> Any:
 def create_reader(name: str, **options: Any) -> Any:
     """Build the dataset reader ``name`` (see :class:`medaug.contracts.reader.Reader`)."""
     return registry("reader").create(name, **options)
+
+
+def list_feature_extractors(pattern: str = "*") -> list[str]:
+    """Registered feature-extractor names matching an fnmatch pattern."""
+    return registry("feature_extractor").list(pattern)
+
+
+def create_feature_extractor(name: str, **options: Any) -> Any:
+    """Build the feature extractor ``name`` (see
+    :class:`medaug.contracts.features.FeatureExtractor`)."""
+    return registry("feature_extractor").create(name, **options)

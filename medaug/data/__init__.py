@@ -16,6 +16,7 @@ from __future__ import annotations
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data.cache import cache_root
 from medaug.data.dataset import ImageDataset, load_dataset
+from medaug.data.options import DataOptions, parse_channels
 from medaug.data.names import class_folder_name, class_folder_names, validate_class_name
 from medaug.data.patients import DEFAULT_PATIENT_REGEX, patient_from_name
 from medaug.data.scan import scan_dataset
@@ -24,6 +25,7 @@ from medaug.data.split import patient_split, split_groups
 
 __all__ = [
     "DEFAULT_PATIENT_REGEX",
+    "DataOptions",
     "ImageDataset",
     "ImageRecord",
     "Reader",
@@ -33,6 +35,7 @@ __all__ = [
     "class_folder_name",
     "class_folder_names",
     "load_dataset",
+    "parse_channels",
     "patient_from_name",
     "patient_split",
     "resolve_reader",

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import platformdirs
 
+from medaug.atomic import atomic_path, atomic_write_bytes
+
 CACHE_ENV = "MEDAUG_CACHE_DIR"
 DECODE_VERSION = 1
 SCAN_VERSION = 1
@@ -48,20 +50,6 @@ def cache_root(cache_dir: Path | str | None = None) -> Path:
 def digest(*parts: Any) -> str:
     """A short stable hex digest of ``parts`` (their ``repr``)."""
     return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _crc(array: np.ndarray) -> int:
@@ -163,15 +151,8 @@ class BundleStore:
         """Write ``bundle`` atomically (array first, then the index that names it)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         name = f"images-{os.getpid()}-{os.urandom(4).hex()}.npy"
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".images.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, np.ascontiguousarray(bundle.images), allow_pickle=False)
-            os.replace(tmp, self.dir / name)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(self.dir / name) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(bundle.images), allow_pickle=False)
         old = self._current_file()
         index = {
             "version": DECODE_VERSION,

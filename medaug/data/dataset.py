@@ -20,6 +20,7 @@ from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
 from medaug.data.decode import decode_records
 from medaug.data.imaging import convert_channels, widen
+from medaug.data.options import DataOptions, parse_channels
 from medaug.data.scan import check_scan, open_dataset
 from medaug.errors import MedaugError
 
@@ -87,15 +88,6 @@ class ImageDataset:
             skipped=list(self.skipped),
             meta=dict(self.meta),
         )
-
-
-def _parse_channels(channels: int | str) -> int | None:
-    text = str(channels).strip().lower()
-    if text == "auto":
-        return None
-    if text in ("1", "3"):
-        return int(text)
-    raise MedaugError(f"invalid channels {channels!r}: expected 1, 3 or auto")
 
 
 def _record_key(record: ImageRecord, stats: dict[Path, os.stat_result]) -> str:
@@ -228,6 +220,7 @@ def load_dataset(
     patient_regex: str | None = None,
     progress: bool = True,
     min_classes: int = 1,
+    options: DataOptions | None = None,
     **reader_options: Any,
 ) -> ImageDataset:
     """Scan and decode the dataset at ``root`` to ``image_size`` px squares.
@@ -235,10 +228,21 @@ def load_dataset(
     ``channels`` is 1, 3 or ``"auto"`` (1 when every image is grayscale). Decoded
     images come from the decode cache when present; the rest are decoded on
     ``workers`` processes and cached. Files that fail to decode join ``skipped``.
+    ``options`` (a :class:`~medaug.data.options.DataOptions`) replaces the reading
+    keyword arguments (``reader``, ``labels``, ... ``workers``) when given.
     """
+    if options is not None:
+        return load_dataset(
+            root,
+            image_size=image_size,
+            channels=channels,
+            progress=progress,
+            min_classes=min_classes,
+            **options.load_kwargs(),
+        )
     if not isinstance(image_size, int) or image_size < 4:
         raise MedaugError(f"invalid image size {image_size!r}: expected an integer >= 4")
-    want = _parse_channels(channels)
+    want = parse_channels(channels)
     options = dict(reader_options)
     options.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
     rdr, scan, scan_key = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)

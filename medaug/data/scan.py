@@ -14,6 +14,7 @@ from typing import Any
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
 from medaug.data.files import require_dir, tree_fingerprint
+from medaug.data.options import DataOptions
 from medaug.data.select import resolve_reader
 from medaug.errors import MedaugError
 
@@ -95,6 +96,7 @@ def scan_dataset(
     patient_regex: str | None = None,
     cache_dir: Path | str | None = None,
     min_classes: int = 1,
+    options: DataOptions | None = None,
     **reader_options: Any,
 ) -> Scan:
     """List the dataset at ``root`` with the chosen reader; no pixel is decoded.
@@ -103,10 +105,14 @@ def scan_dataset(
     ``label_tag`` (a DICOM attribute) and ``patient_regex`` go to the reader along with
     any other ``reader_options``. Raises :class:`MedaugError` for a missing path, no
     class folders, no readable image or fewer than ``min_classes`` classes.
+    ``options`` (a :class:`~medaug.data.options.DataOptions`) replaces the reading
+    keyword arguments when given.
     """
-    options = dict(reader_options)
-    options.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
-    _, scan, _ = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
+    if options is not None:
+        return scan_dataset(root, min_classes=min_classes, **options.scan_kwargs())
+    kwargs = dict(reader_options)
+    kwargs.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
+    _, scan, _ = open_dataset(root, reader=reader, cache_dir=cache_dir, **kwargs)
     return check_scan(scan, min_classes=min_classes)
 
 

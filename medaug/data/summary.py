@@ -17,7 +17,7 @@ def balance_plan(counts: Mapping[str, int]) -> dict[str, int]:
     """Synthetic images per class under the default strategy (``auto`` = not majority:
     every class but the majority is brought up to the majority count)."""
     try:
-        from medaug.balance.strategy import resolve_targets
+        from medaug.balancing.strategy import resolve_targets
     except ImportError:  # pragma: no cover - balance ships with medaug
         majority = max(counts.values(), default=0)
         top = max(counts, key=lambda c: (counts[c], [-ord(ch) for ch in c])) if counts else None

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from medaug import __version__
+from medaug.atomic import atomic_path
 from medaug.errors import MedaugError
 from medaug.plugins import create_classifier
 from medaug.training.normalize import Normalizer
@@ -52,9 +53,8 @@ def save_checkpoint(
         "extra": dict(extra or {}),
         "state_dict": state,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 

@@ -11,10 +11,11 @@ import torch
 from PIL import Image
 
 from medaug import MedaugError
-from medaug.balance.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-from medaug.balance.files import atomic_path, link_file, remove_stale_tmp, sha256_file
-from medaug.balance.manifest import ManifestRow, read_manifest, write_manifest
-from medaug.balance.writer import to_pixels, write_png
+from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from medaug.atomic import atomic_path, remove_stale_tmp
+from medaug.balancing.files import link_file, sha256_file
+from medaug.balancing.manifest import ManifestRow, read_manifest, write_manifest
+from medaug.balancing.writer import to_pixels, write_png
 
 
 def test_to_pixels_maps_the_value_range() -> None:

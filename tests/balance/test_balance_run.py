@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from medaug.balance import BalanceConfig, balance
-from medaug.balance.checkpoint import load_checkpoint
+from medaug.balancing import BalanceConfig, balance
+from medaug.balancing.checkpoint import load_checkpoint
 from medaug.data import load_dataset
 from tests.conftest import tree_hash
 

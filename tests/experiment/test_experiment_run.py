@@ -152,8 +152,8 @@ def test_experiment_all_arms_json_and_resume(
     def boom(*a: Any, **k: Any) -> None:
         raise AssertionError("a finished run was recomputed")
 
-    monkeypatch.setattr("medaug.experiment.runner.fit", boom)
-    monkeypatch.setattr("medaug.experiment.arms.create_generator", boom)
+    monkeypatch.setattr("medaug.experiments.runner.fit", boom)
+    monkeypatch.setattr("medaug.experiments.arms.create_generator", boom)
     again = _run(
         train, test, out, "--generator", "mean-gen", "--seeds", "2", "--synthetic", "5", "--json"
     )
@@ -228,7 +228,7 @@ def test_experiment_with_the_real_dcgan(folders: tuple[Path, Path], tmp_path: Pa
 
 
 def test_config_validation() -> None:
-    from medaug.experiment import ExperimentConfig
+    from medaug.experiments import ExperimentConfig
 
     with pytest.raises(MedaugError, match="seeds"):
         ExperimentConfig(
@@ -278,7 +278,7 @@ def test_fingerprint_ignores_default_data_options() -> None:
     """Experiments from before ``data_options`` existed keep their fingerprint."""
     import hashlib
 
-    from medaug.experiment import ExperimentConfig
+    from medaug.experiments import ExperimentConfig
 
     kw: dict[str, Any] = {
         "train": Path("a"),

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from medaug.experiment.stats import compare, describe, paired_difference, sentence, summarize
+from medaug.experiments.stats import compare, describe, paired_difference, sentence, summarize
 
 
 def test_describe() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from medaug.balance.files import LINK_MODES
-from medaug.balance.run import (
+from medaug.balancing.files import LINK_MODES
+from medaug.balancing.run import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_EPOCHS,
     DEMO_BATCH_SIZE,
@@ -18,7 +18,7 @@ from medaug.balance.run import (
     BalanceConfig,
     balance,
 )
-from medaug.balance.strategy import STRATEGY_HELP
+from medaug.balancing.strategy import STRATEGY_HELP
 from medaug.cli.options import (
     channels_option,
     dataset_kwargs,
@@ -141,7 +141,7 @@ def command(
     )
     reporter: Any = None
     if not as_json:
-        from medaug.balance.progress import RichReporter
+        from medaug.balancing.progress import RichReporter
 
         reporter = RichReporter()
     try:

@@ -121,8 +121,8 @@ def command(
       medaug experiment --train A --test B --generator dcgan --classifier simple-cnn \\
                         --seeds 2 --epochs 1 --image-size 32 --out OUT --json
     """
-    from medaug.experiment import ExperimentConfig, run_experiment
-    from medaug.experiment.report import rich_table
+    from medaug.experiments import ExperimentConfig, run_experiment
+    from medaug.experiments.report import rich_table
 
     channels: int | str = kw["channels"] if kw["channels"] == "auto" else int(kw["channels"])
     cfg = ExperimentConfig(

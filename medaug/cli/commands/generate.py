@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from medaug.balance.generate import generate
+from medaug.balancing.generate import generate
 from medaug.cli.options import device_option, json_option, seed_option
 from medaug.console import console, print_json, warn
 

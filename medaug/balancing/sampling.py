@@ -21,8 +21,8 @@ from typing import Any
 import torch
 
 from medaug import __version__
-from medaug.balance.manifest import ManifestRow
-from medaug.balance.writer import DicomSeries, to_pixels, write_dicom_sc, write_png
+from medaug.balancing.manifest import ManifestRow
+from medaug.balancing.writer import DicomSeries, to_pixels, write_dicom_sc, write_png
 
 CHUNK = 64
 EXTENSIONS = {"png": "png", "dicom": "dcm"}

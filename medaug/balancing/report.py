@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from medaug.balance.files import atomic_path, atomic_write_text
+from medaug.atomic import atomic_path, atomic_write_text
 
 GRID_SIZE = 64  # images per grid (8 x 8)
 

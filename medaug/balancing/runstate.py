@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from medaug import __version__
-from medaug.balance.files import atomic_write_text
+from medaug.atomic import atomic_write_text
 from medaug.errors import MedaugError
 
 STATE_NAME = ".medaug-run.json"

@@ -18,11 +18,12 @@ from typing import Any
 import torch
 
 from medaug import __version__
-from medaug.balance.checkpoint import CheckpointInfo
-from medaug.balance.files import LINK_MODES, link_file, remove_stale_tmp, tree_contains
-from medaug.balance.manifest import MANIFEST_NAME, ManifestRow, write_manifest
-from medaug.balance.progress import NullReporter, Reporter
-from medaug.balance.report import (
+from medaug.balancing.checkpoint import CheckpointInfo
+from medaug.atomic import remove_stale_tmp
+from medaug.balancing.files import LINK_MODES, link_file, tree_contains
+from medaug.balancing.manifest import MANIFEST_NAME, ManifestRow, write_manifest
+from medaug.balancing.progress import NullReporter, Reporter
+from medaug.balancing.report import (
     make_grid,
     plot_losses,
     read_synthetic,
@@ -30,11 +31,11 @@ from medaug.balance.report import (
     side_by_side,
     write_report_md,
 )
-from medaug.balance.runstate import RunState, load_state, now_iso, settings_diff
-from medaug.balance.sampling import SampleJob, sample_to_files
-from medaug.balance.strategy import parse_strategy, resolve_targets
-from medaug.balance.trainer import TrainJob, train
-from medaug.balance.writer import DicomSeries, new_uid
+from medaug.balancing.runstate import RunState, load_state, now_iso, settings_diff
+from medaug.balancing.sampling import SampleJob, sample_to_files
+from medaug.balancing.strategy import parse_strategy, resolve_targets
+from medaug.balancing.trainer import TrainJob, train
+from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.data.files import NOT_A_CLASS_MARKER
 from medaug.data.options import read_settings
 from medaug.errors import MedaugError

@@ -18,7 +18,8 @@ from typing import Any
 import torch
 
 from medaug import __version__
-from medaug.balance.files import atomic_path, sha256_file
+from medaug.atomic import atomic_path
+from medaug.balancing.files import sha256_file
 from medaug.errors import MedaugError
 
 CHECKPOINT_FORMAT = "medaug-generator-checkpoint"

@@ -9,11 +9,12 @@ from typing import Any
 
 import torch
 
-from medaug.balance.checkpoint import build_generator, load_checkpoint
-from medaug.balance.files import remove_stale_tmp, sha256_file
-from medaug.balance.manifest import MANIFEST_NAME, read_manifest, write_manifest
-from medaug.balance.sampling import SampleJob, expected_paths, sample_to_files
-from medaug.balance.writer import DicomSeries, new_uid
+from medaug.balancing.checkpoint import build_generator, load_checkpoint
+from medaug.atomic import remove_stale_tmp
+from medaug.balancing.files import sha256_file
+from medaug.balancing.manifest import MANIFEST_NAME, read_manifest, write_manifest
+from medaug.balancing.sampling import SampleJob, expected_paths, sample_to_files
+from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.errors import MedaugError
 
 

@@ -1,4 +1,4 @@
-"""Small filesystem helpers: atomic writes, hashing, linking real files."""
+"""Small filesystem helpers: hashing, linking real files (atomic writes: :mod:`medaug.atomic`)."""
 
 from __future__ import annotations
 
@@ -10,53 +10,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from medaug.atomic import tmp_path_for
 from medaug.errors import MedaugError
 
 LINK_MODES = ("hardlink", "symlink", "copy")
-TMP_PREFIX = ".medaug-tmp-"
-
-
-def tmp_path_for(path: Path) -> Path:
-    """Hidden sibling used while ``path`` is being written."""
-    return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; on success it replaces ``path`` atomically.
-
-    A crash (or kill -9) leaves at worst a hidden ``.medaug-tmp-*`` file, which
-    :func:`remove_stale_tmp` deletes when a run resumes; ``path`` itself is either absent
-    or complete.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path_for(path)
-    try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def remove_stale_tmp(root: Path) -> int:
-    """Delete leftovers of interrupted atomic writes under ``root``; return how many."""
-    removed = 0
-    if not root.exists():
-        return 0
-    for p in root.rglob(f"{TMP_PREFIX}*"):
-        if p.is_file() or p.is_symlink():
-            p.unlink()
-            removed += 1
-    return removed
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from medaug.balance.files import atomic_write_text
+from medaug.atomic import atomic_write_text
 
 MANIFEST_NAME = "manifest.csv"
 

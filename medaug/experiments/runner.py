@@ -27,10 +27,10 @@ import torch
 
 from medaug import __version__
 from medaug.errors import MedaugError
-from medaug.experiment.arms import classic_images, extra_counts, gan_images, with_extras
-from medaug.experiment.config import ExperimentConfig
-from medaug.experiment.report import write_report
-from medaug.experiment.stats import compare, sentence, summarize
+from medaug.experiments.arms import classic_images, extra_counts, gan_images, with_extras
+from medaug.experiments.config import ExperimentConfig
+from medaug.experiments.report import write_report
+from medaug.experiments.stats import compare, sentence, summarize
 from medaug.plugins import registry
 from medaug.runtime import resolve_device, seed_everything
 from medaug.training.augment import load_pipeline

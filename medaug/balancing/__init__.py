@@ -2,7 +2,7 @@
 
 Library use mirrors the command line::
 
-    from medaug.balance import BalanceConfig, balance, generate, resolve_targets
+    from medaug.balancing import BalanceConfig, balance, generate, resolve_targets
 
     resolve_targets({"NORMAL": 1349, "PNEUMONIA": 3883}, count=400)   # {'NORMAL': 400}
     result = balance(BalanceConfig(data="chest_xray/train", out="balanced", count=400))
@@ -12,11 +12,11 @@ Library use mirrors the command line::
 
 from __future__ import annotations
 
-from medaug.balance.checkpoint import CheckpointInfo, build_generator, load_checkpoint
-from medaug.balance.generate import GenerateResult, generate
-from medaug.balance.manifest import ManifestRow, read_manifest
-from medaug.balance.run import BalanceConfig, BalanceResult, balance, sample_data_path
-from medaug.balance.strategy import parse_strategy, resolve_targets
+from medaug.balancing.checkpoint import CheckpointInfo, build_generator, load_checkpoint
+from medaug.balancing.generate import GenerateResult, generate
+from medaug.balancing.manifest import ManifestRow, read_manifest
+from medaug.balancing.run import BalanceConfig, BalanceResult, balance, sample_data_path
+from medaug.balancing.strategy import parse_strategy, resolve_targets
 
 __all__ = [
     "BalanceConfig",

@@ -10,10 +10,10 @@ from typing import Any
 
 import torch
 
-from medaug.balance.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-from medaug.balance.files import sha256_file
-from medaug.balance.progress import NullReporter, Reporter
-from medaug.balance.report import save_grid
+from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from medaug.balancing.files import sha256_file
+from medaug.balancing.progress import NullReporter, Reporter
+from medaug.balancing.report import save_grid
 from medaug.errors import MedaugError
 
 GRID_SEED = 1234  # fixed noise for the per-epoch grids

@@ -29,7 +29,7 @@ Log = Callable[[str], None]
 
 def extra_counts(train: TensorData, synthetic: int | None, strategy: str | None) -> dict[str, int]:
     """Images to add per class: ``synthetic`` per selected class, else fill up per strategy."""
-    from medaug.balance.strategy import resolve_targets
+    from medaug.balancing.strategy import resolve_targets
 
     counts = train.counts()
     targets = resolve_targets(counts, strategy, count=synthetic)
