@@ -9,8 +9,8 @@ from typing import Any
 
 import torch
 
-from medaug.balancing.checkpoint import build_generator, load_checkpoint
 from medaug.atomic import remove_stale_tmp
+from medaug.balancing.checkpoint import build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
 from medaug.balancing.manifest import MANIFEST_NAME, read_manifest, write_manifest
 from medaug.balancing.sampling import SampleJob, expected_paths, sample_to_files

@@ -18,8 +18,8 @@ from typing import Any
 import torch
 
 from medaug import __version__
-from medaug.balancing.checkpoint import CheckpointInfo
 from medaug.atomic import remove_stale_tmp
+from medaug.balancing.checkpoint import CheckpointInfo
 from medaug.balancing.files import LINK_MODES, link_file, tree_contains
 from medaug.balancing.manifest import MANIFEST_NAME, ManifestRow, write_manifest
 from medaug.balancing.progress import NullReporter, Reporter

@@ -16,8 +16,8 @@ from __future__ import annotations
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data.cache import cache_root
 from medaug.data.dataset import ImageDataset, load_dataset
-from medaug.data.options import DataOptions, parse_channels
 from medaug.data.names import class_folder_name, class_folder_names, validate_class_name
+from medaug.data.options import DataOptions, parse_channels
 from medaug.data.patients import DEFAULT_PATIENT_REGEX, patient_from_name
 from medaug.data.scan import scan_dataset
 from medaug.data.select import resolve_reader

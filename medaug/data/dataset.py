@@ -243,9 +243,9 @@ def load_dataset(
     if not isinstance(image_size, int) or image_size < 4:
         raise MedaugError(f"invalid image size {image_size!r}: expected an integer >= 4")
     want = parse_channels(channels)
-    options = dict(reader_options)
-    options.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
-    rdr, scan, scan_key = open_dataset(root, reader=reader, cache_dir=cache_dir, **options)
+    kwargs = dict(reader_options)
+    kwargs.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
+    rdr, scan, scan_key = open_dataset(root, reader=reader, cache_dir=cache_dir, **kwargs)
     check_scan(scan, min_classes=min_classes)
     store = cache.BundleStore(
         cache.cache_root(cache_dir),

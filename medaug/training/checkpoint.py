@@ -7,7 +7,6 @@ plugin by name.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 

@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from medaug import MedaugError
-from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
 from medaug.atomic import atomic_path, remove_stale_tmp
+from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
 from medaug.balancing.files import link_file, sha256_file
 from medaug.balancing.manifest import ManifestRow, read_manifest, write_manifest
 from medaug.balancing.writer import to_pixels, write_png
