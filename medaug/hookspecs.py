@@ -8,12 +8,14 @@ names match the specs below. It is found through the ``medaug`` entry-point grou
     wgan = "medaug_wgan"
 
 Every ``register_*`` hook receives a ``register`` callback rather than returning
-values (as simonw/llm does): call it once per thing you provide. Implementations may
-accept fewer arguments than a spec names, so hooks can grow without breaking plugins.
+values (as simonw/llm does): call it once per thing you provide. medaug calls hooks
+through pluggy with keyword arguments, so an implementation may accept fewer arguments
+than its spec names: a spec can grow (with a default) without breaking plugins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
@@ -31,8 +33,11 @@ class Register(Protocol):
     """The callback handed to every ``register_*`` hook.
 
     ``name`` is the public name users type (``--generator NAME``). ``factory`` is a
-    class or function building the object from keyword options. ``description`` is
-    shown by ``medaug plugins``; it defaults to the first docstring line of the factory.
+    class or function building the object from keyword options, or its
+    ``"package.module:Attr"`` reference, imported on first use (so registering does not
+    import torch and ``medaug plugins`` stays fast). ``description`` is shown by
+    ``medaug plugins``; it defaults to the first docstring line of the factory (give it
+    with a string factory, or listing imports the module to read the docstring).
     ``variants=True`` makes the name a family: ``NAME:VARIANT`` resolves to this factory
     called with ``variant="VARIANT"`` (the ``timm:resnet18`` form).
     """
@@ -40,7 +45,7 @@ class Register(Protocol):
     def __call__(
         self,
         name: str,
-        factory: Any,
+        factory: Callable[..., Any] | str,
         *,
         description: str | None = None,
         variants: bool = False,

@@ -6,6 +6,11 @@ other registration path. ``MEDAUG_DISABLE_PLUGIN_AUTOLOAD=1`` skips third-party 
 points; the builtins stay. A plugin that fails to import or to register produces one
 :class:`~medaug.errors.PluginLoadWarning` naming it and the real error; everything
 else keeps working.
+
+Hooks are called through pluggy, one plugin at a time (builtins first), so each
+implementation receives only the arguments it names and every registered name is
+attributed to its plugin. ``create_*`` return typed objects and turn bad options into
+one :class:`~medaug.errors.MedaugError`.
 """
 
 from __future__ import annotations
@@ -21,10 +26,14 @@ import pluggy
 
 from medaug import hookspecs
 from medaug.errors import MedaugError, PluginLoadWarning
-from medaug.registry import Registry
+from medaug.registry import Entry, Registry
 
 if TYPE_CHECKING:
     import click
+    from torch import nn
+
+    from medaug.contracts.generator import Generator
+    from medaug.contracts.reader import Reader
 
 ENTRYPOINT_GROUP = "medaug"
 DISABLE_AUTOLOAD_ENV = "MEDAUG_DISABLE_PLUGIN_AUTOLOAD"
@@ -72,6 +81,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.info: dict[str, PluginInfo] = {}
         self._registries: dict[str, Registry[Any]] | None = None
+        self._warned: set[tuple[str, str]] = set()
         if autoload:
             self.load_entrypoints()
 
@@ -144,44 +154,70 @@ class PluginHost:
     def plugin_info(self, plugin_name: str) -> PluginInfo:
         return self.info.get(plugin_name, PluginInfo(plugin_name, "", "", False))
 
-    def _ordered_impls(self, hook_name: str) -> list[Any]:
+    def _ordered_plugins(self, hook_name: str) -> list[str]:
+        """Names of the plugins implementing ``hook_name``: builtins first, then in
+        registration order (the first to claim a name keeps it)."""
         impls = getattr(self.pm.hook, hook_name).get_hookimpls()
-        # builtins first, then in registration order: the first to claim a name keeps it
         order = {n: i for i, n in enumerate(self.info)}
-        return sorted(
+        ordered = sorted(
             impls,
             key=lambda im: (
                 not self.plugin_info(im.plugin_name).builtin,
                 order.get(im.plugin_name, len(order)),
             ),
         )
+        return [im.plugin_name for im in ordered]
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Exception | None]]:
+        """Call ``hook_name`` once per implementing plugin, in :meth:`_ordered_plugins`
+        order, through pluggy (which hands each implementation only the arguments it
+        names). Yields ``(plugin name, exception or None)``: one plugin failing does not
+        stop the others."""
+        for plugin_name in self._ordered_plugins(hook_name):
+            plugin = self.pm.get_plugin(plugin_name)
+            if plugin is None:
+                continue
+            others = [p for p in self.pm.get_plugins() if p is not plugin]
+            caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+            try:
+                caller(**kwargs)
+            except Exception as exc:
+                yield plugin_name, exc
+            else:
+                yield plugin_name, None
+
+    def _warn_once(self, key: tuple[str, str], message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            _warn(message)
 
     def _build(self, kind: str) -> Registry[Any]:
         registry: Registry[Any] = Registry(kind)
-        for impl in self._ordered_impls(KINDS[kind]):
-            pending: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        pending: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
-            def register(*args: Any, _pending: list[Any] = pending, **kwargs: Any) -> None:
-                _pending.append((args, kwargs))
+        def register(*args: Any, **kwargs: Any) -> None:
+            pending.append((args, kwargs))
 
-            info = self.plugin_info(impl.plugin_name)
-            try:
-                impl.function(**{a: register for a in impl.argnames})
-            except Exception as exc:
-                _warn(
-                    f"plugin {impl.plugin_name!r} failed to register its {kind}s and was "
-                    f"skipped: {_describe_error(exc)}"
+        for plugin_name, exc in self.call_each(KINDS[kind], register=register):
+            calls = pending.copy()
+            pending.clear()
+            if exc is not None:
+                self._warn_once(
+                    (plugin_name, kind),
+                    f"plugin {plugin_name!r} failed to register its {kind}s and was "
+                    f"skipped: {_describe_error(exc)}",
                 )
                 continue
-            for args, kwargs in pending:
+            version = self.plugin_info(plugin_name).version
+            for args, kw in calls:
                 try:
-                    registry.add(*args, plugin=impl.plugin_name, version=info.version, **kwargs)
-                except (MedaugError, ValueError, TypeError) as exc:
-                    _warn(f"plugin {impl.plugin_name!r}: {exc}")
+                    registry.add(*args, plugin=plugin_name, version=version, **kw)
+                except (MedaugError, ValueError, TypeError) as err:
+                    self._warn_once((plugin_name, str(err)), f"plugin {plugin_name!r}: {err}")
         return registry
 
     def registry(self, kind: str) -> Registry[Any]:
-        """The registry of ``kind`` ('generator', 'classifier' or 'reader')."""
+        """The registry of ``kind`` (one of :data:`KINDS`)."""
         if kind not in KINDS:
             raise ValueError(f"unknown registry kind {kind!r}; expected one of {sorted(KINDS)}")
         if self._registries is None:
@@ -192,13 +228,11 @@ class PluginHost:
 
     def add_commands(self, cli: click.Group) -> None:
         """Let every plugin add its commands to ``cli``."""
-        for impl in self._ordered_impls("register_commands"):
-            try:
-                impl.function(**{a: cli for a in impl.argnames})
-            except Exception as exc:
-                _warn(
-                    f"plugin {impl.plugin_name!r} failed to add its commands: "
-                    f"{_describe_error(exc)}"
+        for plugin_name, exc in self.call_each("register_commands", cli=cli):
+            if exc is not None:
+                self._warn_once(
+                    (plugin_name, "commands"),
+                    f"plugin {plugin_name!r} failed to add its commands: {_describe_error(exc)}",
                 )
 
 
@@ -225,7 +259,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
 
 def registry(kind: str) -> Registry[Any]:
-    """The registry of ``kind``: 'generator', 'classifier' or 'reader'."""
+    """The registry of ``kind``: 'generator', 'classifier', 'reader' or
+    'feature_extractor'."""
     return get_host().registry(kind)
 
 
@@ -244,24 +279,57 @@ def list_readers(pattern: str = "*") -> list[str]:
     return registry("reader").list(pattern)
 
 
-def create_generator(name: str, **options: Any) -> Any:
-    """Build the generator ``name`` (see :class:`medaug.contracts.generator.Generator`)."""
-    return registry("generator").create(name, **options)
-
-
-def create_classifier(name: str, **options: Any) -> Any:
-    """Build the classifier network ``name`` (a :class:`torch.nn.Module`)."""
-    return registry("classifier").create(name, **options)
-
-
-def create_reader(name: str, **options: Any) -> Any:
-    """Build the dataset reader ``name`` (see :class:`medaug.contracts.reader.Reader`)."""
-    return registry("reader").create(name, **options)
-
-
 def list_feature_extractors(pattern: str = "*") -> list[str]:
     """Registered feature-extractor names matching an fnmatch pattern."""
     return registry("feature_extractor").list(pattern)
+
+
+def _typed(entry: Entry[Any], obj: object, expected: type, what: str) -> Any:
+    """``obj`` if it is an ``expected``, else a MedaugError naming the plugin."""
+    if not isinstance(obj, expected):
+        raise MedaugError(f"{entry.label} built a {type(obj).__name__}, not {what}")
+    return obj
+
+
+def _check_size(entry: Entry[Any], sizes: Any, image_size: Any) -> None:
+    if sizes and image_size is not None and image_size not in tuple(sizes):
+        raise MedaugError(
+            f"{entry.label} supports image sizes {', '.join(map(str, sizes))}; "
+            f"got image_size={image_size}"
+        )
+
+
+def create_generator(name: str, **options: Any) -> Generator:
+    """Build the generator ``name`` (a :class:`medaug.contracts.generator.Generator`).
+
+    ``image_size`` is checked against the generator's ``supported_sizes`` before it is
+    built; unknown or missing options are one :class:`MedaugError` listing valid ones.
+    """
+    from medaug.contracts.generator import Generator
+
+    reg = registry("generator")
+    entry = reg.get(name)
+    _check_size(entry, entry.attribute("supported_sizes", ()), options.get("image_size"))
+    gen = _typed(entry, reg.create(name, **options), Generator, "a medaug Generator")
+    _check_size(entry, type(gen).supported_sizes, getattr(gen, "image_size", None))
+    return gen
+
+
+def create_classifier(name: str, **options: Any) -> nn.Module:
+    """Build the classifier network ``name`` (a :class:`torch.nn.Module`; see
+    :class:`medaug.contracts.classifier.ClassifierFactory`)."""
+    from torch import nn
+
+    reg = registry("classifier")
+    return _typed(reg.get(name), reg.create(name, **options), nn.Module, "a torch.nn.Module")
+
+
+def create_reader(name: str, **options: Any) -> Reader:
+    """Build the dataset reader ``name`` (a :class:`medaug.contracts.reader.Reader`)."""
+    from medaug.contracts.reader import Reader
+
+    reg = registry("reader")
+    return _typed(reg.get(name), reg.create(name, **options), Reader, "a medaug Reader")
 
 
 def create_feature_extractor(name: str, **options: Any) -> Any:

@@ -3,45 +3,140 @@
 Modelled on timm's ``create_model`` / ``list_models``: names are looked up exactly,
 ``list(pattern)`` takes fnmatch wildcards, ``None`` options are dropped so each
 factory keeps its own defaults, and an unknown name lists what is available.
+
+A factory is a callable or a ``"package.module:Attr"`` string (as in an entry point),
+imported on first use: a plugin can register without importing torch, so listing
+plugins stays fast. Options are checked against the factory's signature before it is
+called: an unknown or missing option is one :class:`~medaug.errors.MedaugError` naming
+the kind, the name, the plugin and the valid options. A factory taking ``**options``
+receives every option and validates them itself.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib
 import inspect
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from medaug.errors import DuplicateNameError, UnknownNameError
+from medaug.errors import DuplicateNameError, MedaugError, UnknownNameError
 
 T = TypeVar("T")
 
 VARIANT_SEPARATOR = ":"
+#: ``package.module:Attr`` (``Attr`` may be dotted: ``module:Class.build``)
+FACTORY_REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _first_doc_line(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def load_reference(reference: str) -> Any:
+    """Import ``"package.module:Attr"`` and return ``Attr`` (errors propagate)."""
+    module_name, _, attr = reference.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> str | None:
+    """Why ``factory(**options)`` cannot bind (unknown or missing options), or ``None``.
+
+    Factories whose signature cannot be read, and unknown options of factories taking
+    ``**options``, pass through: the factory validates them itself.
+    """
+    try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    named = [p for p in params if p.kind in _NAMED]
+    names = {p.name for p in named}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    unknown = [] if takes_any else [k for k in options if k not in names]
+    missing = [
+        p.name
+        for p in params
+        if p.default is inspect.Parameter.empty
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        and (p.name not in options or p.kind is inspect.Parameter.POSITIONAL_ONLY)
+    ]
+    if not unknown and not missing:
+        return None
+    parts = []
+    if unknown:
+        parts.append(f"unknown option{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}")
+    if missing:
+        parts.append(f"missing option{'s' * (len(missing) > 1)} {', '.join(map(repr, missing))}")
+    valid = ", ".join(p.name for p in named if p.name != "variant") or "none"
+    return f"{'; '.join(parts)}; valid options: {valid}"
 
 
 @dataclass(frozen=True)
 class Entry(Generic[T]):
-    """One registered name."""
+    """One registered name.
+
+    ``target`` is what the plugin registered: the factory itself or a
+    ``"package.module:Attr"`` reference; :attr:`factory` resolves it on first use.
+    """
 
     name: str
     kind: str
-    factory: Callable[..., T]
+    target: Callable[..., T] | str
     plugin: str
     version: str
-    description: str
+    given_description: str | None = None
     variants: bool = False
+
+    @property
+    def label(self) -> str:
+        """``generator 'dcgan' (plugin 'dcgan')``: how messages name this entry."""
+        return f"{self.kind} {self.name!r} (plugin {self.plugin!r})"
 
     @property
     def display_name(self) -> str:
         """``name`` or ``name:<variant>`` for families."""
         return f"{self.name}{VARIANT_SEPARATOR}<variant>" if self.variants else self.name
 
+    @cached_property
+    def factory(self) -> Callable[..., T]:
+        """The factory, imported on first use when registered as a string."""
+        if not isinstance(self.target, str):
+            return self.target
+        try:
+            obj = load_reference(self.target)
+        except Exception as exc:
+            raise MedaugError(
+                f"{self.label}: cannot load its factory {self.target!r} "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
+        if not callable(obj):
+            raise MedaugError(f"{self.label}: factory {self.target!r} is not callable")
+        return obj
 
-def _first_doc_line(obj: Any) -> str:
-    doc = inspect.getdoc(obj) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    @property
+    def description(self) -> str:
+        """The registered description, else the factory's first docstring line (which
+        imports a string factory; give ``description=`` to keep listing lazy)."""
+        if self.given_description is not None:
+            return self.given_description
+        try:
+            return _first_doc_line(self.factory)
+        except MedaugError:
+            return ""
+
+    def attribute(self, attr: str, default: Any = None) -> Any:
+        """An attribute of the factory (``supported_sizes``, ``suffixes``...)."""
+        return getattr(self.factory, attr, default)
 
 
 class Registry(Generic[T]):
@@ -54,29 +149,46 @@ class Registry(Generic[T]):
     def add(
         self,
         name: str,
-        factory: Callable[..., T],
+        factory: Callable[..., T] | str,
         *,
         plugin: str,
         version: str = "",
         description: str | None = None,
         variants: bool = False,
     ) -> Entry[T]:
-        """Register ``factory`` under ``name``; a name taken twice is an error naming both."""
-        if not name or VARIANT_SEPARATOR in name or name != name.strip():
+        """Register ``factory`` (a callable or ``"module:Attr"``) under ``name``; a name
+        taken twice is an error naming both plugins."""
+        if (
+            not isinstance(name, str)
+            or not name
+            or VARIANT_SEPARATOR in name
+            or name != name.strip()
+        ):
             raise ValueError(f"invalid {self.kind} name {name!r} (plugin {plugin!r})")
+        if isinstance(factory, str):
+            if not FACTORY_REFERENCE.match(factory):
+                raise ValueError(
+                    f"{self.kind} {name!r} (plugin {plugin!r}): invalid factory reference "
+                    f"{factory!r}; expected 'package.module:Attr'"
+                )
+        elif not callable(factory):
+            raise TypeError(
+                f"{self.kind} {name!r} (plugin {plugin!r}): the factory must be callable "
+                f"or a 'package.module:Attr' string, got {type(factory).__name__}"
+            )
         if name in self._entries:
             other = self._entries[name].plugin
             raise DuplicateNameError(
                 f"{self.kind} {name!r} is registered twice: by plugin {other!r} "
                 f"and by plugin {plugin!r}"
             )
-        entry = Entry(
+        entry: Entry[T] = Entry(
             name=name,
             kind=self.kind,
-            factory=factory,
+            target=factory,
             plugin=plugin,
             version=version,
-            description=description if description is not None else _first_doc_line(factory),
+            given_description=description,
             variants=variants,
         )
         self._entries[name] = entry
@@ -126,12 +238,20 @@ class Registry(Generic[T]):
         return self.split(name)[0]
 
     def create(self, name: str, **options: Any) -> T:
-        """Build the object registered as ``name``; ``None`` options are dropped."""
+        """Build the object registered as ``name``; ``None`` options are dropped.
+
+        Options the factory's signature cannot take (or required ones left out) raise
+        one :class:`MedaugError` listing the valid options, before the factory runs.
+        """
         entry, variant = self.split(name)
         kwargs = {k: v for k, v in options.items() if v is not None}
         if variant is not None:
             kwargs["variant"] = variant
-        return entry.factory(**kwargs)
+        factory = entry.factory
+        problem = option_problem(factory, kwargs)
+        if problem is not None:
+            raise MedaugError(f"{entry.label}: {problem}")
+        return factory(**kwargs)
 
     def _unknown_message(self, name: str) -> str:
         available = [e.display_name for e in self.entries()]

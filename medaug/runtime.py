@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import random
 import re
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
 from medaug.errors import MedaugError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_CHOICES = "auto|cpu|cuda|cuda:N"
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?|mps)$")
@@ -21,6 +22,8 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
     ``auto`` (or ``None``) picks CUDA when present, else the CPU. Asking for CUDA on a
     machine without it, or for a GPU index that does not exist, is a clear error.
     """
+    import torch
+
     if isinstance(spec, torch.device):
         return spec
     text = (spec or "auto").strip().lower()
@@ -44,6 +47,9 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices); return a CPU generator seeded alike."""
+    import numpy as np
+    import torch
+
     if seed < 0:
         raise MedaugError(f"seed must be >= 0, got {seed}")
     os.environ.setdefault("PYTHONHASHSEED", str(seed))

@@ -1,18 +1,19 @@
-"""Shared fixtures: tiny generated datasets, the real shared samples, plugin isolation."""
+"""Shared fixtures: tiny generated datasets, the real shared samples, plugin isolation.
+
+Helpers that tests import live in :mod:`tests.helpers`, never here.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import medaug.plugins
+from tests.helpers import write_image_folder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = Path(
@@ -59,42 +60,6 @@ def chestxray_train() -> Path:
 def rsna_dicom_sample() -> Path:
     """The 16-file RSNA DICOM sample (read-only): ``images/`` and ``labels.csv``."""
     return _shared("rsna-pneumonia-dicom-sample")
-
-
-def tree_hash(root: Path) -> str:
-    """A digest of every path, size and content under ``root`` (to prove nothing changed)."""
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        h.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def write_image_folder(
-    root: Path,
-    counts: dict[str, int],
-    *,
-    size: int = 24,
-    mode: str = "L",
-    ext: str = "png",
-    seed: int = 0,
-) -> Path:
-    """Write ``counts[class]`` small random-but-structured images per class folder.
-
-    Each class gets a different mean brightness so classifiers have something to learn.
-    """
-    rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    for ci, (cls, n) in enumerate(sorted(counts.items())):
-        folder = root / cls
-        folder.mkdir(parents=True, exist_ok=True)
-        base = 60 + 120 * (ci % 2)
-        for i in range(n):
-            arr = np.clip(rng.normal(base, 30, size=(size, size)), 0, 255).astype(np.uint8)
-            img = Image.fromarray(arr, mode="L").convert(mode)
-            img.save(folder / f"patient{i // 2}_img{i}.{ext}")
-    return root
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Balancing a dataset with generators: strategies, training, writing, provenance.
+"""Balancing a dataset with generators: strategies, fitting, writing, provenance.
 
 Library use mirrors the command line::
 
@@ -7,29 +7,75 @@ Library use mirrors the command line::
     resolve_targets({"NORMAL": 1349, "PNEUMONIA": 3883}, count=400)   # {'NORMAL': 400}
     result = balance(BalanceConfig(data="chest_xray/train", out="balanced", count=400))
     result.summary["counts_after"]                                    # {'NORMAL': 1749, ...}
+    result.dataset_root                       # balanced/dataset: class folders only
     generate("balanced/checkpoints/NORMAL.pt", 100, "more", seed=1)
+
+- :mod:`~medaug.balancing.config`: :class:`BalanceConfig` and the defaults;
+- :mod:`~medaug.balancing.layout`: :class:`OutputLayout`, every path of an output folder;
+- :mod:`~medaug.balancing.run`: :class:`BalanceRun`, the engine behind :func:`balance`;
+- :mod:`~medaug.balancing.fitting`: :class:`GeneratorFitter`, the one place generators are
+  trained (per class or conditional, checkpointed, resumable), also used by experiments;
+- :mod:`~medaug.balancing.sampling`: deterministic sampling into files or tensors;
+- :mod:`~medaug.balancing.generate`: more images from checkpoints (``medaug generate``).
+
+The package imports its modules lazily, so ``medaug --help`` does not pay for torch.
 """
 
 from __future__ import annotations
 
-from medaug.balancing.checkpoint import CheckpointInfo, build_generator, load_checkpoint
-from medaug.balancing.generate import GenerateResult, generate
-from medaug.balancing.manifest import ManifestRow, read_manifest
-from medaug.balancing.run import BalanceConfig, BalanceResult, balance, sample_data_path
-from medaug.balancing.strategy import parse_strategy, resolve_targets
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "BalanceConfig",
-    "BalanceResult",
-    "CheckpointInfo",
-    "GenerateResult",
-    "ManifestRow",
-    "balance",
-    "build_generator",
-    "generate",
-    "load_checkpoint",
-    "parse_strategy",
-    "read_manifest",
-    "resolve_targets",
-    "sample_data_path",
-]
+_EXPORTS: dict[str, str] = {
+    "BalanceConfig": "config",
+    "BalanceResult": "run",
+    "BalanceRun": "run",
+    "CheckpointInfo": "checkpoint",
+    "GenerateResult": "generate",
+    "GeneratorFitter": "fitting",
+    "GeneratorSpec": "fitting",
+    "ManifestRow": "manifest",
+    "OutputLayout": "layout",
+    "Timings": "timings",
+    "balance": "run",
+    "build_generator": "checkpoint",
+    "generate": "generate",
+    "load_checkpoint": "checkpoint",
+    "parse_strategy": "strategy",
+    "read_manifest": "manifest",
+    "resolve_targets": "strategy",
+    "sample_data_path": "config",
+    "sample_images": "sampling",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"medaug.balancing.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'medaug.balancing' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from medaug.balancing.checkpoint import CheckpointInfo as CheckpointInfo
+    from medaug.balancing.checkpoint import build_generator as build_generator
+    from medaug.balancing.checkpoint import load_checkpoint as load_checkpoint
+    from medaug.balancing.config import BalanceConfig as BalanceConfig
+    from medaug.balancing.config import sample_data_path as sample_data_path
+    from medaug.balancing.fitting import GeneratorFitter as GeneratorFitter
+    from medaug.balancing.fitting import GeneratorSpec as GeneratorSpec
+    from medaug.balancing.generate import GenerateResult as GenerateResult
+    from medaug.balancing.generate import generate as generate
+    from medaug.balancing.layout import OutputLayout as OutputLayout
+    from medaug.balancing.manifest import ManifestRow as ManifestRow
+    from medaug.balancing.manifest import read_manifest as read_manifest
+    from medaug.balancing.run import BalanceResult as BalanceResult
+    from medaug.balancing.run import BalanceRun as BalanceRun
+    from medaug.balancing.run import balance as balance
+    from medaug.balancing.sampling import sample_images as sample_images
+    from medaug.balancing.strategy import parse_strategy as parse_strategy
+    from medaug.balancing.strategy import resolve_targets as resolve_targets
+    from medaug.balancing.timings import Timings as Timings

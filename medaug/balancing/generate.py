@@ -12,7 +12,8 @@ import torch
 from medaug.atomic import remove_stale_tmp
 from medaug.balancing.checkpoint import build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
-from medaug.balancing.manifest import MANIFEST_NAME, read_manifest, write_manifest
+from medaug.balancing.layout import MANIFEST_NAME
+from medaug.balancing.manifest import read_manifest, write_manifest
 from medaug.balancing.sampling import SampleJob, expected_paths, sample_to_files
 from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.errors import MedaugError

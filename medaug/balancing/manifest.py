@@ -10,8 +10,6 @@ from pathlib import Path
 
 from medaug.atomic import atomic_write_text
 
-MANIFEST_NAME = "manifest.csv"
-
 
 @dataclass(frozen=True)
 class ManifestRow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from rich.progress import (
@@ -137,3 +137,18 @@ class RichReporter:
 
     def close(self) -> None:
         self.progress.stop()
+
+
+class LineReporter(NullReporter):
+    """Sends the notable events (start, resume, end of training) to a line logger, e.g.
+    an experiment's log; steps are not reported."""
+
+    def __init__(self, log: Callable[[str], None], prefix: str = "") -> None:
+        self.log, self.prefix = log, prefix
+
+    def message(self, text: str) -> None:
+        self.log(f"{self.prefix}{text}")
+
+    def training(self, cls: str, epochs: int, epochs_done: int) -> None:
+        start = f" from epoch {epochs_done}" if epochs_done else ""
+        self.log(f"{self.prefix}training the generator for {cls} ({epochs} epochs{start})")

@@ -11,6 +11,8 @@ import torch
 from PIL import Image
 
 from medaug.atomic import atomic_path, atomic_write_text
+from medaug.balancing.layout import OutputLayout
+from medaug.data.dataset import ImageDataset
 
 GRID_SIZE = 64  # images per grid (8 x 8)
 
@@ -99,6 +101,32 @@ def plot_losses(path: Path, cls: str, history: Mapping[str, Sequence[float]]) ->
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
+
+
+def write_class_figures(
+    layout: OutputLayout,
+    ds: ImageDataset,
+    cls: str,
+    folder: str,
+    history: Mapping[str, Sequence[float]],
+    synthetic: Sequence[Path],
+    *,
+    seed: int,
+) -> dict[str, str]:
+    """Loss curves and a real-vs-synthetic grid of one grown class; returns the figures'
+    paths relative to the report folder (``losses``, ``samples``, ``progress``)."""
+    figs: dict[str, str] = {}
+    if history:
+        plot_losses(layout.losses_png(folder), cls, history)
+        figs["losses"] = layout.losses_png(folder).name
+    idx = ds.class_indices(cls)
+    pick = torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))[:GRID_SIZE]
+    real = ds.to_tensor(idx[pick.numpy()])
+    synth = read_synthetic(sorted(synthetic)[:GRID_SIZE], ds.channels)
+    save_image(layout.samples_png(folder), side_by_side(make_grid(real), make_grid(synth)))
+    figs["samples"] = layout.samples_png(folder).name
+    figs["progress"] = layout.progress_dir(folder).relative_to(layout.report_dir).as_posix() + "/"
+    return figs
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -14,9 +14,9 @@ from typing import Any
 
 from medaug import __version__
 from medaug.atomic import atomic_write_text
+from medaug.balancing.layout import STATE_NAME
 from medaug.errors import MedaugError
 
-STATE_NAME = ".medaug-run.json"
 STATE_KIND = "medaug-balance-run"
 STATE_VERSION = 1
 
@@ -35,6 +35,8 @@ class RunState:
     started: str = field(default_factory=now_iso)
     finished: str = ""
     medaug_version: str = __version__
+    #: the folder holding only the class folders (see OutputLayout)
+    dataset_root: str = ""
     #: per class: trained, sampled, timings, DICOM UIDs...
     classes: dict[str, dict[str, Any]] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -48,6 +50,7 @@ class RunState:
                 "status": self.status,
                 "started": self.started,
                 "finished": self.finished,
+                "dataset_root": self.dataset_root,
                 "settings": self.settings,
                 "classes": self.classes,
                 "summary": self.summary,
@@ -88,6 +91,7 @@ def load_state(out: Path) -> RunState | None:
         started=str(raw.get("started", "")),
         finished=str(raw.get("finished", "")),
         medaug_version=str(raw.get("medaug_version", "")),
+        dataset_root=str(raw.get("dataset_root", "")),
         classes=dict(raw.get("classes", {})),
         summary=dict(raw.get("summary", {})),
     )

@@ -57,6 +57,34 @@ class SampleJob:
     series: DicomSeries | None = None
 
 
+def sample_chunk(
+    generator: Any, class_name: str, class_index: int, seed: int, chunk: int
+) -> torch.Tensor:
+    """Chunk ``chunk`` (:data:`CHUNK` images, ``[-1, 1]``) of class ``class_name`` for run
+    seed ``seed``: images ``chunk * CHUNK ...`` of what :func:`sample_to_files` writes."""
+    labels = (
+        torch.full((CHUNK,), class_index, dtype=torch.long)
+        if getattr(generator, "conditional", False)
+        else None
+    )
+    out: torch.Tensor = generator.sample(
+        CHUNK, seed=chunk_seed(seed, class_name, chunk), labels=labels
+    )
+    return out
+
+
+def sample_images(
+    generator: Any, class_name: str, class_index: int, n: int, seed: int
+) -> torch.Tensor:
+    """``n`` images ``(n, C, H, W)`` in ``[-1, 1]``, the same pixels :func:`sample_to_files`
+    writes for this class and seed (before quantisation)."""
+    chunks = [
+        sample_chunk(generator, class_name, class_index, seed, c)
+        for c in range((n + CHUNK - 1) // CHUNK)
+    ]
+    return torch.cat(chunks)[:n] if chunks else torch.empty(0)
+
+
 def expected_paths(job: SampleJob) -> list[Path]:
     """Every file the job produces."""
     return [job.out_dir / synthetic_name(job.seed, i, job.output_format) for i in range(job.n)]
@@ -95,14 +123,8 @@ def sample_to_files(
             if on_written is not None:
                 on_written(len(idx))
             continue
-        labels = (
-            torch.full((CHUNK,), job.class_index, dtype=torch.long)
-            if getattr(generator, "conditional", False)
-            else None
-        )
-        seed = chunk_seed(job.seed, job.class_name, chunk)
-        images = generator.sample(CHUNK, seed=seed, labels=labels)[: len(idx)]
-        pixels = to_pixels(images, job.bit_depth)
+        images = sample_chunk(generator, job.class_name, job.class_index, job.seed, chunk)
+        pixels = to_pixels(images[: len(idx)], job.bit_depth)
         for i in missing:
             _write_one(job, i, pixels[i - start])
         if on_written is not None:

@@ -32,7 +32,46 @@ Run 'medaug COMMAND --help' for the options of one command.
 
 
 class MedaugGroup(click.Group):
-    """A group that reports user errors in one line instead of a traceback."""
+    """A group that reports user errors in one line instead of a traceback.
+
+    Commands load on demand: ``medaug plugins`` imports only its own module, and plugin
+    commands are added when a name is not a core command or when all are listed
+    (``--help``); ``--version`` imports none.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._all_loaded = False
+
+    def load_all(self) -> None:
+        """Add every core command, then every plugin's commands (once)."""
+        if self._all_loaded:
+            return
+        self._all_loaded = True
+        for name in _core_command_modules():
+            self._load_core(name)
+        from medaug.plugins import get_host
+
+        get_host().add_commands(self)
+
+    def _load_core(self, module_name: str) -> None:
+        module = importlib.import_module(f"{_COMMANDS_PACKAGE}.{module_name}")
+        command: click.Command = module.command
+        if command.name not in self.commands:
+            self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            module_name = cmd_name.replace("-", "_")
+            if module_name in _core_command_modules():
+                self._load_core(module_name)
+        if cmd_name not in self.commands:
+            self.load_all()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.load_all()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -52,6 +91,18 @@ class MedaugGroup(click.Group):
                 raise
             error(f"{type(exc).__name__}: {exc} (run 'medaug --debug ...' for the traceback)")
             ctx.exit(1)
+
+
+_COMMANDS_PACKAGE = "medaug.cli.commands"
+
+
+def _core_command_modules() -> list[str]:
+    """Module names of the core commands (each exposes ``command``), sorted."""
+    from medaug.cli import commands
+
+    return sorted(
+        m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")
+    )
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -83,23 +134,9 @@ def cli(debug: bool) -> None:
     """
 
 
-def _add_core_commands(group: click.Group) -> None:
-    from medaug.cli import commands
-
-    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if mod.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{mod.name}")
-        group.add_command(module.command)
-
-
 def build_cli() -> click.Group:
-    """The command group with core and plugin commands."""
-    from medaug.plugins import get_host
-
-    if not cli.commands:
-        _add_core_commands(cli)
-        get_host().add_commands(cli)
+    """The command group with every core and plugin command loaded."""
+    cli.load_all()
     return cli
 
 
@@ -109,6 +146,6 @@ def main(argv: list[str] | None = None) -> None:
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
-        build_cli().main(args=argv if argv is not None else sys.argv[1:], prog_name="medaug")
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="medaug")
     finally:
         warnings.showwarning = previous

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from medaug.data.options import CHANNEL_CHOICES, DataOptions
 from medaug.runtime import DEVICE_CHOICES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,7 +28,7 @@ def channels_option(f: F) -> F:
     """``--channels auto|1|3`` (a string, as :func:`medaug.data.load_dataset` accepts it)."""
     return click.option(
         "--channels",
-        type=click.Choice(["auto", "1", "3"]),
+        type=click.Choice(CHANNEL_CHOICES),
         default="auto",
         show_default=True,
         help="Decode to 1 (grayscale) or 3 (RGB) channels; auto = 1 when every image is gray.",
@@ -136,6 +137,25 @@ def dataset_options(f: F) -> F:
     return f
 
 
+def pop_data_options(values: dict[str, Any]) -> DataOptions:
+    """Pop the :func:`dataset_options` values out of ``values`` (a command's keyword
+    arguments) as one :class:`~medaug.data.options.DataOptions`; ``id_column`` and
+    ``label_column`` become reader options, passed only when given."""
+    opts = {name: values.pop(name, None) for name in DATASET_OPTION_NAMES}
+    reader_options = {k: opts.pop(k) for k in ("id_column", "label_column") if opts[k] is not None}
+    opts.pop("id_column", None)
+    opts.pop("label_column", None)
+    return DataOptions(
+        reader=opts["reader"] or "auto",
+        labels=opts["labels"],
+        label_tag=opts["label_tag"],
+        patient_regex=opts["patient_regex"],
+        cache_dir=opts["cache_dir"],
+        workers=opts["workers"],
+        reader_options=tuple(sorted(reader_options.items())),
+    )
+
+
 def dataset_kwargs(values: dict[str, Any], *, scan: bool = False) -> dict[str, Any]:
     """Pop the :func:`dataset_options` values out of ``values`` (a command's keyword
     arguments) and return them as keyword arguments of :func:`medaug.data.load_dataset`
@@ -157,3 +177,148 @@ def dataset_kwargs(values: dict[str, Any], *, scan: bool = False) -> dict[str, A
         if opts[name] is not None:
             out[name] = opts[name]
     return out
+
+
+if TYPE_CHECKING:
+    from medaug.training.config import TrainConfig
+    from medaug.training.spec import ModelSpec
+
+
+def training_options(f: F) -> F:
+    """Options shared by ``train`` and ``experiment`` (same names, same defaults): the
+    classifier, image size and channels, the training settings (:func:`train_config`),
+    validation fraction, augmentation, positive class and classifier options
+    (:func:`model_spec`)."""
+    from medaug.training.config import MONITORS, TrainConfig
+
+    d = TrainConfig()
+    opts = [
+        click.option(
+            "--classifier",
+            "classifier",
+            required=True,
+            metavar="NAME",
+            help="Classifier plugin: simple-cnn, timm:resnet18, ... (medaug plugins).",
+        ),
+        click.option(
+            "--image-size",
+            type=click.IntRange(min=8),
+            default=64,
+            show_default=True,
+            help="Images are resized to this square size.",
+        ),
+        channels_option,
+        click.option("--epochs", type=click.IntRange(min=1), default=d.epochs, show_default=True),
+        click.option(
+            "--batch-size", type=click.IntRange(min=2), default=d.batch_size, show_default=True
+        ),
+        click.option(
+            "--lr",
+            type=click.FloatRange(min=0, min_open=True),
+            default=d.lr,
+            show_default=True,
+            help="Peak learning rate (AdamW, warm-up + cosine).",
+        ),
+        click.option(
+            "--weight-decay",
+            type=click.FloatRange(min=0),
+            default=d.weight_decay,
+            show_default=True,
+        ),
+        click.option(
+            "--val-split",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=0.2,
+            show_default=True,
+            help="Patient-grouped validation fraction of DATA (model selection).",
+        ),
+        click.option(
+            "--augment",
+            default="standard",
+            show_default=True,
+            metavar="PIPELINE",
+            help="albumentations pipeline: preset none|light|standard|strong or a "
+            "JSON/YAML file (A.save).",
+        ),
+        click.option(
+            "--class-weights",
+            default=d.class_weights,
+            show_default=True,
+            metavar="balanced|none|CLASS=W,...",
+            help="Loss weights per class.",
+        ),
+        click.option(
+            "--monitor",
+            type=click.Choice(list(MONITORS)),
+            default=d.monitor,
+            show_default=True,
+            help="Validation metric for early stopping / best epoch.",
+        ),
+        click.option(
+            "--patience",
+            type=click.IntRange(min=0),
+            default=d.patience,
+            show_default=True,
+            help="Epochs without improvement before stopping (0: off).",
+        ),
+        click.option(
+            "--threshold",
+            default=d.threshold,
+            show_default=True,
+            metavar="calibrate|P",
+            help="Binary decision threshold: calibrated on the "
+            "validation split (Youden's J) or a fixed probability.",
+        ),
+        click.option(
+            "--positive-class",
+            default=None,
+            metavar="CLASS",
+            help="Positive class of a binary problem (default: the class not named "
+            "like normal/healthy, else the second in sorted order).",
+        ),
+        click.option(
+            "--pretrained",
+            is_flag=True,
+            help="Start from pretrained weights (only if already in the local cache).",
+        ),
+        click.option(
+            "--classifier-option",
+            "classifier_options",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Option for the classifier plugin (repeatable).",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def train_config(**kw: Any) -> TrainConfig:
+    """A :class:`~medaug.training.TrainConfig` from the :func:`training_options` values
+    (``seed`` from ``kw`` when given, else 0)."""
+    from medaug.training.config import TrainConfig
+
+    return TrainConfig(
+        epochs=kw["epochs"],
+        batch_size=kw["batch_size"],
+        lr=kw["lr"],
+        weight_decay=kw["weight_decay"],
+        class_weights=kw["class_weights"],
+        monitor=kw["monitor"],
+        patience=kw["patience"],
+        threshold=kw["threshold"],
+        seed=kw.get("seed", 0),
+    )
+
+
+def model_spec(values: dict[str, Any]) -> ModelSpec:
+    """The :class:`~medaug.training.ModelSpec` of the :func:`training_options` values
+    ``classifier``, ``classifier_options`` (KEY=VALUE strings) and ``pretrained``."""
+    from medaug.training.spec import ModelSpec
+
+    return ModelSpec(
+        values["classifier"],
+        parse_key_values(values["classifier_options"], "--classifier-option"),
+        bool(values["pretrained"]),
+    )

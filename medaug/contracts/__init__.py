@@ -3,18 +3,42 @@
 - :mod:`medaug.contracts.generator`: what a generator plugin (a GAN...) must do.
 - :mod:`medaug.contracts.classifier`: what a classifier plugin (a CNN...) must build.
 - :mod:`medaug.contracts.reader`: what a dataset reader plugin must provide.
+
+:mod:`medaug.testing` ships checks of these contracts for a plugin's own test suite.
+Names are imported on first use, so the reader contract does not pull in torch.
 """
 
-from medaug.contracts.classifier import ClassifierFactory
-from medaug.contracts.generator import FitCallback, Generator
-from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
+from __future__ import annotations
 
-__all__ = [
-    "ClassifierFactory",
-    "FitCallback",
-    "Generator",
-    "ImageRecord",
-    "Reader",
-    "Scan",
-    "Skipped",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "ClassifierFactory": "classifier",
+    "FitCallback": "generator",
+    "Generator": "generator",
+    "ImageRecord": "reader",
+    "Reader": "reader",
+    "Scan": "reader",
+    "Skipped": "reader",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'medaug.contracts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"medaug.contracts.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from medaug.contracts.classifier import ClassifierFactory as ClassifierFactory
+    from medaug.contracts.generator import FitCallback as FitCallback
+    from medaug.contracts.generator import Generator as Generator
+    from medaug.contracts.reader import ImageRecord as ImageRecord
+    from medaug.contracts.reader import Reader as Reader
+    from medaug.contracts.reader import Scan as Scan
+    from medaug.contracts.reader import Skipped as Skipped

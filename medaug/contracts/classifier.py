@@ -21,11 +21,16 @@ Rules the core relies on:
   from the name and options stored in ``model.pt``);
 - options are plain JSON-like values (numbers, strings, booleans, lists, dicts): they are
   stored in ``model.pt``, which loads with ``torch.load(weights_only=True)``;
-- unknown options raise :class:`medaug.MedaugError` (or ``TypeError``) with a clear message;
+- unknown options raise :class:`medaug.MedaugError` with a clear message: the registry
+  does it for a factory with a fixed signature (checked before the call, listing the
+  valid options); a factory taking ``**options`` validates them itself;
 - ``pretrained`` is only passed when the user asked for it.
 
-Every registered classifier is exercised by ``tests/classifiers`` (forward, backward,
-shapes, finite values at 32 px) without new test code.
+:func:`medaug.create_classifier` returns a :class:`torch.nn.Module` or raises
+:class:`medaug.MedaugError` naming the plugin. Every registered classifier is exercised by
+``tests/classifiers`` through :mod:`medaug.testing` (forward, backward, shapes, finite
+values at 32 px, state round trip) without new test code; a plugin's own tests run the
+same checks.
 """
 
 from __future__ import annotations

@@ -64,13 +64,19 @@ class Generator(ABC):
 
     Constructed by its factory as ``Factory(image_size=..., channels=..., device=...,
     num_classes=..., **options)``; unknown or invalid options must raise
-    :class:`medaug.MedaugError` with a clear one-line message (naming the valid ones).
-    ``device`` is a :class:`torch.device` or a string such as ``"cpu"`` / ``"cuda:0"``.
+    :class:`medaug.MedaugError` with a clear one-line message (naming the valid ones). The
+    registry does this for a factory with a fixed signature; a factory taking
+    ``**options`` checks them itself. ``device`` is a :class:`torch.device` or a string
+    such as ``"cpu"`` / ``"cuda:0"``.
+
+    :func:`medaug.create_generator` checks ``image_size`` against :attr:`supported_sizes`
+    (read from the factory, before building) and that the factory returned a
+    :class:`Generator`. :mod:`medaug.testing` checks every rule of this contract.
     """
 
     #: one model serves all classes (``labels`` are then passed to fit/sample)
     conditional: ClassVar[bool] = False
-    #: image sizes this generator supports; the CLI validates ``--image-size`` against it
+    #: image sizes this generator supports (empty: any); checked before building
     supported_sizes: ClassVar[tuple[int, ...]] = ()
 
     image_size: int

@@ -11,6 +11,10 @@ Optional parts a reader may provide:
 - :attr:`Reader.suffixes` and :meth:`Reader.probe` let another reader delegate single
   files to it (the folder reader hands ``.dcm`` files found in class folders to
   whichever registered reader claims ``.dcm``).
+
+:func:`medaug.create_reader` returns a :class:`Reader` or raises
+:class:`medaug.MedaugError` naming the plugin; :mod:`medaug.testing` checks the contract
+(scan, decode shapes and dtypes for 1, 3 and ``None`` channels, nothing written).
 """
 
 from __future__ import annotations

@@ -124,8 +124,17 @@ def open_dataset(
     **options: Any,
 ) -> tuple[Reader, Scan, str]:
     """Resolve the reader for ``root`` and scan it (cached); no checks on the result.
-    Returns the reader, the scan and the scan key."""
+    Returns the reader, the scan and the scan key.
+
+    A ``medaug balance`` output folder is read through its ``dataset/`` folder (its
+    class folders), so ``OUT`` itself can be given wherever a dataset is expected.
+    """
+    from medaug.balancing.layout import OutputLayout
+
     path = require_dir(root)
+    layout = OutputLayout.find(path)
+    if layout is not None:
+        path = layout.dataset_root
     store = cache.cache_root(cache_dir)
     if store.resolve().is_relative_to(path):
         raise MedaugError(

@@ -8,13 +8,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import MedaugError
 from medaug.training.config import TrainConfig
 
+#: the arms, in report order (each is a resampler: medaug.experiments.resample.RESAMPLERS)
 ARMS: tuple[str, ...] = ("baseline", "gan", "classic")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExperimentConfig:
     """Everything ``medaug experiment`` needs; every arm shares ``train_config``."""
 
@@ -42,11 +44,11 @@ class ExperimentConfig:
     gen_batch_size: int = 64
     positive_class: str | None = None
     device: str = "auto"
-    #: ``load_dataset`` keyword arguments for both --train and --test (reader, labels,
-    #: label_tag, patient_regex, cache_dir, workers, reader options such as id_column)
-    data_options: dict[str, Any] = field(default_factory=dict)
+    #: how both --train and --test are read
+    options: DataOptions = field(default_factory=DataOptions)
 
     def __post_init__(self) -> None:
+        parse_channels(self.channels)
         unknown = [a for a in self.arms if a not in ARMS]
         if unknown or not self.arms:
             raise MedaugError(
@@ -69,9 +71,12 @@ class ExperimentConfig:
         return [self.base_seed + i for i in range(self.seeds)]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings; of the data options only what changes what is read."""
         d = asdict(self)
         d["train"], d["test"], d["out"] = str(self.train), str(self.test), str(self.out)
         d["arms"] = list(self.arms)
+        d.pop("options")
+        d["data_options"] = self.options.read_settings()
         return d
 
     def fingerprint(self) -> str:
@@ -82,15 +87,11 @@ class ExperimentConfig:
         what changes what is read counts (not ``cache_dir``/``workers``), and nothing
         when that is all defaults, so such a run keeps its fingerprint from before.
         """
-        from medaug.data.options import read_settings
-
         d = self.to_dict()
         for key in ("out", "arms", "seeds", "device"):
             d.pop(key)
-        read = read_settings(self.data_options)
-        d.pop("data_options")
-        if read:
-            d["data_options"] = read
+        if not d["data_options"]:
+            d.pop("data_options")
         d["train"] = str(Path(self.train).expanduser().resolve())
         d["test"] = str(Path(self.test).expanduser().resolve())
         blob = json.dumps(d, sort_keys=True, default=str).encode()

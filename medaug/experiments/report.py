@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
+from medaug.experiments.testset import format_p_value, test_set_sentences
 from medaug.training.metrics import METRIC_NAMES
 
 ARM_LABELS = {
@@ -41,6 +44,71 @@ def _diff(d: dict[str, Any], metric: str) -> str:
     if d.get("ci_low") is not None:
         text += f" [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
     return text
+
+
+TEST_SET_TITLE = "Test-set uncertainty (paired bootstrap over test images; McNemar per seed)"
+TEST_SET_EXPLANATION = (
+    "The t interval above measures training noise: how much the difference moves from seed "
+    "to seed. The bootstrap below keeps every trained model fixed and resamples the test "
+    "images (the same images for every arm and seed, seeds averaged): it measures test-set "
+    "sampling noise only. McNemar's exact test compares each arm with the baseline of the "
+    "same seed image by image (b: images only the baseline gets right, c: images only the "
+    "arm gets right)."
+)
+
+
+def _boot_cell(b: dict[str, Any] | None) -> str:
+    if not b or b.get("mean") is None:
+        return "n/a"
+    text = f"{100 * b['mean']:+.1f}"
+    if b.get("ci_low") is not None:
+        text += f" [{100 * b['ci_low']:+.1f}, {100 * b['ci_high']:+.1f}]"
+    return text
+
+
+def uncertainty_section(results: dict[str, Any]) -> list[str]:
+    """The report's test-set uncertainty section (no lines for results without it)."""
+    test_set = results.get("test_set")
+    if not test_set:
+        return []
+    first = next(iter(test_set.values()))["bootstrap"]
+    info = next((b for b in first.values() if b.get("n_images")), None)
+    conf = round(100 * float(info["confidence"])) if info else 95
+    metrics = [m for m in METRIC_NAMES if m in first]
+    lines = [
+        f"## {TEST_SET_TITLE}",
+        "",
+        TEST_SET_EXPLANATION,
+        "",
+        (
+            f"Points; difference on the whole test set [{conf}% percentile interval of "
+            f"{info['n_boot']} draws of its {info['n_images']} images]."
+            if info
+            else "No run kept per-image predictions (results of an older medaug)."
+        ),
+        "",
+        "| Arm | " + " | ".join(HEADERS[m] for m in metrics) + " |",
+        "|---|" + "---:|" * len(metrics),
+    ]
+    for arm, entry in test_set.items():
+        cells = [_boot_cell(entry["bootstrap"].get(m)) for m in metrics]
+        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    lines += ["", "| Arm | Seed | b (baseline only right) | c (arm only right) | McNemar p |"]
+    lines.append("|---|---:|---:|---:|---:|")
+    for arm, entry in test_set.items():
+        for seed, t in sorted(entry.get("mcnemar", {}).items(), key=lambda kv: int(kv[0])):
+            b = "n/a" if t.get("b") is None else t["b"]
+            c = "n/a" if t.get("c") is None else t["c"]
+            lines.append(f"| {arm} | {seed} | {b} | {c} | {format_p_value(t.get('p_value'))} |")
+    reasons = {
+        (HEADERS.get(m, m), b["reason"])
+        for entry in test_set.values()
+        for m, b in entry["bootstrap"].items()
+        if b.get("reason")
+    }
+    lines += ["", *[f"- {t}" for t in test_set_sentences(test_set)]]
+    lines += [f"- {h} n/a: {why}" for h, why in sorted(reasons)]
+    return [*lines, ""]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -82,6 +150,7 @@ def markdown(results: dict[str, Any]) -> str:
         for arm, per in comps.items():
             lines.append(f"| {arm} | " + " | ".join(_diff(per[m], m) for m in METRIC_NAMES) + " |")
         lines += ["", *[f"- {t}" for t in results["sentences"]], ""]
+    lines += uncertainty_section(results)
     lines += [
         "## Per run",
         "",
@@ -141,3 +210,15 @@ def rich_table(results: dict[str, Any]) -> Table:
             *[fmt(stats.get(m), percent=(m == "accuracy")) for m in METRIC_NAMES],
         )
     return table
+
+
+def rich_summary(results: dict[str, Any]) -> Group:
+    """What the terminal shows: Table II, the seed-level sentences, the test-set sentences."""
+    parts: list[Any] = [rich_table(results), *(Text(t) for t in results.get("sentences", []))]
+    if results.get("test_set"):
+        parts += [
+            Text(""),
+            Text(TEST_SET_TITLE, style="bold"),
+            *(Text(t) for t in test_set_sentences(results["test_set"])),
+        ]
+    return Group(*parts)

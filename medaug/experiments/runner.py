@@ -3,18 +3,19 @@
 Layout of ``OUT``::
 
     experiment.json              settings + fingerprint (guards resumption)
-    generators/seed<S>/<CLASS>.pt  synthetic images of seed S (+ generator state, grid)
+    generators/seed<S>/<UNIT>.pt generator checkpoints of seed S (per class, or
+                                 all-classes.pt for a conditional generator) + grids
     runs/seed<S>/<ARM>/          model.pt, result.json, history.json, curves.png,
                                  test_roc.png, test_confusion.png, augment.json
     results.json  report.md  metrics_by_arm.png
 
-A run whose ``result.json`` exists is never recomputed.
+A run whose ``result.json`` exists is never recomputed; a generator whose checkpoint is
+complete is not retrained, and a partial one resumes from its last epoch.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
 from collections.abc import Callable
@@ -26,34 +27,25 @@ from typing import Any
 import torch
 
 from medaug import __version__
+from medaug.atomic import atomic_write_json
 from medaug.errors import MedaugError
-from medaug.experiments.arms import classic_images, extra_counts, gan_images, with_extras
 from medaug.experiments.config import ExperimentConfig
 from medaug.experiments.report import write_report
+from medaug.experiments.resample import RESAMPLERS, ArmContext
 from medaug.experiments.stats import compare, sentence, summarize
+from medaug.experiments.testset import test_set_comparisons, test_set_sentences
 from medaug.plugins import registry
-from medaug.runtime import resolve_device, seed_everything
+from medaug.runtime import resolve_device
 from medaug.training.augment import load_pipeline
 from medaug.training.data import TensorData, align_classes, from_dataset
 from medaug.training.metrics import METRIC_NAMES, resolve_positive_class
 from medaug.training.plots import plot_arms
-from medaug.training.run import (
-    ModelSpec,
-    check_out_dir,
-    evaluate,
-    fit,
-    save_evaluation_figures,
-    save_training,
-)
+from medaug.training.run import check_out_dir
+from medaug.training.spec import ModelSpec
+from medaug.training.step import fit_and_evaluate
 
 Log = Callable[[str], None]
 RESULTS_FORMAT = "medaug-experiment/1"
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
 
 
 def _guard(out: Path, cfg: ExperimentConfig) -> None:
@@ -67,7 +59,7 @@ def _guard(out: Path, cfg: ExperimentConfig) -> None:
                 f"{out} holds an experiment with other settings (fingerprint "
                 f"{old.get('fingerprint')} != {fp}); use a new --out folder"
             )
-    _write_json(manifest, {"fingerprint": fp, "settings": cfg.to_dict()})
+    atomic_write_json(manifest, {"fingerprint": fp, "settings": cfg.to_dict()})
 
 
 def versions(cfg: ExperimentConfig) -> dict[str, Any]:
@@ -103,12 +95,19 @@ def versions(cfg: ExperimentConfig) -> dict[str, Any]:
 def _load(cfg: ExperimentConfig, progress: bool) -> tuple[Any, TensorData]:
     from medaug.data import load_dataset
 
-    opts = dict(cfg.data_options)
     ds = load_dataset(
-        cfg.train, image_size=cfg.image_size, channels=cfg.channels, progress=progress, **opts
+        cfg.train,
+        image_size=cfg.image_size,
+        channels=cfg.channels,
+        progress=progress,
+        options=cfg.options,
     )
     test_ds = load_dataset(
-        cfg.test, image_size=cfg.image_size, channels=ds.channels, progress=progress, **opts
+        cfg.test,
+        image_size=cfg.image_size,
+        channels=ds.channels,
+        progress=progress,
+        options=cfg.options,
     )
     test = align_classes(from_dataset(test_ds), ds.classes)
     return ds, test
@@ -132,81 +131,28 @@ def run_experiment(
     if positive is not None:
         log(f"positive class: {classes[positive]} (precision/recall refer to it)")
     pipeline = load_pipeline(cfg.augment)
-    classic_pipeline = load_pipeline(cfg.classic_augment)
     spec = ModelSpec(cfg.classifier, dict(cfg.classifier_options), cfg.pretrained)
     runs: list[dict[str, Any]] = []
     for seed in cfg.seed_list:
         seed_dir = out / "runs" / f"seed{seed}"
-        pending = [a for a in cfg.arms if not (seed_dir / a / "result.json").is_file()]
-        for arm in cfg.arms:
-            if arm not in pending:
-                log(f"seed {seed} {arm}: already done, reusing {seed_dir / arm / 'result.json'}")
-        if not pending:
-            runs.extend(json.loads((seed_dir / a / "result.json").read_text()) for a in cfg.arms)
-            continue
-        train_idx, val_idx = patient_split(ds, val_fraction=cfg.val_fraction, seed=seed)
-        train, val = from_dataset(ds, train_idx), from_dataset(ds, val_idx)
-        counts = (
-            extra_counts(train, cfg.synthetic, cfg.strategy)
-            if {"gan", "classic"} & set(pending)
-            else {}
-        )
+        split: tuple[TensorData, TensorData] | None = None
         for arm in cfg.arms:
             path = seed_dir / arm / "result.json"
-            if arm not in pending:
+            if path.is_file():
+                log(f"seed {seed} {arm}: already done, reusing {path}")
                 runs.append(json.loads(path.read_text()))
                 continue
-            data = _arm_data(arm, cfg, train, counts, seed, device, out, classic_pipeline, log)
+            if split is None:
+                train_idx, val_idx = patient_split(ds, val_fraction=cfg.val_fraction, seed=seed)
+                split = from_dataset(ds, train_idx), from_dataset(ds, val_idx)
+            train, val = split
+            resampler = RESAMPLERS[arm](ArmContext(cfg, seed, device, out, log))
+            data = resampler.fit_resample(train)
             runs.append(
-                _run_one(
-                    arm,
-                    seed,
-                    cfg,
-                    spec,
-                    data,
-                    val,
-                    test,
-                    counts,
-                    positive,
-                    pipeline,
-                    device,
-                    seed_dir / arm,
-                    log,
-                )
+                _run_one(arm, seed, cfg, spec, data, val, test, positive, pipeline, device, log)
             )
+            del data
     return _finish(cfg, out, runs, classes, positive, ds, test, device, started)
-
-
-def _arm_data(
-    arm: str,
-    cfg: ExperimentConfig,
-    train: TensorData,
-    counts: dict[str, int],
-    seed: int,
-    device: torch.device,
-    out: Path,
-    classic_pipeline: Any,
-    log: Log,
-) -> TensorData:
-    if arm == "baseline":
-        return train
-    if arm == "gan":
-        assert cfg.generator is not None
-        extras = gan_images(
-            train,
-            counts,
-            generator=cfg.generator,
-            options=cfg.generator_options,
-            epochs=cfg.gen_epochs,
-            batch_size=cfg.gen_batch_size,
-            seed=seed,
-            device=device,
-            cache_dir=out / "generators" / f"seed{seed}",
-            log=log,
-        )
-        return with_extras(train, extras, "synthetic")
-    extras = classic_images(train, counts, classic_pipeline, seed=seed)
-    return with_extras(train, extras, "oversampled")
 
 
 def _run_one(
@@ -217,15 +163,15 @@ def _run_one(
     train: TensorData,
     val: TensorData,
     test: TensorData,
-    counts: dict[str, int],
     positive: int | None,
     pipeline: Any,
     device: torch.device,
-    run_dir: Path,
     log: Log,
 ) -> dict[str, Any]:
+    """Train one arm's classifier for one seed, evaluate it on the test set, save
+    ``runs/seed<S>/<arm>/result.json``; returns that record."""
+    run_dir = Path(cfg.out).expanduser().resolve() / "runs" / f"seed{seed}" / arm
     log(f"seed {seed} {arm}: training on {len(train)} images {train.counts()}")
-    seed_everything(seed)
     tcfg = replace(cfg.train_config, seed=seed)
 
     def on_epoch(row: dict[str, float]) -> None:
@@ -240,7 +186,7 @@ def _run_one(
             )
         )
 
-    result = fit(
+    result = fit_and_evaluate(
         spec,
         train,
         val,
@@ -248,49 +194,46 @@ def _run_one(
         device=device,
         pipeline=pipeline,
         positive=positive,
+        run_dir=run_dir,
+        test=test,
         on_epoch=on_epoch,
-    )
-    test_metrics, proba = evaluate(
-        result.model,
-        result.normalizer,
-        test,
-        threshold=result.threshold,
-        positive=positive,
-        device=device,
-    )
-    save_training(
-        run_dir,
-        result,
-        spec,
-        train,
-        pipeline=pipeline,
-        positive=positive,
         extra={"arm": arm, "seed": seed},
     )
-    save_evaluation_figures(run_dir, test_metrics, test, proba, positive, prefix="test_")
+    test_metrics = result.metrics
     record = {
         "arm": arm,
         "seed": seed,
         "train_counts": train.counts(),
-        "added": {c: n for c, n in counts.items() if n} if arm != "baseline" else {},
+        "added": _added(train),
         "n_train": len(train),
-        "n_val": len(val),
+        "n_val": result.n_val,
         "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history),
+        "epochs_run": result.epochs_run,
         "stopped_early": result.stopped_early,
         "threshold": result.threshold,
         "seconds": round(result.seconds, 1),
         "val": result.val_metrics,
         "test": test_metrics,
+        "predictions": result.predictions.to_dict(),
         "history": result.history,
     }
-    _write_json(run_dir / "result.json", record)
+    atomic_write_json(run_dir / "result.json", record)
     log(
         f"seed {seed} {arm}: test accuracy {test_metrics['accuracy']:.4f} precision "
         f"{test_metrics['precision']:.4f} recall {test_metrics['recall']:.4f} "
         f"({result.seconds:.0f}s, best epoch {result.best_epoch})"
     )
     return record
+
+
+def _added(train: TensorData) -> dict[str, int]:
+    """Images per class that a resampler added (origin other than ``real``)."""
+    added: dict[str, int] = {}
+    for label, origin in zip(train.y.tolist(), train.origin, strict=True):
+        if origin != "real":
+            cls = train.classes[label]
+            added[cls] = added.get(cls, 0) + 1
+    return added
 
 
 def _finish(
@@ -308,6 +251,7 @@ def _finish(
     summary = summarize(runs, metrics)
     summary = {a: summary[a] for a in cfg.arms if a in summary}
     comparisons = compare(runs, metrics)
+    test_set = test_set_comparisons(runs, metrics, positive=positive, classes=classes)
     sentences = [
         sentence(arm, m, comparisons[arm][m])
         for arm in cfg.arms
@@ -333,10 +277,12 @@ def _finish(
         "summary": summary,
         "comparisons": comparisons,
         "sentences": sentences,
-        "runs": [{k: v for k, v in r.items() if k != "history"} for r in runs],
+        "test_set": test_set,
+        "test_set_sentences": test_set_sentences(test_set),
+        "runs": [{k: v for k, v in r.items() if k not in ("history", "predictions")} for r in runs],
         "figures": figures,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    _write_json(out / "results.json", results)
+    atomic_write_json(out / "results.json", results)
     write_report(results, out / "report.md")
     return results

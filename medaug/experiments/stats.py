@@ -3,6 +3,8 @@
 Runs of different arms with the same seed share the validation split, the classifier
 initialisation and the batch order, so arm-minus-baseline differences are *paired* by
 seed; their confidence interval uses Student's t with ``K - 1`` degrees of freedom.
+That interval measures training noise (seed to seed) only; the test-set side (a paired
+bootstrap over test images, McNemar's test per seed) is :mod:`medaug.experiments.testset`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,16 @@
 """Classifier training and evaluation: data in memory, augmentation, metrics, plots.
 
+The public verbs (:mod:`~medaug.training.workflow`):
+
+- :func:`train` (a :class:`TrainRequest` -> :class:`TrainOutcome`): read a dataset, split
+  off validation, fit, write ``model.pt``, ``metrics.json`` and figures;
+- :func:`evaluate` (a ``model.pt`` and a dataset -> :class:`EvalOutcome`);
+- :func:`fit_and_evaluate` (:mod:`~medaug.training.step`): the one step under both and
+  under ``medaug experiment``: fit on train, select on validation, evaluate on a test set,
+  save; returns a :class:`RunRecord` with per-image :class:`Predictions`.
+
+The parts:
+
 - :mod:`~medaug.training.data`: :class:`TensorData`, images in ``[0, 1]`` held in memory;
 - :mod:`~medaug.training.augment`: albumentations presets / pipeline files (the one seam);
 - :mod:`~medaug.training.trainer`: the loop (class weights, cosine schedule, early stopping,
@@ -7,7 +18,10 @@
 - :mod:`~medaug.training.metrics`: scikit-learn metrics with an explicit positive class;
 - :mod:`~medaug.training.checkpoint`: ``model.pt`` (``torch.load(weights_only=True)``);
 - :mod:`~medaug.training.plots`: curves, ROC, confusion matrix;
-- :mod:`~medaug.training.run`: the building blocks the commands share.
+- :mod:`~medaug.training.config`, :mod:`~medaug.training.spec`,
+  :mod:`~medaug.training.request`, :mod:`~medaug.training.record`: the typed settings and
+  results (no heavy imports);
+- :mod:`~medaug.training.run`: the building blocks :func:`fit_and_evaluate` chains.
 
 The package imports its modules lazily, so ``medaug --help`` does not pay for
 scikit-learn and albumentations.
@@ -20,28 +34,37 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "Augmenter": "augment",
+    "EvalOutcome": "record",
     "METRIC_NAMES": "metrics",
     "MONITORS": "config",
-    "ModelSpec": "run",
+    "ModelSpec": "spec",
     "Normalizer": "normalize",
     "PRESETS": "augment",
+    "Predictions": "record",
+    "RunRecord": "record",
     "TensorData": "data",
     "TrainConfig": "config",
+    "TrainOutcome": "record",
+    "TrainRequest": "request",
     "TrainResult": "trainer",
     "align_classes": "data",
     "check_out_dir": "run",
     "choose_threshold": "metrics",
     "compute_metrics": "metrics",
-    "evaluate": "run",
+    "evaluate": "workflow",
+    "evaluate_model": "run",
     "fit": "run",
+    "fit_and_evaluate": "step",
     "from_dataset": "data",
     "load_checkpoint": "checkpoint",
     "load_pipeline": "augment",
+    "make_predictions": "run",
     "predict_labels": "metrics",
     "predict_proba": "trainer",
     "resolve_positive_class": "metrics",
     "save_checkpoint": "checkpoint",
     "save_pipeline": "augment",
+    "train": "workflow",
     "train_classifier": "trainer",
 }
 
@@ -72,10 +95,19 @@ if TYPE_CHECKING:
     from medaug.training.metrics import predict_labels as predict_labels
     from medaug.training.metrics import resolve_positive_class as resolve_positive_class
     from medaug.training.normalize import Normalizer as Normalizer
-    from medaug.training.run import ModelSpec as ModelSpec
+    from medaug.training.record import EvalOutcome as EvalOutcome
+    from medaug.training.record import Predictions as Predictions
+    from medaug.training.record import RunRecord as RunRecord
+    from medaug.training.record import TrainOutcome as TrainOutcome
+    from medaug.training.request import TrainRequest as TrainRequest
     from medaug.training.run import check_out_dir as check_out_dir
-    from medaug.training.run import evaluate as evaluate
+    from medaug.training.run import evaluate_model as evaluate_model
     from medaug.training.run import fit as fit
+    from medaug.training.run import make_predictions as make_predictions
+    from medaug.training.spec import ModelSpec as ModelSpec
+    from medaug.training.step import fit_and_evaluate as fit_and_evaluate
     from medaug.training.trainer import TrainResult as TrainResult
     from medaug.training.trainer import predict_proba as predict_proba
     from medaug.training.trainer import train_classifier as train_classifier
+    from medaug.training.workflow import evaluate as evaluate
+    from medaug.training.workflow import train as train

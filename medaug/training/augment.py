@@ -17,6 +17,7 @@ import albumentations as A
 import numpy as np
 import torch
 
+from medaug.atomic import atomic_write_text
 from medaug.errors import MedaugError
 
 
@@ -108,7 +109,7 @@ def pipeline_to_dict(pipeline: A.Compose) -> dict[str, Any]:
 
 def save_pipeline(pipeline: A.Compose, path: Path) -> Path:
     """Write ``pipeline`` as albumentations JSON (replay with ``--augment PATH``)."""
-    path.write_text(json.dumps(pipeline_to_dict(pipeline), indent=2))
+    atomic_write_text(path, json.dumps(pipeline_to_dict(pipeline), indent=2))
     return path
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from medaug.errors import MedaugError
+
 MONITORS: dict[str, str] = {
     "balanced_accuracy": "max",
     "accuracy": "max",
@@ -13,10 +15,55 @@ MONITORS: dict[str, str] = {
     "loss": "min",
 }
 
+#: ``class_weights`` values meaning "inverse class frequency" and "unweighted"
+BALANCED_WEIGHTS = ("balanced", "auto", "true", "1")
+NO_WEIGHTS = ("none", "off", "false", "0")
 
-@dataclass
+
+def parse_threshold(spec: str | float) -> float | None:
+    """``"calibrate"`` -> ``None`` (Youden's J on validation); else a probability in (0, 1)."""
+    text = str(spec).strip().lower()
+    if text == "calibrate":
+        return None
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise MedaugError(
+            f"--threshold must be 'calibrate' or a probability, got {spec!r}"
+        ) from exc
+    if not 0.0 < value < 1.0:
+        raise MedaugError(f"--threshold must be in (0, 1), got {value}")
+    return value
+
+
+def parse_weight_pairs(spec: str) -> dict[str, float] | None:
+    """``CLASS=W,CLASS=W`` -> ``{CLASS: W}``; ``None`` for ``balanced``/``none`` spellings.
+
+    Class names are checked against the data later (:func:`~medaug.training.trainer.
+    parse_class_weights`); this checks the syntax, so a typo fails before any data is read.
+    """
+    text = (spec or "none").strip().lower()
+    if text in NO_WEIGHTS or text in BALANCED_WEIGHTS:
+        return None
+    weights: dict[str, float] = {}
+    for part in spec.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise MedaugError(f"--class-weights {spec!r}: expected balanced, none or CLASS=W,...")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError as exc:
+            raise MedaugError(f"--class-weights: {value!r} is not a number") from exc
+    return weights
+
+
+@dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides how a classifier is trained (recorded with results)."""
+    """Everything that decides how a classifier is trained (recorded with results).
+
+    Checked when built: a bad value raises :class:`~medaug.errors.MedaugError` naming
+    the option, before any data is read.
+    """
 
     epochs: int = 20
     batch_size: int = 64
@@ -32,6 +79,24 @@ class TrainConfig:
     threshold: str = "calibrate"
     warmup_epochs: int = 1
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise MedaugError(f"--epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise MedaugError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.lr < 0 or self.weight_decay < 0:
+            raise MedaugError("--lr and --weight-decay must be >= 0")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise MedaugError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.monitor not in MONITORS:
+            raise MedaugError(
+                f"unknown monitor {self.monitor!r}; choose from {', '.join(MONITORS)}"
+            )
+        if self.patience < 0 or self.warmup_epochs < 0 or self.seed < 0:
+            raise MedaugError("--patience, warmup_epochs and --seed must be >= 0")
+        parse_threshold(self.threshold)
+        parse_weight_pairs(self.class_weights)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,10 +1,12 @@
-"""Train-then-evaluate building blocks shared by ``train``, ``evaluate`` and ``experiment``."""
+"""Building blocks of a run: output folder check, fit, metrics, files.
+
+:func:`medaug.training.fit_and_evaluate` chains them; :func:`medaug.training.train` and
+:func:`medaug.training.evaluate` add data loading and ``metrics.json``.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +15,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from medaug.atomic import atomic_write_json
 from medaug.errors import MedaugError
-from medaug.plugins import create_classifier
 from medaug.training.augment import Augmenter, save_pipeline
 from medaug.training.checkpoint import save_checkpoint
 from medaug.training.data import TensorData
-from medaug.training.metrics import compute_metrics
+from medaug.training.metrics import compute_metrics, predict_labels
 from medaug.training.normalize import Normalizer
 from medaug.training.plots import plot_confusion, plot_history, plot_roc
+from medaug.training.record import Predictions
+from medaug.training.spec import ModelSpec
 from medaug.training.trainer import (
     EpochCallback,
     TrainConfig,
@@ -28,33 +32,6 @@ from medaug.training.trainer import (
     predict_proba,
     train_classifier,
 )
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Which classifier to build: registry name, plugin options, pretrained flag."""
-
-    classifier: str
-    options: dict[str, Any]
-    pretrained: bool = False
-
-    def build(self, *, num_classes: int, in_chans: int, image_size: int) -> nn.Module:
-        """The network, through :func:`medaug.create_classifier`."""
-        options = dict(self.options)
-        if self.pretrained:
-            options["pretrained"] = True
-        return create_classifier(
-            self.classifier,
-            num_classes=num_classes,
-            in_chans=in_chans,
-            image_size=image_size,
-            **options,
-        )
-
-    def checkpoint_options(self) -> dict[str, Any]:
-        """Options to rebuild the architecture (never re-requests weights: the checkpoint
-        holds them)."""
-        return {k: v for k, v in self.options.items() if k not in ("checkpoint", "pretrained")}
 
 
 def check_out_dir(out: Path, data_roots: Sequence[Path]) -> Path:
@@ -100,7 +77,7 @@ def fit(
     )
 
 
-def evaluate(
+def evaluate_model(
     model: nn.Module,
     normalizer: Normalizer,
     data: TensorData,
@@ -109,7 +86,7 @@ def evaluate(
     positive: int | None,
     device: torch.device,
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """Metrics and probabilities of ``model`` on ``data``."""
+    """Metrics and probabilities ``(N, K)`` of ``model`` on ``data``."""
     proba = predict_proba(model, data.x, normalizer, device=device)
     metrics = compute_metrics(
         data.y.numpy(), proba, data.classes, positive=positive, threshold=threshold
@@ -146,7 +123,7 @@ def save_training(
         "history": out / "history.json",
         "curves": plot_history(result.history, out / "curves.png"),
     }
-    paths["history"].write_text(json.dumps(result.history, indent=2))
+    atomic_write_json(paths["history"], result.history)
     if pipeline is not None:
         paths["augment"] = save_pipeline(pipeline, out / "augment.json")
     return paths
@@ -169,3 +146,16 @@ def save_evaluation_figures(
             metrics["confusion_matrix"], data.classes, out / f"{prefix}confusion.png"
         ),
     }
+
+
+def make_predictions(
+    data: TensorData, proba: np.ndarray, *, positive: int | None, threshold: float
+) -> Predictions:
+    """Per-image :class:`Predictions` of ``proba`` on ``data`` (as the metrics count them)."""
+    pred = predict_labels(proba, positive=positive, threshold=threshold)
+    score = None
+    if positive is not None and proba.shape[1] == 2:
+        score = [float(p) for p in proba[:, positive]]
+    return Predictions(
+        y_true=[int(v) for v in data.y.tolist()], y_pred=[int(v) for v in pred], y_score=score
+    )

@@ -22,7 +22,13 @@ from torch import nn
 
 from medaug.errors import MedaugError
 from medaug.training.augment import Augmenter
-from medaug.training.config import MONITORS, TrainConfig
+from medaug.training.config import (
+    BALANCED_WEIGHTS,
+    NO_WEIGHTS,
+    TrainConfig,
+    parse_threshold,
+    parse_weight_pairs,
+)
 from medaug.training.data import TensorData
 from medaug.training.metrics import choose_threshold, compute_metrics
 from medaug.training.normalize import Normalizer
@@ -50,25 +56,20 @@ def parse_class_weights(spec: str, counts: dict[str, int]) -> list[float] | None
     """Loss weights per class from ``--class-weights`` (``None`` = unweighted)."""
     classes = list(counts)
     text = (spec or "none").strip().lower()
-    if text in ("none", "off", "false", "0"):
+    if text in NO_WEIGHTS:
         return None
-    if text in ("balanced", "auto", "true", "1"):
+    if text in BALANCED_WEIGHTS:
         total = sum(counts.values())
         k = sum(1 for n in counts.values() if n > 0)
         return [total / (k * n) if n > 0 else 0.0 for n in counts.values()]
-    weights = {c: 1.0 for c in classes}
-    for part in spec.split(","):
-        name, sep, value = part.partition("=")
-        if not sep or name.strip() not in weights:
-            raise MedaugError(
-                f"--class-weights {spec!r}: expected balanced, none or CLASS=W,... with "
-                f"classes {', '.join(classes)}"
-            )
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError as exc:
-            raise MedaugError(f"--class-weights: {value!r} is not a number") from exc
-    return [weights[c] for c in classes]
+    given = parse_weight_pairs(spec) or {}
+    unknown = [name for name in given if name not in counts]
+    if unknown:
+        raise MedaugError(
+            f"--class-weights {spec!r}: expected balanced, none or CLASS=W,... with "
+            f"classes {', '.join(classes)}"
+        )
+    return [given.get(c, 1.0) for c in classes]
 
 
 @torch.no_grad()
@@ -122,8 +123,6 @@ def train_classifier(
 
     ``positive`` is the positive class index of a binary problem (for the threshold).
     """
-    if config.monitor not in MONITORS:
-        raise MedaugError(f"unknown monitor {config.monitor!r}; choose from {', '.join(MONITORS)}")
     if len(train) == 0:
         raise MedaugError("the training set is empty")
     started = time.perf_counter()
@@ -234,17 +233,9 @@ def train_classifier(
 def _threshold(
     spec: str, y: np.ndarray | None, proba: np.ndarray | None, positive: int | None
 ) -> float:
-    text = str(spec).strip().lower()
-    if text == "calibrate":
-        if positive is None or y is None or proba is None:
-            return 0.5
-        return choose_threshold(y, proba, positive)
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise MedaugError(
-            f"--threshold must be 'calibrate' or a probability, got {spec!r}"
-        ) from exc
-    if not 0.0 < value < 1.0:
-        raise MedaugError(f"--threshold must be in (0, 1), got {value}")
-    return value
+    fixed = parse_threshold(spec)
+    if fixed is not None:
+        return fixed
+    if positive is None or y is None or proba is None:
+        return 0.5
+    return choose_threshold(y, proba, positive)

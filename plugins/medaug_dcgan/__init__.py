@@ -8,15 +8,24 @@ built from the image size (any power of two >= 16; 32, 64, 128 and 256 documente
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import medaug
-from medaug_dcgan.model import DCGAN
 
-__all__ = ["DCGAN", "register_generators"]
+if TYPE_CHECKING:
+    from medaug.hookspecs import Register
+
+__all__ = ["register_generators"]
 
 
 @medaug.hookimpl
-def register_generators(register: Any) -> None:
-    """Register ``dcgan``."""
-    register("dcgan", DCGAN, description="DCGAN (Radford et al. 2015), one model per class")
+def register_generators(register: Register) -> None:
+    """Register ``dcgan``.
+
+    The factory is imported on first use, so listing plugins needs no torch.
+    """
+    register(
+        "dcgan",
+        "medaug_dcgan.model:DCGAN",
+        description="DCGAN (Radford et al. 2015), one model per class",
+    )

@@ -7,15 +7,24 @@ and decodes compressed transfer syntaxes through pydicom's pixel handlers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import medaug
-from medaug_dicom.reader import DicomReader
 
-__all__ = ["DicomReader", "register_readers"]
+if TYPE_CHECKING:
+    from medaug.hookspecs import Register
+
+__all__ = ["register_readers"]
 
 
 @medaug.hookimpl
-def register_readers(register: Any) -> None:
-    """Register the ``dicom`` reader."""
-    register("dicom", DicomReader)
+def register_readers(register: Register) -> None:
+    """Register the ``dicom`` reader.
+
+    The factory is imported on first use, so listing plugins needs no torch.
+    """
+    register(
+        "dicom",
+        "medaug_dicom.reader:DicomReader",
+        description="DICOM files (pydicom); labels from class folders, a CSV or a DICOM attribute.",
+    )

@@ -6,15 +6,24 @@ files found in class folders are handed to whichever registered reader claims th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import medaug
-from medaug_folder.reader import FolderReader
 
-__all__ = ["FolderReader", "register_readers"]
+if TYPE_CHECKING:
+    from medaug.hookspecs import Register
+
+__all__ = ["register_readers"]
 
 
 @medaug.hookimpl
-def register_readers(register: Any) -> None:
-    """Register the ``folder`` reader."""
-    register("folder", FolderReader)
+def register_readers(register: Register) -> None:
+    """Register the ``folder`` reader.
+
+    The factory is imported on first use, so listing plugins needs no torch.
+    """
+    register(
+        "folder",
+        "medaug_folder.reader:FolderReader",
+        description="Class folders of PNG/JPEG/BMP/TIFF images (and DICOM via the DICOM reader).",
+    )

@@ -8,13 +8,24 @@ any input size and 1 or 3 channels.
 
 from __future__ import annotations
 
-import medaug
-from medaug_simplecnn.model import SimpleCNN, build_simple_cnn
+from typing import TYPE_CHECKING
 
-__all__ = ["SimpleCNN", "build_simple_cnn", "register_classifiers"]
+import medaug
+
+if TYPE_CHECKING:
+    from medaug.hookspecs import Register
+
+__all__ = ["register_classifiers"]
 
 
 @medaug.hookimpl
-def register_classifiers(register: medaug.hookspecs.Register) -> None:
-    """Register ``simple-cnn``."""
-    register("simple-cnn", build_simple_cnn)
+def register_classifiers(register: Register) -> None:
+    """Register ``simple-cnn``.
+
+    The factory is imported on first use, so listing plugins needs no torch.
+    """
+    register(
+        "simple-cnn",
+        "medaug_simplecnn.model:build_simple_cnn",
+        description="A small CNN (conv blocks with BatchNorm, pooling, dropout, linear head).",
+    )

@@ -8,18 +8,25 @@ Hugging Face / torch hub cache, otherwise :class:`medaug.MedaugError` says so.
 
 from __future__ import annotations
 
-import medaug
-from medaug_timm.factory import build_timm_model
+from typing import TYPE_CHECKING
 
-__all__ = ["build_timm_model", "register_classifiers"]
+import medaug
+
+if TYPE_CHECKING:
+    from medaug.hookspecs import Register
+
+__all__ = ["register_classifiers"]
 
 
 @medaug.hookimpl
-def register_classifiers(register: medaug.hookspecs.Register) -> None:
-    """Register the ``timm`` family (``timm:<model name>``)."""
+def register_classifiers(register: Register) -> None:
+    """Register the ``timm`` family (``timm:<model name>``).
+
+    The factory is imported on first use, so listing plugins needs no torch.
+    """
     register(
         "timm",
-        build_timm_model,
+        "medaug_timm.factory:build_timm_model",
         variants=True,
         description="Any timm model, e.g. timm:resnet18 (weights only from the local cache)",
     )

@@ -34,4 +34,7 @@ def manifest(out: Path) -> list[dict[str, str]]:
 
 
 def class_files(out: Path, cls: str) -> list[Path]:
-    return sorted(p for p in (out / cls).iterdir() if not p.name.startswith("."))
+    """Files of class ``cls`` in a balance output (``OUT/dataset/<cls>``) or a generate
+    output (``OUT/<cls>``)."""
+    folder = out / "dataset" / cls if (out / "dataset").is_dir() else out / cls
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import tree_hash
+from tests.helpers import tree_hash
 
 from .balance_helpers import class_files, manifest, run, run_json
 
@@ -75,7 +75,7 @@ def test_resume_after_kill_reaches_the_same_result(image_folder, tmp_path: Path)
     # an uninterrupted run with the same settings gives the same images
     ref = tmp_path / "ref"
     run_json(["balance", str(data), "--out", str(ref), *SMALL, "--epochs", "30", "--seed", "2"])
-    ref_synth = sorted((ref / "NORMAL").glob("synthetic_*"))
+    ref_synth = sorted((ref / "dataset" / "NORMAL").glob("synthetic_*"))
     assert [p.name for p in ref_synth] == [p.name for p in synth]
     for a, b in zip(_pixels(synth), _pixels(ref_synth), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -162,9 +162,7 @@ def test_dicom_in_gives_secondary_capture_out_without_phi(
         assert ds.pixel_array.shape == (16, 16)
         study.add(ds.StudyInstanceUID)
     assert len(study) == 1
-    folders = sorted(
-        p.name for p in out.iterdir() if p.is_dir() and p.name not in ("report", "checkpoints")
-    )
+    folders = sorted(p.name for p in (out / "dataset").iterdir())
     assert folders == ["Lung Opacity", "No Lung Opacity _ Not Normal", "Normal"]
     rows = manifest(out)
     assert {r["class"] for r in rows} == {"Lung Opacity", "No Lung Opacity / Not Normal", "Normal"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,8 +11,8 @@ from PIL import Image
 
 from medaug.balancing import BalanceConfig, balance
 from medaug.balancing.checkpoint import load_checkpoint
-from medaug.data import load_dataset
-from tests.conftest import tree_hash
+from medaug.data import DataOptions, load_dataset
+from tests.helpers import tree_hash
 
 from .balance_helpers import TINY, class_files, manifest, run, run_json
 
@@ -45,7 +46,7 @@ def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path
     assert len(normal) == 20 and len(synth) == 12
     assert synth[0].name == "synthetic_3_00000.png"
     assert len(class_files(out, "PNEUMONIA")) == 20
-    real = out / "NORMAL" / "patient0_img0.png"
+    real = out / "dataset" / "NORMAL" / "patient0_img0.png"
     assert real.stat().st_ino == (data / "NORMAL" / "patient0_img0.png").stat().st_ino  # hard link
 
     with Image.open(synth[0]) as im:
@@ -54,12 +55,21 @@ def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path
         assert im.text["medaug:seed"] == "3"
         assert im.text["medaug:version"]
 
-    # the balanced folder reads back as a dataset of its classes only (no report/ class)
-    balanced = load_dataset(out, image_size=16, cache_dir=tmp_path / "cache")
-    assert balanced.counts() == {"NORMAL": 20, "PNEUMONIA": 20}
-    assert {s.reason for s in balanced.skipped} >= {
-        "medaug output folder (report or checkpoints), not a class"
-    }
+    # OUT/dataset holds only the class folders; OUT itself also reads back as that dataset
+    assert summary["dataset_root"] == str(out / "dataset")
+    assert sorted(p.name for p in (out / "dataset").iterdir()) == ["NORMAL", "PNEUMONIA"]
+    for root in (out, out / "dataset"):
+        balanced = load_dataset(root, image_size=16, cache_dir=tmp_path / "cache")
+        assert balanced.counts() == {"NORMAL": 20, "PNEUMONIA": 20}
+        assert balanced.skipped == []
+    state = json.loads((out / ".medaug-run.json").read_text())
+    assert state["dataset_root"] == str(out / "dataset")
+
+    # tools users already have read it as-is
+    from torchvision.datasets import ImageFolder
+
+    folder = ImageFolder(str(out / "dataset"))
+    assert folder.classes == ["NORMAL", "PNEUMONIA"] and len(folder) == 40
 
     rows = manifest(out)
     assert list(rows[0]) == MANIFEST_COLUMNS
@@ -138,9 +148,9 @@ def test_library_api_and_copy_mode(image_folder, tmp_path: Path) -> None:
         )
     )
     assert result.summary["counts_after"] == {"NORMAL": 10, "PNEUMONIA": 10}
-    real = tmp_path / "o" / "NORMAL" / "patient0_img0.png"
+    real = tmp_path / "o" / "dataset" / "NORMAL" / "patient0_img0.png"
     assert real.stat().st_ino != (data / "NORMAL" / "patient0_img0.png").stat().st_ino
-    with Image.open(tmp_path / "o" / "NORMAL" / "synthetic_0_00000.png") as im:
+    with Image.open(tmp_path / "o" / "dataset" / "NORMAL" / "synthetic_0_00000.png") as im:
         assert im.mode == "RGB"
 
 
@@ -177,7 +187,7 @@ def test_generate_reproduces_balance_images(image_folder, tmp_path: Path) -> Non
     assert res["written"] == {"NORMAL": 3}
     for i in range(3):
         name = f"NORMAL/synthetic_4_{i:05d}.png"
-        assert (gen / name).read_bytes() == (out / name).read_bytes()
+        assert (gen / name).read_bytes() == (out / "dataset" / name).read_bytes()
     assert len(manifest(gen)) == 3
     run_json(
         [
@@ -223,6 +233,12 @@ def test_dataset_options_reach_the_loader_and_the_run_settings(
     other = run(["balance", str(data), "--out", str(out), *TINY, "--reader", "folder"], ok=False)
     assert other.exit_code == 1 and "other settings" in other.output
 
-    cfg = BalanceConfig(out=out, labels=Path("a.csv"), data_options={"labels": "b.csv"})
-    with pytest.raises(MedaugError, match="labels given twice"):
-        cfg.load_options()
+    # the config is validated when it is built, and is immutable
+    with pytest.raises(MedaugError, match="--link"):
+        BalanceConfig(out=out, link="teleport")
+    with pytest.raises(MedaugError, match="channels"):
+        BalanceConfig(out=out, channels="2")
+    cfg = BalanceConfig(out=str(out), options=DataOptions(labels="a.csv"))  # type: ignore[arg-type]
+    assert cfg.out == out and cfg.options.labels == Path("a.csv")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.seed = 1  # type: ignore[misc]

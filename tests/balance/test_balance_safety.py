@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import tree_hash
+from tests.helpers import tree_hash
 
 from .balance_helpers import TINY, run
 

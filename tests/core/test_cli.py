@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import medaug
 from medaug.cli import build_cli, main
 from medaug.errors import MedaugError
-from medaug.plugins import get_host
+from medaug.plugins import KINDS, get_host
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_plugins_json_is_plain_json(runner: CliRunner) -> None:
     assert isinstance(rows, list)
     for row in rows:
         assert {"name", "kind", "plugin", "version"} <= row.keys()
-        assert row["kind"] in {"generator", "classifier", "reader"}
+        assert row["kind"] in KINDS
 
 
 @pytest.mark.parametrize("kind", ["generator", "classifier", "reader"])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import medaug
+from medaug import hookspecs
 from medaug.errors import PluginLoadWarning
 from medaug.plugins import DISABLE_AUTOLOAD_ENV, PluginHost, get_host
 
@@ -48,7 +49,7 @@ def fake_plugin() -> Iterator[str]:
 def test_fake_plugin_registers_and_creates(fake_plugin: str) -> None:
     assert "fake-gan" in medaug.list_generators()
     assert medaug.list_generators("fake*") == ["fake-gan"]
-    gen = medaug.create_generator("fake-gan", image_size=32, seed=None)
+    gen = medaug.registry("generator").create("fake-gan", image_size=32, seed=None)
     assert isinstance(gen, FakeGenerator)
     assert gen.options == {"image_size": 32}
     entry = medaug.registry("classifier").get("fake-cnn")
@@ -74,7 +75,7 @@ def test_duplicate_name_warns_naming_both_and_first_wins(fake_plugin: str) -> No
         with pytest.warns(PluginLoadWarning, match="by plugin 'fake-plugin' and by plugin 'clash'"):
             names = medaug.list_generators()
         assert "clash-only" in names
-        assert isinstance(medaug.create_generator("fake-gan"), FakeGenerator)
+        assert isinstance(medaug.registry("generator").create("fake-gan"), FakeGenerator)
     finally:
         host.unregister("clash")
 
@@ -169,3 +170,115 @@ def test_builtins_come_through_entry_points() -> None:
             info = host.plugin_info(entry.plugin)
             assert info.builtin, f"{kind} {entry.name} is not from an entry point"
             assert entry.version == medaug.__version__
+
+
+# -- hooks are called through pluggy, one plugin at a time ---------------------------------
+
+
+def test_hookimpl_with_fewer_arguments_than_the_spec_works(fake_plugin: str) -> None:
+    calls: list[str] = []
+
+    class NoArgs:
+        @medaug.hookimpl
+        def register_generators(self) -> None:
+            calls.append("called")
+
+    get_host().register(NoArgs(), name="no-args")
+    assert "fake-gan" in medaug.list_generators()
+    assert calls == ["called"]
+
+
+class GrownSpecs:
+    """``register_generators`` as it might grow: a second argument."""
+
+    PROJECT_NAME = hookspecs.PROJECT_NAME
+
+    @hookspecs.hookspec
+    def register_generators(self, register, context):  # type: ignore[no-untyped-def]
+        """A grown spec."""
+
+
+def test_a_grown_spec_does_not_break_old_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(medaug.plugins, "hookspecs", GrownSpecs)
+    host = PluginHost(autoload=False)
+
+    class Old:
+        @medaug.hookimpl
+        def register_generators(self, register):  # type: ignore[no-untyped-def]
+            register("old-gan", dict)
+
+    class New:
+        @medaug.hookimpl
+        def register_generators(self, register, context):  # type: ignore[no-untyped-def]
+            register(f"new-gan-{context}", dict)
+
+    host.register(Old(), name="old")
+    host.register(New(), name="new")
+    got: list[tuple[object, ...]] = []
+    results = list(
+        host.call_each("register_generators", register=lambda *a, **k: got.append(a), context="ctx")
+    )
+    assert results == [("old", None), ("new", None)]
+    assert got == [("old-gan", dict), ("new-gan-ctx", dict)]
+
+
+def test_names_are_attributed_to_their_plugin_builtins_first() -> None:
+    class ThirdParty:
+        @medaug.hookimpl
+        def register_generators(self, register):  # type: ignore[no-untyped-def]
+            register("shared-gan", dict)
+            register("third-gan", dict)
+
+    class Builtin:
+        @medaug.hookimpl
+        def register_generators(self, register):  # type: ignore[no-untyped-def]
+            register("shared-gan", list)
+
+    host = PluginHost(autoload=False)
+    host.register(ThirdParty(), name="third", version="2.0")  # registered first...
+    host.register(Builtin(), name="core", version="1.0", builtin=True)
+    with pytest.warns(PluginLoadWarning, match="by plugin 'core' and by plugin 'third'"):
+        reg = host.registry("generator")
+    assert (reg.get("shared-gan").plugin, reg.get("shared-gan").version) == ("core", "1.0")
+    assert (reg.get("third-gan").plugin, reg.get("third-gan").version) == ("third", "2.0")
+
+
+def test_broken_register_commands_is_one_warning_and_the_cli_works() -> None:
+    import click
+
+    from medaug.cli import MedaugGroup
+
+    class BrokenCommands:
+        @medaug.hookimpl
+        def register_commands(self, cli):  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom in commands")
+
+    host = get_host()
+    host.register(BrokenCommands(), name="broken-commands")
+    group = MedaugGroup(name="medaug")
+    with pytest.warns(PluginLoadWarning) as record:
+        host.add_commands(group)
+        host.add_commands(group)  # a second build does not repeat the warning
+    messages = [str(w.message) for w in record]
+    assert messages == [
+        "plugin 'broken-commands' failed to add its commands: RuntimeError: boom in commands"
+    ]
+    assert isinstance(group, click.Group)
+
+
+def test_broken_hook_warns_once_across_registry_rebuilds(fake_plugin: str) -> None:
+    class Broken:
+        @medaug.hookimpl
+        def register_generators(self, register):  # type: ignore[no-untyped-def]
+            raise RuntimeError("always")
+
+    host = get_host()
+    host.register(Broken(), name="broken")
+    with pytest.warns(PluginLoadWarning) as record:
+        assert "fake-gan" in host.registry("generator")
+        host.unregister(fake_plugin)  # invalidates the registries
+        assert "fake-gan" not in host.registry("generator")
+    host.register(FakePlugin(), name=fake_plugin)  # for the fixture's teardown
+    assert [str(w.message) for w in record] == [
+        "plugin 'broken' failed to register its generators and was skipped: RuntimeError: always"
+    ]

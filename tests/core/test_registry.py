@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from medaug.errors import DuplicateNameError, MedaugError, UnknownNameError
@@ -67,3 +72,127 @@ def test_description_defaults_to_docstring(reg: Registry[dict[str, object]]) -> 
     assert reg.get("dcgan").description == "A factory recording the options it received."
     assert reg.get("wgan-gp").description == "Wasserstein GAN"
     assert reg.get("dcgan").version == "1.0"
+
+
+# -- option errors: one MedaugError naming kind, name, plugin and the valid options ---------
+
+
+class Strict:
+    """A factory with a fixed signature."""
+
+    def __init__(self, *, image_size: int, channels: int = 1, width: int = 8) -> None:
+        self.image_size, self.channels, self.width = image_size, channels, width
+
+
+def flexible(*, image_size: int, **options: object) -> dict[str, object]:
+    """A factory that validates its own ``**options``."""
+    return {"image_size": image_size, **options}
+
+
+@pytest.fixture
+def strict() -> Registry[object]:
+    r: Registry[object] = Registry("generator")
+    r.add("strict", Strict, plugin="strict-plugin")
+    r.add("flexible", flexible, plugin="flex-plugin")
+    return r
+
+
+def test_unknown_option_is_one_clear_error(strict: Registry[object]) -> None:
+    with pytest.raises(MedaugError) as info:
+        strict.create("strict", image_size=16, widht=4, depth=2)
+    assert str(info.value) == (
+        "generator 'strict' (plugin 'strict-plugin'): unknown options 'widht', 'depth'; "
+        "valid options: image_size, channels, width"
+    )
+    assert not isinstance(info.value, TypeError)
+
+
+def test_missing_option_is_one_clear_error(strict: Registry[object]) -> None:
+    with pytest.raises(
+        MedaugError, match=r"\(plugin 'strict-plugin'\): missing option 'image_size'"
+    ):
+        strict.create("strict", channels=3)
+
+
+def test_kwargs_factories_receive_every_option(strict: Registry[object]) -> None:
+    assert strict.create("flexible", image_size=16, anything=1) == {"image_size": 16, "anything": 1}
+    with pytest.raises(MedaugError, match=r"'flexible' .*missing option 'image_size'"):
+        strict.create("flexible", anything=1)
+
+
+def test_type_errors_inside_a_factory_are_not_relabelled(strict: Registry[object]) -> None:
+    def buggy(*, image_size: int) -> object:
+        return image_size + "px"  # type: ignore[operator]
+
+    strict.add("buggy", buggy, plugin="p")
+    with pytest.raises(TypeError, match="unsupported operand"):
+        strict.create("buggy", image_size=16)
+
+
+# -- string factories: registered without importing, resolved on first use ------------------
+
+
+@pytest.fixture
+def lazy_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A module ``medaug_lazy_factory_test`` on sys.path that records its import."""
+    name = "medaug_lazy_factory_test"
+    (tmp_path / f"{name}.py").write_text(
+        textwrap.dedent(
+            '''
+            class Net:
+                """A lazily imported network."""
+
+                supported_sizes = (16, 32)
+
+                def __init__(self, *, size: int = 16) -> None:
+                    self.size = size
+            '''
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    sys.modules.pop(name, None)
+
+
+def test_string_factory_is_imported_on_first_use(lazy_module: str) -> None:
+    r: Registry[object] = Registry("classifier")
+    entry = r.add("net", f"{lazy_module}:Net", plugin="p", description="given")
+    assert entry.description == "given"
+    assert r.list() == ["net"]
+    assert lazy_module not in sys.modules
+    net = r.create("net", size=32)
+    assert lazy_module in sys.modules
+    assert type(net).__name__ == "Net" and net.size == 32  # type: ignore[attr-defined]
+    assert entry.attribute("supported_sizes") == (16, 32)
+    with pytest.raises(MedaugError, match="unknown option 'width'; valid options: size"):
+        r.create("net", width=3)
+
+
+def test_string_factory_description_defaults_to_its_docstring(lazy_module: str) -> None:
+    r: Registry[object] = Registry("classifier")
+    assert r.add("net", f"{lazy_module}:Net", plugin="p").description == (
+        "A lazily imported network."
+    )
+
+
+def test_string_factory_that_cannot_load_is_a_clear_error() -> None:
+    r: Registry[object] = Registry("reader")
+    r.add("ghost", "no_such_module_xyz.sub:Reader", plugin="ghost-plugin", description="x")
+    with pytest.raises(MedaugError) as info:
+        r.create("ghost")
+    assert str(info.value).startswith(
+        "reader 'ghost' (plugin 'ghost-plugin'): cannot load its factory "
+        "'no_such_module_xyz.sub:Reader' (ModuleNotFoundError:"
+    )
+    assert r.get("ghost").description == "x"
+
+
+@pytest.mark.parametrize("bad", ["module", "module:", ":Attr", "a b:C", "mod:1x"])
+def test_invalid_factory_reference(bad: str) -> None:
+    with pytest.raises(ValueError, match="invalid factory reference"):
+        Registry("generator").add("x", bad, plugin="p")
+
+
+def test_non_callable_factory_is_refused() -> None:
+    with pytest.raises(TypeError, match="must be callable"):
+        Registry("generator").add("x", 42, plugin="p")  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from PIL import Image
 import medaug.data.decode as decode_mod
 from medaug.data import cache_root, load_dataset, scan_dataset
 from medaug.data.cache import CACHE_ENV
-from tests.conftest import tree_hash
+from tests.helpers import tree_hash
 
 
 def _folder(root: Path, n: int = 3, size: int = 20) -> Path:

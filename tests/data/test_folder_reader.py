@@ -10,7 +10,7 @@ from PIL import Image
 
 from medaug.data import load_dataset, scan_dataset
 from medaug.errors import MedaugError
-from tests.conftest import tree_hash
+from tests.helpers import tree_hash
 
 
 def _ramp(size: int = 24) -> np.ndarray:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from medaug.cli import build_cli
-from tests.conftest import tree_hash
+from tests.helpers import tree_hash
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -65,7 +65,7 @@ def test_third_party_reader_takes_part_in_auto(tmp_path: Path) -> None:
 
 
 def test_folder_reader_hands_dcm_to_the_dicom_reader(tmp_path: Path) -> None:
-    from .conftest import gradient, write_dicom
+    from tests.helpers import gradient, write_dicom
 
     write_dicom(tmp_path / "a" / "x.dcm", gradient(16, 255, np.uint8))
     (tmp_path / "b").mkdir()

@@ -12,14 +12,12 @@ import torch
 from click.testing import CliRunner
 
 import medaug
+import medaug.data  # core: a broken import must fail, not skip
 from medaug.cli import build_cli
 from medaug.contracts.generator import FitCallback, Generator
 from medaug.errors import MedaugError
 from medaug.plugins import get_host
-
-pytest.importorskip("medaug.data")
-
-from tests.conftest import write_image_folder
+from tests.helpers import write_image_folder
 
 
 class MeanGenerator(Generator):
@@ -54,10 +52,10 @@ class MeanGenerator(Generator):
         return (self.mean + 0.05 * torch.randn(n, *self.mean.shape, generator=g)).clamp(-1, 1)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean}
+        return {"mean": self.mean, "epochs": self._epochs}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.mean = state["mean"]
+        self.mean, self._epochs = state["mean"], int(state["epochs"])
 
     @property
     def epochs_done(self) -> int:
@@ -152,8 +150,8 @@ def test_experiment_all_arms_json_and_resume(
     def boom(*a: Any, **k: Any) -> None:
         raise AssertionError("a finished run was recomputed")
 
-    monkeypatch.setattr("medaug.experiments.runner.fit", boom)
-    monkeypatch.setattr("medaug.experiments.arms.create_generator", boom)
+    monkeypatch.setattr("medaug.experiments.runner.fit_and_evaluate", boom)
+    monkeypatch.setattr("medaug.balancing.fitting.GeneratorFitter.fit", boom)
     again = _run(
         train, test, out, "--generator", "mean-gen", "--seeds", "2", "--synthetic", "5", "--json"
     )
@@ -181,7 +179,9 @@ def test_interrupted_run_resumes_only_missing(folders: tuple[Path, Path], tmp_pa
     )
     assert res.exit_code == 0
     assert "seed 0 baseline: already done" in res.stderr
-    assert "reusing" in res.stderr and MeanGenerator.fits == 1  # generator samples cached
+    # the generator checkpoint is reused, not retrained
+    assert "NORMAL: training already complete" in " ".join(res.stderr.split())
+    assert MeanGenerator.fits == 1
     assert "gan vs baseline" in res.stdout
 
 
@@ -250,7 +250,7 @@ def test_config_validation() -> None:
 
 def test_experiment_on_dicoms_with_labels_csv(tmp_path: Path) -> None:
     """--labels (and the other dataset options) apply to both --train and --test."""
-    from tests.data.conftest import write_labelled_dicoms
+    from tests.helpers import write_labelled_dicoms
 
     csv = tmp_path / "labels.csv"
     classes = ("Lung Opacity", "No Lung Opacity / Not Normal")
@@ -278,6 +278,7 @@ def test_fingerprint_ignores_default_data_options() -> None:
     """Experiments from before ``data_options`` existed keep their fingerprint."""
     import hashlib
 
+    from medaug.data import DataOptions
     from medaug.experiments import ExperimentConfig
 
     kw: dict[str, Any] = {
@@ -294,7 +295,7 @@ def test_fingerprint_ignores_default_data_options() -> None:
     d["train"], d["test"] = str(Path("a").resolve()), str(Path("b").resolve())
     old = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
     assert plain.fingerprint() == old
-    defaults = {"reader": "auto", "labels": None, "cache_dir": "/tmp/x", "workers": 2}
-    assert ExperimentConfig(**kw, data_options=defaults).fingerprint() == old
-    assert ExperimentConfig(**kw, data_options={"labels": "l.csv"}).fingerprint() != old
-    assert ExperimentConfig(**kw, data_options={"reader": "dicom"}).fingerprint() != old
+    defaults = DataOptions(reader="auto", cache_dir=Path("/tmp/x"), workers=2)
+    assert ExperimentConfig(**kw, options=defaults).fingerprint() == old
+    assert ExperimentConfig(**kw, options=DataOptions(labels=Path("l.csv"))).fingerprint() != old
+    assert ExperimentConfig(**kw, options=DataOptions(reader="dicom")).fingerprint() != old

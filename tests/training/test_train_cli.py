@@ -6,13 +6,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import torch
 from click.testing import CliRunner
 
+import medaug.data  # noqa: F401  (core: a broken import must fail, not skip)
 from medaug.cli import build_cli
-
-pytest.importorskip("medaug.data")
 
 
 def test_train_then_evaluate(image_folder: Callable[..., Path], tmp_path: Path) -> None:
@@ -46,6 +44,7 @@ def test_train_then_evaluate(image_folder: Callable[..., Path], tmp_path: Path) 
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["metrics"]["positive_class"] == "PNEUMONIA"
+    assert "positive class: PNEUMONIA" in res.stderr and "epoch 2/2: loss" in res.stderr
     assert report["epochs_run"] == 2 and report["val_counts"]["NORMAL"] > 0
     for name in (
         "model.pt",
@@ -87,6 +86,14 @@ def test_train_refuses_output_inside_data(image_folder: Callable[..., Path]) -> 
     assert "overlaps the data folder" in res.stderr and "Traceback" not in res.stderr
 
 
+def test_train_bad_option_fails_before_reading_data(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["train", str(tmp_path / "missing"), "--classifier", "simple-cnn", "--out", str(out)]
+    res = CliRunner().invoke(build_cli(), [*args, "--threshold", "high"])
+    assert res.exit_code == 1 and "--threshold must be 'calibrate'" in res.stderr
+    assert not out.exists()
+
+
 def test_evaluate_missing_model_is_one_line(
     image_folder: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -99,7 +106,7 @@ def test_evaluate_missing_model_is_one_line(
 
 def test_train_and_evaluate_dicoms_with_labels_csv(tmp_path: Path) -> None:
     """Flat DICOM files + a labels CSV (a class name with '/'), --val DIR read alike."""
-    from tests.data.conftest import write_labelled_dicoms
+    from tests.helpers import write_labelled_dicoms
 
     csv = tmp_path / "labels.csv"
     classes = {"Lung Opacity": 6, "No Lung Opacity / Not Normal": 10}

@@ -12,7 +12,7 @@ from medaug.training import (
     ModelSpec,
     TensorData,
     TrainConfig,
-    evaluate,
+    evaluate_model,
     fit,
     load_checkpoint,
     load_pipeline,
@@ -45,7 +45,7 @@ def test_trained_model_beats_chance_on_separable_data() -> None:
     assert result.val_metrics is not None
     assert result.val_metrics["balanced_accuracy"] >= 0.9
     test = separable(10, 10, seed=2)
-    metrics, proba = evaluate(
+    metrics, proba = evaluate_model(
         result.model, result.normalizer, test, threshold=result.threshold, positive=1, device=CPU
     )
     assert proba.shape == (20, 2)

@@ -8,24 +8,22 @@ from typing import Any
 import click
 from rich.table import Table
 
-from medaug.balancing.files import LINK_MODES
-from medaug.balancing.run import (
+from medaug.balancing.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_EPOCHS,
     DEMO_BATCH_SIZE,
     DEMO_EPOCHS,
     DEMO_OUT,
-    BalanceConfig,
-    balance,
 )
+from medaug.balancing.files import LINK_MODES
 from medaug.balancing.strategy import STRATEGY_HELP
 from medaug.cli.options import (
     channels_option,
-    dataset_kwargs,
     dataset_options,
     device_option,
     json_option,
     parse_key_values,
+    pop_data_options,
     seed_option,
 )
 from medaug.console import console, err_console, print_json
@@ -99,9 +97,11 @@ def command(
 ) -> None:
     """Train a generator on each minority class of DATA and write a balanced copy to OUT.
 
-    OUT/<class>/ gets the real images (hard links) plus synthetic_<seed>_<n>.png (DICOM
-    Secondary Capture for DICOM input), with OUT/manifest.csv, OUT/report/ and
-    OUT/checkpoints/. Without DATA, a small bundled ChestXray2017 sample is balanced.
+    OUT/dataset/<class>/ gets the real images (hard links) plus
+    synthetic_<seed>_<n>.png (DICOM Secondary Capture for DICOM input); OUT/dataset
+    holds only class folders, so ImageFolder-style tools read it as-is. Next to it:
+    OUT/manifest.csv, OUT/report/ and OUT/checkpoints/. Without DATA, a small bundled
+    ChestXray2017 sample is balanced.
 
     \b
     Examples:
@@ -121,6 +121,8 @@ def command(
             )
     elif out is None:
         raise MedaugError("--out is required when DATA is given")
+    from medaug.balancing import BalanceConfig, balance
+
     cfg = BalanceConfig(
         out=out,
         data=data,
@@ -137,7 +139,7 @@ def command(
         link=link,
         generator_options=parse_key_values(options),
         progress=not as_json,
-        data_options=dataset_kwargs(dataset),
+        options=pop_data_options(dataset),
     )
     reporter: Any = None
     if not as_json:
@@ -169,5 +171,6 @@ def _print_summary(summary: dict[str, Any]) -> None:
     console.print(table)
     if summary.get("status") == "already_complete":
         console.print("This run was already complete; nothing was changed.")
+    console.print(f"Dataset:  {summary.get('dataset_root')}")
     console.print(f"Manifest: {summary.get('manifest')}")
     console.print(f"Report:   {summary.get('report')}")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from medaug.cli.commands.train import metrics_table
-from medaug.cli.options import dataset_kwargs, dataset_options, device_option, json_option
-from medaug.console import console, print_json
+from medaug.cli.options import dataset_options, device_option, json_option, pop_data_options
 
 
 @click.command("evaluate")
@@ -57,56 +54,23 @@ def command(
       medaug evaluate --model runs/cnn/model.pt data/test
       medaug evaluate --model runs/cnn/model.pt data/test --json
     """
-    from medaug.data import load_dataset
-    from medaug.data.options import read_settings
-    from medaug.runtime import resolve_device
-    from medaug.training import (
-        Normalizer,
-        align_classes,
-        check_out_dir,
-        evaluate,
-        from_dataset,
-        load_checkpoint,
-    )
-    from medaug.training.run import save_evaluation_figures
+    from medaug.cli.render import metrics_table
+    from medaug.console import console, print_json
+    from medaug.training import evaluate
 
-    dev = resolve_device(device)
-    model, meta = load_checkpoint(model_path, device=dev)
-    out = check_out_dir(out or model_path.parent / f"evaluate-{data.resolve().name}", [data])
-    data_kw = dataset_kwargs(dataset)
-    ds = load_dataset(
+    outcome = evaluate(
+        model_path,
         data,
-        image_size=meta["image_size"],
-        channels=meta["channels"],
+        out=out,
+        threshold=threshold,
+        options=pop_data_options(dataset),
+        device=device,
         progress=not as_json,
-        **data_kw,
     )
-    classes = list(meta["classes"])
-    test = align_classes(from_dataset(ds), classes)
-    positive = classes.index(meta["positive_class"]) if meta.get("positive_class") else None
-    thr = threshold if threshold is not None else float(meta["threshold"])
-    metrics, proba = evaluate(
-        model,
-        Normalizer.from_dict(meta["normalization"]),
-        test,
-        threshold=thr,
-        positive=positive,
-        device=dev,
-    )
-    figs = save_evaluation_figures(out, metrics, test, proba, positive)
-    report = {
-        "split": "evaluation",
-        "data": str(data),
-        "model": str(model_path),
-        "data_options": read_settings(data_kw),
-        "classifier": meta["classifier"],
-        "counts": test.counts(),
-        "metrics": metrics,
-        "files": {k: str(v) for k, v in figs.items()},
-    }
-    (out / "metrics.json").write_text(json.dumps(report, indent=2))
     if as_json:
-        print_json(report)
+        print_json(outcome.report)
         return
-    console.print(metrics_table(metrics, f"{meta['classifier']} on {data} ({len(test)} images)"))
-    console.print(f"written: {out / 'metrics.json'}")
+    n = len(outcome.predictions)
+    title = f"{outcome.report['classifier']} on {data} ({n} images)"
+    console.print(metrics_table(outcome.metrics, title))
+    console.print(f"written: {outcome.out / 'metrics.json'}")

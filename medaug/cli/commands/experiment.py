@@ -7,13 +7,14 @@ from typing import Any
 
 import click
 
-from medaug.cli.commands.train import train_config, training_options
 from medaug.cli.options import (
-    dataset_kwargs,
     dataset_options,
     device_option,
     json_option,
     parse_key_values,
+    pop_data_options,
+    train_config,
+    training_options,
 )
 from medaug.console import console, err_console, print_json
 
@@ -110,9 +111,12 @@ def command(
     """Train the same classifier on the baseline, GAN-balanced and classically oversampled
     training sets, for several seeds, and compare them on the test folder.
 
-    Per seed the generator is trained once (on the training part only) and reused;
-    finished runs are kept, so an interrupted experiment resumes where it stopped.
-    Writes OUT/results.json, OUT/report.md and figures.
+    Per seed the generator is trained once (on the training part only; per class, or
+    one conditional model) with a checkpoint every epoch; finished runs and generators
+    are kept, so an interrupted experiment resumes where it stopped, even mid-generator.
+    Reports seed-level t intervals (training noise) and a paired bootstrap over test
+    images with McNemar's test per seed (test-set noise). Writes OUT/results.json,
+    OUT/report.md and figures.
 
     \b
     Examples:
@@ -121,10 +125,11 @@ def command(
       medaug experiment --train A --test B --generator dcgan --classifier simple-cnn \\
                         --seeds 2 --epochs 1 --image-size 32 --out OUT --json
     """
+    from medaug.data import parse_channels
     from medaug.experiments import ExperimentConfig, run_experiment
-    from medaug.experiments.report import rich_table
+    from medaug.experiments.report import rich_summary
 
-    channels: int | str = kw["channels"] if kw["channels"] == "auto" else int(kw["channels"])
+    channels = parse_channels(kw["channels"]) or "auto"
     cfg = ExperimentConfig(
         train=train_dir,
         test=test_dir,
@@ -149,7 +154,7 @@ def command(
         gen_batch_size=gen_batch_size,
         positive_class=kw["positive_class"],
         device=device,
-        data_options=dataset_kwargs(kw),
+        options=pop_data_options(kw),
     )
     results = run_experiment(
         cfg, log=lambda m: err_console.print(m, markup=False), progress=not as_json
@@ -157,7 +162,5 @@ def command(
     if as_json:
         print_json(results)
         return
-    console.print(rich_table(results))
-    for line in results["sentences"]:
-        console.print(line)
+    console.print(rich_summary(results))
     console.print(f"written: {Path(out) / 'results.json'}, {Path(out) / 'report.md'}")

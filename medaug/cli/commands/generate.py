@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from medaug.balancing.generate import generate
 from medaug.cli.options import device_option, json_option, seed_option
 from medaug.console import console, print_json, warn
 
@@ -37,6 +36,8 @@ def command(checkpoint: Path, n: int, out: Path, seed: int, device: str, as_json
       medaug generate --checkpoint balanced/checkpoints/NORMAL.pt -n 100 --out more/
       medaug generate --checkpoint balanced/checkpoints -n 50 --out more/ --seed 7
     """
+    from medaug.balancing import generate
+
     result = generate(checkpoint, n, out, seed=seed, device=device, warn=warn)
     if as_json:
         print_json(result.summary)

@@ -7,10 +7,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from medaug.cli.options import channels_option, dataset_kwargs, dataset_options, json_option
+from medaug.cli.options import channels_option, dataset_options, json_option, pop_data_options
 from medaug.console import console, print_json
-from medaug.data import load_dataset, scan_dataset
-from medaug.data.summary import summarize
 
 MAX_SKIPPED_ROWS = 20
 
@@ -103,8 +101,12 @@ def command(
       medaug inspect rsna/images --labels rsna/labels.csv --json
       medaug inspect dicoms/ --label-tag StudyDescription
     """
+    from medaug.data import load_dataset, scan_dataset
+    from medaug.data.summary import summarize
+
+    options = pop_data_options(dataset)
     if quick:
-        scan = scan_dataset(data, min_classes=2, **dataset_kwargs(dataset, scan=True))
+        scan = scan_dataset(data, min_classes=2, options=options)
         report = summarize(scan.root, scan.records, scan.skipped, reader=scan.reader)
     else:
         ds = load_dataset(
@@ -113,7 +115,7 @@ def command(
             channels=channels,
             progress=not as_json,
             min_classes=2,
-            **dataset_kwargs(dataset),
+            options=options,
         )
         report = summarize(
             ds.root,

@@ -1,9 +1,17 @@
-"""Training one generator with per-epoch checkpoints, fixed-noise grids and loss history."""
+"""Fitting generators: one per class to grow, or one conditional model for all classes.
+
+This is the one place medaug trains generators; ``balance`` and the experiment's
+generative arm both use it. :class:`GeneratorFitter` builds the generators through the
+plugin registry (so bad names, options and sizes fail before anything is written),
+decides the training units (:func:`plan_units`), and trains each one with a checkpoint
+after every epoch, fixed-noise grids and a loss history (:func:`train`); a unit whose
+checkpoint exists resumes from it, or is skipped when its training is complete.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +26,122 @@ from medaug.errors import MedaugError
 
 GRID_SEED = 1234  # fixed noise for the per-epoch grids
 GRID_N = 64
+CONDITIONAL_UNIT = "all-classes"
 _MUST_MATCH = ("generator", "image_size", "channels", "class_name", "seed", "epochs", "batch_size")
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """Which generator to train and how: the same for every unit of a run."""
+
+    name: str
+    options: Mapping[str, Any]
+    image_size: int
+    channels: int
+    epochs: int
+    batch_size: int
+    seed: int
+    device: torch.device
+    #: how synthetic images are written later ("png" or "dicom") and their bit depth
+    output_format: str = "png"
+    bit_depth: int = 8
+
+
+@dataclass(frozen=True)
+class TrainingUnit:
+    """One generator to train: for one class, or conditional for several."""
+
+    name: str  # the class name, or CONDITIONAL_UNIT
+    classes: tuple[str, ...]  # the classes it grows
+    conditional: bool
+
+
+def plan_units(to_grow: Sequence[str], *, conditional: bool) -> list[TrainingUnit]:
+    """One unit per class to grow, or a single conditional unit for all of them."""
+    grow = tuple(sorted(to_grow))
+    if not grow:
+        return []
+    if conditional:
+        return [TrainingUnit(CONDITIONAL_UNIT, grow, True)]
+    return [TrainingUnit(cls, (cls,), False) for cls in grow]
+
+
+class GeneratorFitter:
+    """Builds, trains (or resumes) and returns the generators of one run.
+
+    Construction builds one generator as a probe, so an unknown generator, a bad option
+    or an unsupported image size is a :class:`MedaugError` before any file is written.
+    """
+
+    def __init__(
+        self, spec: GeneratorSpec, classes: Sequence[str], reporter: Reporter | None = None
+    ) -> None:
+        self.spec = spec
+        self.classes = list(classes)
+        self.reporter = reporter or NullReporter()
+        self._spare: Any = self._build(num_classes=1)
+        self.conditional = bool(getattr(self._spare, "conditional", False))
+        if self.conditional:
+            self._spare = self._build(num_classes=len(self.classes))
+
+    def _build(self, *, num_classes: int) -> Any:
+        from medaug.plugins import create_generator
+
+        return create_generator(
+            self.spec.name,
+            image_size=self.spec.image_size,
+            channels=self.spec.channels,
+            device=self.spec.device,
+            num_classes=num_classes,
+            **dict(self.spec.options),
+        )
+
+    def units(self, to_grow: Sequence[str]) -> list[TrainingUnit]:
+        """The training units for growing ``to_grow``."""
+        return plan_units(to_grow, conditional=self.conditional)
+
+    def fit(
+        self,
+        unit: TrainingUnit,
+        images: torch.Tensor,
+        targets: torch.Tensor,
+        *,
+        checkpoint: Path,
+        grid_dir: Path | None = None,
+    ) -> TrainResult:
+        """Train ``unit`` on ``images`` ``(N, C, H, W)`` in ``[-1, 1]`` with class indices
+        ``targets`` (into :attr:`classes`), checkpointing to ``checkpoint``."""
+        if unit.conditional:
+            x, labels = images, targets
+        else:
+            x, labels = images[targets == self.classes.index(unit.name)], None
+        generator = self._spare if self._spare is not None else self._build(num_classes=1)
+        self._spare = None
+        options = dict(generator.options()) if hasattr(generator, "options") else {}
+        job = TrainJob(
+            name=unit.name,
+            images=x,
+            labels=labels,
+            info=CheckpointInfo(
+                generator=self.spec.name,
+                generator_options=options,
+                image_size=self.spec.image_size,
+                channels=self.spec.channels,
+                class_name=unit.name,
+                class_names=list(self.classes) if unit.conditional else [unit.name],
+                seed=self.spec.seed,
+                epochs=self.spec.epochs,
+                epochs_done=0,
+                batch_size=self.spec.batch_size,
+                complete=False,
+                output_format=self.spec.output_format,
+                bit_depth=self.spec.bit_depth,
+                history={},
+            ),
+            checkpoint=checkpoint,
+            grid_dir=grid_dir,
+        )
+        return train(job, generator, self.reporter)
 
 
 @dataclass

@@ -1,0 +1,102 @@
+"""What a balance run is asked to do: :class:`BalanceConfig` and its defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from medaug.balancing.files import LINK_MODES
+from medaug.data.options import DataOptions, parse_channels
+from medaug.errors import MedaugError
+
+DEFAULT_EPOCHS = 25
+DEFAULT_BATCH_SIZE = 64
+DEMO_EPOCHS = 20
+DEMO_BATCH_SIZE = 16
+DEMO_OUT = Path("medaug-demo")
+SAMPLE_NAME = "chestxray2017-sample"
+
+
+def sample_data_path() -> Path:
+    """The bundled ChestXray2017 sample (a few hundred 64 px images, CC BY 4.0)."""
+    path = Path(str(resources.files("medaug.sample_data") / SAMPLE_NAME))
+    if not path.is_dir():
+        raise MedaugError(f"the bundled sample is missing from this installation ({path})")
+    return path
+
+
+@dataclass(frozen=True)
+class BalanceConfig:
+    """Everything ``medaug balance`` takes; ``data=None`` means the bundled sample.
+
+    ``epochs``/``batch_size`` of ``None`` take :data:`DEFAULT_EPOCHS` /
+    :data:`DEFAULT_BATCH_SIZE` (the demo's shorter settings for the bundled sample).
+    Invalid values raise :class:`MedaugError` when the config is built.
+    """
+
+    out: Path
+    data: Path | None = None
+    generator: str = "dcgan"
+    strategy: str | float | Mapping[str, int] | None = None
+    count: int | None = None
+    image_size: int = 64
+    channels: int | str = "auto"
+    epochs: int | None = None
+    batch_size: int | None = None
+    seed: int = 0
+    device: Any = "auto"  # str or torch.device
+    resume: bool = False
+    link: str = "hardlink"
+    generator_options: Mapping[str, Any] = field(default_factory=dict)
+    options: DataOptions = field(default_factory=DataOptions)
+    progress: bool = True  # decoding progress of the data loader
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "out", Path(self.out))
+        if self.data is not None:
+            object.__setattr__(self, "data", Path(self.data))
+        parse_channels(self.channels)
+        if self.link not in LINK_MODES:
+            raise MedaugError(f"invalid --link {self.link!r}: expected {'|'.join(LINK_MODES)}")
+        if (self.epochs is not None and self.epochs < 1) or (
+            self.batch_size is not None and self.batch_size < 1
+        ):
+            raise MedaugError("--epochs and --batch-size must be at least 1")
+        if self.seed < 0:
+            raise MedaugError(f"--seed must be >= 0, got {self.seed}")
+
+    @property
+    def bundled(self) -> bool:
+        """Whether the bundled sample is balanced (no ``data`` given)."""
+        return self.data is None
+
+    @property
+    def data_root(self) -> Path:
+        """The resolved input folder."""
+        return (sample_data_path() if self.data is None else self.data).resolve()
+
+    @property
+    def effective_epochs(self) -> int:
+        if self.epochs is not None:
+            return self.epochs
+        return DEMO_EPOCHS if self.bundled else DEFAULT_EPOCHS
+
+    @property
+    def effective_batch_size(self) -> int:
+        if self.batch_size is not None:
+            return self.batch_size
+        return DEMO_BATCH_SIZE if self.bundled else DEFAULT_BATCH_SIZE
+
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_EPOCHS",
+    "DEMO_BATCH_SIZE",
+    "DEMO_EPOCHS",
+    "DEMO_OUT",
+    "BalanceConfig",
+    "sample_data_path",
+]

@@ -1,0 +1,223 @@
+""":class:`SyntheticImages`: fresh synthetic images streamed from generator checkpoints.
+
+Image ``i`` of a class is image ``i`` of what ``medaug generate CHECKPOINT -n N --seed S``
+writes for it (the same chunk seeding, :func:`medaug.balancing.sampling.sample_chunk`,
+and the same quantisation to the checkpoint's bit depth), so it equals that file read
+back by :class:`~medaug.datasets.BalancedFolder`, pixel for pixel, on the same device.
+Images are drawn a chunk of :data:`~medaug.balancing.sampling.CHUNK` at a time; the last
+few chunks are kept, so reading in index order (or in shuffled order with a small ``n``)
+samples each chunk once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from medaug.balancing.checkpoint import CheckpointInfo, build_generator, load_checkpoint
+from medaug.balancing.files import sha256_file
+from medaug.balancing.generate import find_checkpoints
+from medaug.balancing.layout import OutputLayout
+from medaug.balancing.sampling import CHUNK, sample_chunk, synthetic_name
+from medaug.balancing.writer import to_pixels
+from medaug.data.names import class_folder_name
+from medaug.datasets.pixels import unit_from_ints
+from medaug.datasets.transforms import ImageTransform, TransformInput
+from medaug.errors import MedaugError
+
+#: sampled chunks kept in memory per dataset
+KEPT_CHUNKS = 16
+
+
+def file_pixels(images: torch.Tensor, output_format: str, bit_depth: int) -> torch.Tensor:
+    """``[-1, 1]`` images as the values their written files read back as, in ``[0, 1]``
+    (quantised to ``bit_depth``; an RGB PNG keeps 8 bits, as the PNG writer does)."""
+    pixels = to_pixels(images, bit_depth)
+    if output_format == "png" and pixels.shape[1] == 3 and pixels.dtype == np.uint16:
+        pixels = (pixels >> 8).astype(np.uint8)
+    top = 2**bit_depth - 1 if output_format == "dicom" else np.iinfo(pixels.dtype).max
+    return torch.from_numpy(unit_from_ints(pixels, top))
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One class of one checkpoint."""
+
+    class_name: str
+    folder: str
+    class_index: int  # the generator's label for a conditional checkpoint
+    checkpoint: Path
+    sha256: str
+    info: CheckpointInfo
+
+
+class SyntheticImages(Dataset[tuple[Any, int]]):
+    """``n`` synthetic images per class from ``checkpoint``: a ``.pt`` file, a folder of
+    them (``OUT/checkpoints``) or a balance output ``OUT``.
+
+    ``ds[i]`` is ``(image, target)`` like :class:`~medaug.datasets.BalancedFolder` (float32
+    ``(C, H, W)`` in ``[0, 1]`` through ``transform``); the images come class folder by
+    class folder in sorted order, ``n`` each; ``class_name`` keeps one class. Targets
+    follow ``class_to_idx`` (pass ``BalancedFolder(OUT).class_to_idx`` to concatenate the
+    two); by default the sorted class folders of the checkpoints are numbered from 0, and
+    :attr:`classes` lists the class folders by target.
+    Use ``num_workers=0`` in a ``DataLoader`` when ``device`` is a GPU.
+    """
+
+    def __init__(
+        self,
+        checkpoint: Path | str,
+        n: int,
+        *,
+        seed: int = 0,
+        class_name: str | None = None,
+        transform: Callable[..., Any] | None = None,
+        target_transform: Callable[[int], Any] | None = None,
+        transform_input: TransformInput = "auto",
+        class_to_idx: Mapping[str, int] | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        from medaug.runtime import resolve_device
+
+        if n < 1:
+            raise MedaugError(f"n must be at least 1, got {n}")
+        if seed < 0:
+            raise MedaugError(f"seed must be >= 0, got {seed}")
+        self.n = n
+        self.seed = seed
+        self.device = resolve_device(device)
+        self._apply = ImageTransform(transform, transform_input)
+        self.target_transform = target_transform
+        units, states = _units(Path(checkpoint))
+        if class_name is not None:
+            units = _keep_class(units, class_name)
+        self._units = units
+        self.class_to_idx: dict[str, int] = _class_to_idx([u.folder for u in units], class_to_idx)
+        self.classes: list[str] = sorted(self.class_to_idx, key=self.class_to_idx.__getitem__)
+        self.targets: list[int] = [self.class_to_idx[u.folder] for u in units for _ in range(n)]
+        self._generators = {
+            p: build_generator(info, self.device, state) for p, (info, state) in states.items()
+        }
+        self._chunks: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
+
+    def __len__(self) -> int:
+        return self.n * len(self._units)
+
+    def _locate(self, index: int) -> tuple[int, int]:
+        """(unit position, index within the class) of image ``index``."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} images")
+        return divmod(index % len(self), self.n)
+
+    def load_image(self, index: int) -> torch.Tensor:
+        """Image ``index`` before ``transform``: float32 ``(C, H, W)`` in ``[0, 1]``."""
+        position, k = self._locate(index)
+        unit = self._units[position]
+        chunk, offset = divmod(k, CHUNK)
+        key = (position, chunk)
+        images = self._chunks.get(key)
+        if images is None:
+            with torch.no_grad():
+                raw = sample_chunk(
+                    self._generators[unit.checkpoint],
+                    unit.class_name,
+                    unit.class_index,
+                    self.seed,
+                    chunk,
+                )
+            images = file_pixels(raw, unit.info.output_format, unit.info.bit_depth)
+            self._chunks[key] = images
+            while len(self._chunks) > KEPT_CHUNKS:
+                self._chunks.popitem(last=False)
+        else:
+            self._chunks.move_to_end(key)
+        return images[offset].clone()
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        image = self._apply(self.load_image(index))
+        target: Any = self.targets[index]
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def provenance(self, index: int) -> dict[str, Any]:
+        """Where image ``index`` comes from, in the manifest's terms (``source``,
+        ``class``, ``generator``, ``generator_options``, ``seed``, ``checkpoint_sha256``),
+        plus ``checkpoint`` (its path), ``index`` (within its class) and ``name`` (the
+        file ``medaug generate`` writes for it)."""
+        position, k = self._locate(index)
+        unit = self._units[position]
+        return {
+            "source": "synthetic",
+            "class": unit.class_name,
+            "generator": unit.info.generator,
+            "generator_options": json.dumps(dict(unit.info.generator_options), sort_keys=True),
+            "seed": str(self.seed),
+            "checkpoint_sha256": unit.sha256,
+            "checkpoint": str(unit.checkpoint),
+            "index": k,
+            "name": synthetic_name(self.seed, k, unit.info.output_format),
+            "target": self.targets[index],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"SyntheticImages({len(self)} images: {self.n} per class of "
+            f"{[u.folder for u in self._units]}, "
+            f"seed {self.seed})"
+        )
+
+
+def _units(path: Path) -> tuple[list[_Unit], dict[Path, tuple[CheckpointInfo, Any]]]:
+    """Every class of every checkpoint under ``path``, sorted by class folder."""
+    layout = OutputLayout.find(path) if path.is_dir() else None
+    paths = find_checkpoints(layout.checkpoints if layout is not None else path)
+    units: list[_Unit] = []
+    states: dict[Path, tuple[CheckpointInfo, Any]] = {}
+    for ckpt in paths:
+        info, state = load_checkpoint(ckpt)
+        states[ckpt] = (info, state)
+        sha = sha256_file(ckpt)
+        names = info.class_names if len(info.class_names) > 1 else [info.class_name]
+        for cls in names:
+            index = info.class_names.index(cls) if cls in info.class_names else 0
+            units.append(_Unit(cls, class_folder_name(cls), index, ckpt, sha, info))
+    seen: dict[str, Path] = {}
+    for unit in units:
+        if unit.folder in seen:
+            raise MedaugError(
+                f"class {unit.class_name!r} is in two checkpoints: {seen[unit.folder]} and "
+                f"{unit.checkpoint}; pass one of them"
+            )
+        seen[unit.folder] = unit.checkpoint
+    return sorted(units, key=lambda u: u.folder), states
+
+
+def _keep_class(units: list[_Unit], class_name: str) -> list[_Unit]:
+    kept = [u for u in units if class_name in (u.class_name, u.folder)]
+    if not kept:
+        known = ", ".join(u.class_name for u in units)
+        raise MedaugError(f"no checkpoint models class {class_name!r}; these do: {known}")
+    return kept
+
+
+def _class_to_idx(folders: list[str], given: Mapping[str, int] | None) -> dict[str, int]:
+    if given is None:
+        return {folder: i for i, folder in enumerate(sorted(folders))}
+    missing = [f for f in folders if f not in given]
+    if missing:
+        raise MedaugError(
+            f"class_to_idx has no entry for {', '.join(missing)} (it has {', '.join(given)})"
+        )
+    return {str(k): int(v) for k, v in given.items()}
+
+
+__all__ = ["KEPT_CHUNKS", "SyntheticImages", "file_pixels"]

@@ -1,0 +1,249 @@
+"""The experiment's arms as resamplers, in the imbalanced-learn style.
+
+Every arm is a :class:`Resampler` whose one public method,
+:meth:`Resampler.fit_resample`, takes the training part of the train folder and returns
+it with extra images per class (how many: :meth:`Resampler.extra_counts`, from
+``--synthetic`` / ``--strategy`` as :func:`medaug.balancing.resolve_targets` reads them):
+
+- ``baseline`` (:class:`Baseline`): nothing added;
+- ``gan`` (:class:`GenerativeOversampler`): images sampled from generators fitted on the
+  training part only (never on validation or test images), through the same
+  :class:`~medaug.balancing.fitting.GeneratorFitter` as ``medaug balance``: per class or
+  one conditional model, checkpointed every epoch, so an interrupted experiment resumes
+  mid-generator;
+- ``classic`` (:class:`AugmentedOversampler`): random oversampling with replacement, each
+  copy augmented once with an albumentations pipeline (the cheap alternative).
+
+:data:`RESAMPLERS` maps arm names to the factories that build them for one seed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec
+from medaug.balancing.progress import LineReporter
+from medaug.balancing.report import save_grid
+from medaug.balancing.sampling import sample_images
+from medaug.balancing.strategy import resolve_targets
+from medaug.data.names import class_folder_name
+from medaug.errors import MedaugError
+from medaug.training.augment import Augmenter, load_pipeline
+from medaug.training.data import TensorData
+
+Log = Callable[[str], None]
+#: fewest training images of a class a generator is fitted on
+MIN_GENERATOR_IMAGES = 2
+
+
+class Resampler(ABC):
+    """Adds images to the classes a sampling strategy selects."""
+
+    #: the ``origin`` recorded for the images this resampler adds
+    origin: ClassVar[str] = ""
+
+    def __init__(self, *, synthetic: int | None = None, strategy: str | None = None) -> None:
+        self.synthetic = synthetic
+        self.strategy = strategy
+
+    def extra_counts(self, train: TensorData) -> dict[str, int]:
+        """Images to add per class: ``synthetic`` per selected class, else fill up per
+        strategy (every class listed, zeros included)."""
+        targets = resolve_targets(train.counts(), self.strategy, count=self.synthetic)
+        return {c: int(targets.get(c, 0)) for c in train.classes}
+
+    def fit_resample(self, train: TensorData) -> TensorData:
+        """``train`` plus the extra images of each class."""
+        counts = {c: n for c, n in self.extra_counts(train).items() if n > 0}
+        data = train
+        for cls, x in self._extra_images(train, counts).items():
+            y = torch.full((x.shape[0],), train.classes.index(cls), dtype=torch.int64)
+            data = data.extend(x, y, self.origin)
+        return data
+
+    @abstractmethod
+    def _extra_images(
+        self, train: TensorData, counts: Mapping[str, int]
+    ) -> dict[str, torch.Tensor]:
+        """Images ``(n, C, H, W)`` in ``[0, 1]`` per class of ``counts``."""
+
+
+class Baseline(Resampler):
+    """The training part unchanged."""
+
+    def extra_counts(self, train: TensorData) -> dict[str, int]:
+        return dict.fromkeys(train.classes, 0)
+
+    def _extra_images(
+        self, train: TensorData, counts: Mapping[str, int]
+    ) -> dict[str, torch.Tensor]:
+        return {}
+
+
+class AugmentedOversampler(Resampler):
+    """Random oversampling with replacement, each copy augmented once."""
+
+    origin = "oversampled"
+
+    def __init__(self, pipeline: Any, *, seed: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pipeline, self.seed = pipeline, seed
+
+    def _extra_images(
+        self, train: TensorData, counts: Mapping[str, int]
+    ) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng(self.seed)
+        augmenter = Augmenter(self.pipeline, seed=self.seed + 7919)
+        out: dict[str, torch.Tensor] = {}
+        for cls, n in counts.items():
+            pool = torch.nonzero(train.y == train.classes.index(cls)).flatten().numpy()
+            if len(pool) == 0:
+                raise MedaugError(f"class {cls!r} has no training images to oversample")
+            idx = rng.choice(pool, size=n, replace=True)
+            out[cls] = augmenter(train.x[torch.as_tensor(idx)])
+        return out
+
+
+class GenerativeOversampler(Resampler):
+    """Images sampled from generators fitted on the training part.
+
+    Checkpoints go to ``work_dir/<unit>.pt`` (one per class, or ``all-classes.pt`` for a
+    conditional generator) and a grid of the first 64 images per class to
+    ``work_dir/<class>.png``. A complete checkpoint is reused; a partial one resumes.
+    """
+
+    origin = "synthetic"
+
+    def __init__(
+        self,
+        generator: str,
+        work_dir: Path,
+        *,
+        options: Mapping[str, Any] | None = None,
+        epochs: int = 25,
+        batch_size: int = 64,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+        log: Log = lambda _m: None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.generator, self.options = generator, dict(options or {})
+        self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
+        self.device = torch.device(device)
+        self.work_dir, self.log = Path(work_dir), log
+
+    def spec(self, train: TensorData) -> GeneratorSpec:
+        """The generator settings for ``train``'s image size and channels."""
+        return GeneratorSpec(
+            name=self.generator,
+            options=self.options,
+            image_size=train.image_size,
+            channels=train.channels,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            device=self.device,
+        )
+
+    def _extra_images(
+        self, train: TensorData, counts: Mapping[str, int]
+    ) -> dict[str, torch.Tensor]:
+        if not counts:
+            return {}
+        fitter = GeneratorFitter(
+            self.spec(train), train.classes, LineReporter(self.log, f"seed {self.seed}: ")
+        )
+        have = train.counts()
+        units = fitter.units(sorted(counts))
+        for unit in units:
+            fewest = min(have[c] for c in (train.classes if unit.conditional else unit.classes))
+            if fewest < MIN_GENERATOR_IMAGES:
+                small = min(unit.classes, key=lambda c: have[c])
+                raise MedaugError(
+                    f"class {small!r} has {have[small]} training image(s): too few for a generator"
+                )
+        images, out = train.x * 2 - 1, {}
+        for unit in units:
+            result = fitter.fit(
+                unit,
+                images,
+                train.y,
+                checkpoint=self.work_dir / f"{class_folder_name(unit.name)}.pt",
+            )
+            for cls in unit.classes:
+                fake = sample_images(
+                    result.generator, cls, train.classes.index(cls), counts[cls], self.seed
+                )
+                # quantised like the 8-bit files medaug balance writes
+                pixels = ((fake.float().cpu() + 1) / 2).clamp(0, 1).mul(255).round()
+                save_grid(self.work_dir / f"{class_folder_name(cls)}.png", pixels[:64] / 127.5 - 1)
+                out[cls] = pixels / 255.0
+        return out
+
+
+@dataclass(frozen=True)
+class ArmContext:
+    """What an arm's resampler is built from, for one seed."""
+
+    cfg: Any  # ExperimentConfig
+    seed: int
+    device: torch.device
+    out: Path
+    log: Log
+
+
+def _baseline(ctx: ArmContext) -> Resampler:
+    return Baseline()
+
+
+def _gan(ctx: ArmContext) -> Resampler:
+    cfg = ctx.cfg
+    if not cfg.generator:
+        raise MedaugError("the gan arm needs --generator NAME")
+    return GenerativeOversampler(
+        cfg.generator,
+        ctx.out / "generators" / f"seed{ctx.seed}",
+        options=cfg.generator_options,
+        epochs=cfg.gen_epochs,
+        batch_size=cfg.gen_batch_size,
+        seed=ctx.seed,
+        device=ctx.device,
+        log=ctx.log,
+        synthetic=cfg.synthetic,
+        strategy=cfg.strategy,
+    )
+
+
+def _classic(ctx: ArmContext) -> Resampler:
+    cfg = ctx.cfg
+    return AugmentedOversampler(
+        load_pipeline(cfg.classic_augment),
+        seed=ctx.seed,
+        synthetic=cfg.synthetic,
+        strategy=cfg.strategy,
+    )
+
+
+#: arm name -> factory of its resampler for one seed
+RESAMPLERS: dict[str, Callable[[ArmContext], Resampler]] = {
+    "baseline": _baseline,
+    "gan": _gan,
+    "classic": _classic,
+}
+
+__all__ = [
+    "RESAMPLERS",
+    "ArmContext",
+    "AugmentedOversampler",
+    "Baseline",
+    "GenerativeOversampler",
+    "Resampler",
+]

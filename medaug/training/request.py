@@ -1,0 +1,65 @@
+"""What one training run reads, fits and writes: :class:`TrainRequest`.
+
+Kept free of heavy imports, and checked when built, so that a bad option fails at
+once with a message naming it, before any data is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medaug.data.options import DataOptions, parse_channels
+from medaug.errors import MedaugError
+from medaug.training.config import TrainConfig
+from medaug.training.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """A classifier training run, as :func:`medaug.training.train` performs it.
+
+    - ``data``: the training dataset (class folders, or files labelled through
+      ``data_options``); ``out``: the run folder (created; must not overlap the data);
+    - ``model``: which classifier; ``config``: how it is trained (seed included: it also
+      seeds the validation split);
+    - ``val``: a separate validation dataset read like ``data``; when ``None`` a
+      patient-grouped fraction ``val_split`` of ``data`` is held out;
+    - ``image_size``, ``channels`` (1, 3 or ``"auto"``) and ``data_options``: how images
+      are read;
+    - ``augment``: albumentations preset name or JSON/YAML file (saved as augment.json);
+    - ``positive_class``: the positive class of a binary problem (default: the class not
+      named like normal/healthy, else the second in sorted order);
+    - ``device``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+    """
+
+    data: Path
+    out: Path
+    model: ModelSpec
+    config: TrainConfig = field(default_factory=TrainConfig)
+    val: Path | None = None
+    val_split: float = 0.2
+    image_size: int = 64
+    channels: int | str = "auto"
+    augment: str = "standard"
+    positive_class: str | None = None
+    data_options: DataOptions = field(default_factory=DataOptions)
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", Path(self.data))
+        object.__setattr__(self, "out", Path(self.out))
+        if self.val is not None:
+            object.__setattr__(self, "val", Path(self.val))
+        if not 0.0 < self.val_split < 1.0:
+            raise MedaugError(f"--val-split must be between 0 and 1, got {self.val_split}")
+        if not isinstance(self.image_size, int) or self.image_size < 8:
+            raise MedaugError(f"--image-size must be an integer >= 8, got {self.image_size!r}")
+        parsed = parse_channels(self.channels)
+        object.__setattr__(self, "channels", "auto" if parsed is None else parsed)
+        object.__setattr__(self, "augment", str(self.augment))
+
+    @property
+    def validation(self) -> str:
+        """Where validation comes from, as metrics.json records it."""
+        return str(self.val) if self.val is not None else f"patient split {self.val_split}"

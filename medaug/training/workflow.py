@@ -1,0 +1,205 @@
+"""The public verbs: :func:`train` a classifier on a dataset folder, :func:`evaluate` a
+trained one on another. Each reads the data, runs, writes ``metrics.json`` and figures,
+and returns a typed outcome; the ``medaug train`` and ``medaug evaluate`` commands only
+parse options, call one of them and print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from medaug.atomic import atomic_write_json
+from medaug.data import load_dataset, patient_split
+from medaug.data.options import DataOptions
+from medaug.errors import MedaugError
+from medaug.runtime import resolve_device, seed_everything
+from medaug.training.augment import load_pipeline
+from medaug.training.checkpoint import load_checkpoint
+from medaug.training.data import TensorData, align_classes, from_dataset
+from medaug.training.metrics import resolve_positive_class
+from medaug.training.normalize import Normalizer
+from medaug.training.record import EvalOutcome, RunRecord, TrainOutcome
+from medaug.training.request import TrainRequest
+from medaug.training.run import (
+    check_out_dir,
+    evaluate_model,
+    make_predictions,
+    save_evaluation_figures,
+)
+from medaug.training.step import fit_and_evaluate
+from medaug.training.trainer import EpochCallback
+
+#: receives one human-readable progress line at a time
+Log = Callable[[str], None]
+
+
+def train(
+    request: TrainRequest,
+    *,
+    log: Log | None = None,
+    on_epoch: EpochCallback | None = None,
+    progress: bool = False,
+) -> TrainOutcome:
+    """Train ``request.model`` on ``request.data`` and keep the best epoch.
+
+    Reads the data (``request.data_options``), holds out a patient-grouped validation
+    split (or reads ``request.val``), fits, selects the epoch and calibrates the threshold
+    on validation, and writes into ``request.out``: ``model.pt``, ``metrics.json``
+    (validation metrics and the run's settings), ``history.json``, ``curves.png``,
+    ``val_roc.png``, ``val_confusion.png`` and ``augment.json``.
+
+    ``log`` receives progress lines, ``on_epoch`` each epoch's history row; ``progress``
+    shows decode progress bars on stderr. Bad input raises
+    :class:`~medaug.errors.MedaugError`.
+    """
+    say: Log = log or (lambda _m: None)
+    device = resolve_device(request.device)
+    pipeline = load_pipeline(request.augment)
+    roots = [request.data] + ([request.val] if request.val is not None else [])
+    out = check_out_dir(request.out, roots)
+    seed_everything(request.config.seed)
+    train_set, val_set = _train_and_val(request, progress=progress)
+    if len(val_set) == 0:
+        raise MedaugError("the validation split is empty: use a larger --val-split or --val DIR")
+    classes = train_set.classes
+    positive = resolve_positive_class(classes, request.positive_class)
+    if positive is not None:
+        say(f"positive class: {classes[positive]}")
+    say(
+        f"training {request.model.classifier} on {len(train_set)} images "
+        f"{train_set.counts()}, validating on {len(val_set)} ({device})"
+    )
+    record = fit_and_evaluate(
+        request.model,
+        train_set,
+        val_set,
+        request.config,
+        device=device,
+        pipeline=pipeline,
+        positive=positive,
+        run_dir=out,
+        on_epoch=on_epoch,
+    )
+    report = _train_report(request, record, channels=train_set.channels)
+    atomic_write_json(out / "metrics.json", report)
+    return TrainOutcome(out=out, record=record, report=report)
+
+
+def evaluate(
+    model_path: str | Path,
+    data: str | Path,
+    *,
+    out: str | Path | None = None,
+    threshold: float | None = None,
+    options: DataOptions | None = None,
+    device: str | torch.device = "auto",
+    progress: bool = False,
+) -> EvalOutcome:
+    """Metrics of the classifier in ``model_path`` (a ``model.pt``) on the dataset ``data``.
+
+    ``data`` is read like the training data (``options``), at the model's image size and
+    channels; its classes must be among the model's. The stored (validation-calibrated)
+    decision threshold is used unless ``threshold`` overrides it. Writes
+    ``metrics.json``, ``roc.png`` and ``confusion.png`` into ``out`` (default: next to
+    the model, ``evaluate-<data folder name>``).
+    """
+    model_path, data = Path(model_path), Path(data)
+    options = options if options is not None else DataOptions()
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise MedaugError(f"--threshold must be in (0, 1), got {threshold}")
+    dev = resolve_device(device)
+    model, meta = load_checkpoint(model_path, device=dev)
+    target = Path(out) if out is not None else model_path.parent / f"evaluate-{data.resolve().name}"
+    out_dir = check_out_dir(target, [data])
+    ds = load_dataset(
+        data,
+        image_size=meta["image_size"],
+        channels=meta["channels"],
+        progress=progress,
+        options=options,
+    )
+    classes = list(meta["classes"])
+    test = align_classes(from_dataset(ds), classes)
+    positive = classes.index(meta["positive_class"]) if meta.get("positive_class") else None
+    thr = threshold if threshold is not None else float(meta["threshold"])
+    metrics, proba = evaluate_model(
+        model,
+        Normalizer.from_dict(meta["normalization"]),
+        test,
+        threshold=thr,
+        positive=positive,
+        device=dev,
+    )
+    figs = save_evaluation_figures(out_dir, metrics, test, proba, positive)
+    report = {
+        "split": "evaluation",
+        "data": str(data),
+        "model": str(model_path),
+        "data_options": options.read_settings(),
+        "classifier": meta["classifier"],
+        "counts": test.counts(),
+        "metrics": metrics,
+        "files": {k: str(v) for k, v in figs.items()},
+    }
+    atomic_write_json(out_dir / "metrics.json", report)
+    return EvalOutcome(
+        out=out_dir,
+        classes=classes,
+        counts=test.counts(),
+        threshold=thr,
+        metrics=metrics,
+        predictions=make_predictions(test, proba, positive=positive, threshold=thr),
+        files=figs,
+        report=report,
+    )
+
+
+def _train_and_val(request: TrainRequest, *, progress: bool) -> tuple[TensorData, TensorData]:
+    """The training set and its validation set (``request.val``, or a patient split)."""
+    ds = load_dataset(
+        request.data,
+        image_size=request.image_size,
+        channels=request.channels,
+        progress=progress,
+        options=request.data_options,
+    )
+    if request.val is None:
+        tr_idx, va_idx = patient_split(ds, val_fraction=request.val_split, seed=request.config.seed)
+        return from_dataset(ds, tr_idx), from_dataset(ds, va_idx)
+    vds = load_dataset(
+        request.val,
+        image_size=request.image_size,
+        channels=ds.channels,
+        progress=progress,
+        options=request.data_options,
+    )
+    return from_dataset(ds), align_classes(from_dataset(vds), ds.classes)
+
+
+def _train_report(request: TrainRequest, record: RunRecord, *, channels: int) -> dict[str, Any]:
+    """The content of a training run's ``metrics.json``."""
+    return {
+        "split": "validation",
+        "data": str(request.data),
+        "val": request.validation,
+        "data_options": request.data_options.read_settings(),
+        "classifier": request.model.classifier,
+        "classifier_options": request.model.options,
+        "train_config": request.config.to_dict(),
+        "augment": request.augment,
+        "image_size": request.image_size,
+        "channels": channels,
+        "train_counts": record.train_counts,
+        "val_counts": record.val_counts,
+        "best_epoch": record.best_epoch,
+        "epochs_run": record.epochs_run,
+        "stopped_early": record.stopped_early,
+        "threshold": record.threshold,
+        "seconds": round(record.seconds, 1),
+        "metrics": record.metrics,
+        "files": {k: str(v) for k, v in record.files.items()},
+    }
