@@ -29,10 +29,10 @@ from monai.data import DataLoader
 from monai.networks.nets import Classifier
 from monai.transforms import (
     Compose,
-    NormalizeIntensity,
     RandFlip,
     RandGaussianNoise,
     RandRotate,
+    ScaleIntensityRange,
 )
 from monai.utils import set_determinism
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -65,7 +65,7 @@ def transforms(train: bool) -> Compose:
             RandRotate(range_x=0.1, prob=0.5, padding_mode="zeros"),
             RandGaussianNoise(prob=0.3, std=0.02),
         ]
-    steps.append(NormalizeIntensity(subtrahend=0.5, divisor=0.5))
+    steps.append(ScaleIntensityRange(a_min=0.0, a_max=1.0, b_min=-1.0, b_max=1.0))
     return Compose(steps)
 
 

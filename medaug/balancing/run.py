@@ -11,8 +11,7 @@ comes from :class:`~medaug.balancing.layout.OutputLayout`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +89,21 @@ def real_names(records: list[Any], data_root: Path) -> dict[Path, str]:
         taken.add(name.casefold())
         names[rec.path] = name
     return names
+
+
+@dataclass
+class _Session:
+    """What one session of a run works with, once the data is loaded."""
+
+    ds: ImageDataset
+    to_add: dict[str, int]
+    folders: dict[str, str]
+    state: RunState
+    timings: Timings
+    device: torch.device
+    resumed: bool
+    rows: list[ManifestRow] = field(default_factory=list)
+    fitted: dict[str, TrainResult] = field(default_factory=dict)
 
 
 class BalanceRun:
@@ -226,13 +240,20 @@ class BalanceRun:
         self._prepare_out(state)
         timings = Timings.from_dict(state.summary.get("seconds"))
         timings.load += load_seconds
+        run = _Session(ds, dict(to_add), folders, state, timings, device, resumed)
 
-        rows = self._link_reals(ds, folders, state.started)
-        fitted: dict[str, TrainResult] = {}
-        images = ds.to_tensor()
-        targets = torch.as_tensor(ds.targets)
-        for unit in fitter.units(sorted(to_add)):
-            unit_file = folders.get(unit.name, unit.name)
+        run.rows = self._link_reals(run)
+        self._grow(run, fitter)
+        timings.total += time.perf_counter() - t_start
+        return BalanceResult(self._finish(run), layout)
+
+    def _grow(self, run: _Session, fitter: GeneratorFitter) -> None:
+        """Fit (or resume) each training unit, then write its classes' synthetic images."""
+        layout, timings, state = self.layout, run.timings, run.state
+        images = run.ds.to_tensor()
+        targets = torch.as_tensor(run.ds.targets)
+        for unit in fitter.units(sorted(run.to_add)):
+            unit_file = run.folders.get(unit.name, unit.name)
             result = fitter.fit(
                 unit,
                 images,
@@ -242,26 +263,21 @@ class BalanceRun:
             )
             timings.unit(unit.name).train += result.seconds
             state.class_state(unit.name).update(trained=True, epochs=result.info.epochs_done)
-            self._save(state, timings)
+            self._save(run)
             for cls in unit.classes:
-                fitted[cls] = result
+                run.fitted[cls] = result
                 t0 = time.perf_counter()
-                rows += self._sample_class(ds, cls, to_add[cls], folders, result, state)
+                run.rows += self._sample_class(run, cls, result)
                 timings.unit(unit.name).sample += time.perf_counter() - t0
-                self._save(state, timings)
-            del result
-        timings.total += time.perf_counter() - t_start
-        summary = self._finish(ds, to_add, folders, rows, fitted, state, timings, device, resumed)
-        return BalanceResult(summary, layout)
+                self._save(run)
 
-    def _save(self, state: RunState, timings: Timings) -> None:
+    def _save(self, run: _Session) -> None:
         """Persist the run record with the timings so far (resumed runs add them up)."""
-        state.summary["seconds"] = timings.to_dict()
-        state.save(self.layout.root)
+        run.state.summary["seconds"] = run.timings.to_dict()
+        run.state.save(self.layout.root)
 
-    def _link_reals(
-        self, ds: ImageDataset, folders: Mapping[str, str], created: str
-    ) -> list[ManifestRow]:
+    def _link_reals(self, run: _Session) -> list[ManifestRow]:
+        ds, folders, created = run.ds, run.folders, run.state.started
         rows: list[ManifestRow] = []
         for cls in ds.classes:
             recs = [ds.records[i] for i in ds.class_indices(cls)]
@@ -281,15 +297,8 @@ class BalanceRun:
                 )
         return rows
 
-    def _sample_class(
-        self,
-        ds: ImageDataset,
-        cls: str,
-        n: int,
-        folders: Mapping[str, str],
-        result: TrainResult,
-        state: RunState,
-    ) -> list[ManifestRow]:
+    def _sample_class(self, run: _Session, cls: str, result: TrainResult) -> list[ManifestRow]:
+        ds, state, n = run.ds, run.state, run.to_add[cls]
         cls_state = state.class_state(cls)
         series = None
         if result.info.output_format == "dicom":
@@ -308,7 +317,7 @@ class BalanceRun:
             class_index=ds.classes.index(cls),
             n=n,
             seed=self.cfg.seed,
-            out_dir=self.layout.class_dir(folders[cls]),
+            out_dir=self.layout.class_dir(run.folders[cls]),
             root=self.layout.root,
             generator_name=self.cfg.generator,
             generator_options=result.info.generator_options,
@@ -324,19 +333,8 @@ class BalanceRun:
         cls_state.update(sampled=n)
         return rows
 
-    def _finish(
-        self,
-        ds: ImageDataset,
-        to_add: Mapping[str, int],
-        folders: Mapping[str, str],
-        rows: list[ManifestRow],
-        fitted: Mapping[str, TrainResult],
-        state: RunState,
-        timings: Timings,
-        device: torch.device,
-        resumed: bool,
-    ) -> dict[str, Any]:
-        layout = self.layout
+    def _finish(self, run: _Session) -> dict[str, Any]:
+        layout, ds, to_add, rows, state = self.layout, run.ds, run.to_add, run.rows, run.state
         counts = ds.counts()
         write_manifest(layout.manifest, rows)
         figures = {
@@ -344,8 +342,8 @@ class BalanceRun:
                 layout,
                 ds,
                 cls,
-                folders[cls],
-                fitted[cls].history,
+                run.folders[cls],
+                run.fitted[cls].history,
                 [layout.root / r.path for r in rows if r.label == cls and r.source == "synthetic"],
                 seed=self.cfg.seed,
             )
@@ -360,7 +358,7 @@ class BalanceRun:
             "out": str(layout.root),
             "dataset_root": str(layout.dataset_root),
             "generator": self.cfg.generator,
-            "device": str(device),
+            "device": str(run.device),
             "classes": list(ds.classes),
             "counts_before": counts,
             "added": {c: to_add.get(c, 0) for c in ds.classes},
@@ -370,11 +368,11 @@ class BalanceRun:
             "manifest": str(layout.manifest),
             "manifest_rows": len(rows),
             "report": str(layout.report),
-            "checkpoints": {c: str(r.checkpoint) for c, r in fitted.items()},
-            "resumed": resumed,
+            "checkpoints": {c: str(r.checkpoint) for c, r in run.fitted.items()},
+            "resumed": run.resumed,
             "started": state.started,
             "finished": state.finished,
-            "seconds": timings.to_dict(),
+            "seconds": run.timings.to_dict(),
         }
         if "study_uid" in state.summary:
             summary["study_uid"] = state.summary["study_uid"]
@@ -388,7 +386,7 @@ class BalanceRun:
         write_report_md(
             layout.report,
             summary=summary,
-            settings={**state.settings, "device": str(device), "medaug": __version__},
+            settings={**state.settings, "device": str(run.device), "medaug": __version__},
             images=figures,
             notes=notes,
         )

@@ -85,8 +85,8 @@ def dataset_options(f: F) -> F:
     ``--label-tag``, ``--id-column``, ``--label-column``, ``--reader``,
     ``--patient-regex``, ``--cache-dir`` and ``--workers``.
 
-    Turn the parsed values into ``load_dataset``/``scan_dataset`` keyword arguments
-    with :func:`dataset_kwargs`.
+    Turn the parsed values into one :class:`~medaug.data.options.DataOptions` with
+    :func:`pop_data_options`.
     """
     opts = [
         click.option(
@@ -154,29 +154,6 @@ def pop_data_options(values: dict[str, Any]) -> DataOptions:
         workers=opts["workers"],
         reader_options=tuple(sorted(reader_options.items())),
     )
-
-
-def dataset_kwargs(values: dict[str, Any], *, scan: bool = False) -> dict[str, Any]:
-    """Pop the :func:`dataset_options` values out of ``values`` (a command's keyword
-    arguments) and return them as keyword arguments of :func:`medaug.data.load_dataset`
-    (``scan=True``: of :func:`medaug.data.scan_dataset`, which takes no ``workers``).
-
-    ``id_column``/``label_column`` become reader options, passed only when given.
-    """
-    opts = {name: values.pop(name, None) for name in DATASET_OPTION_NAMES}
-    out: dict[str, Any] = {
-        "reader": opts["reader"] or "auto",
-        "labels": opts["labels"],
-        "label_tag": opts["label_tag"],
-        "patient_regex": opts["patient_regex"],
-        "cache_dir": opts["cache_dir"],
-    }
-    if not scan:
-        out["workers"] = opts["workers"]
-    for name in ("id_column", "label_column"):
-        if opts[name] is not None:
-            out[name] = opts[name]
-    return out
 
 
 if TYPE_CHECKING:

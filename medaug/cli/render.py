@@ -32,17 +32,3 @@ def metrics_table(metrics: Mapping[str, Any], title: str) -> Table:
         table.add_row("positive class", str(metrics["positive_class"]))
     table.add_row("confusion (rows true)", str(metrics["confusion_matrix"]))
     return table
-
-
-def epoch_line(row: Mapping[str, float], epochs: int, *, digits: int = 4) -> str:
-    """One epoch's history row as a progress line (validation part only when present)."""
-    line = (
-        f"epoch {int(row['epoch'])}/{epochs}: loss {row['train_loss']:.{digits}f} "
-        f"acc {row['train_accuracy']:.{digits}f}"
-    )
-    if "val_loss" in row:
-        line += (
-            f" | val loss {row['val_loss']:.{digits}f} acc {row['val_accuracy']:.{digits}f} "
-            f"bal {row['val_balanced_accuracy']:.{digits}f}"
-        )
-    return line

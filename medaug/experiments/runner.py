@@ -40,6 +40,7 @@ from medaug.training.augment import load_pipeline
 from medaug.training.data import TensorData, align_classes, from_dataset
 from medaug.training.metrics import METRIC_NAMES, resolve_positive_class
 from medaug.training.plots import plot_arms
+from medaug.training.progress import epoch_line
 from medaug.training.run import check_out_dir
 from medaug.training.spec import ModelSpec
 from medaug.training.step import fit_and_evaluate
@@ -92,138 +93,167 @@ def versions(cfg: ExperimentConfig) -> dict[str, Any]:
     return out
 
 
-def _load(cfg: ExperimentConfig, progress: bool) -> tuple[Any, TensorData]:
-    from medaug.data import load_dataset
-
-    ds = load_dataset(
-        cfg.train,
-        image_size=cfg.image_size,
-        channels=cfg.channels,
-        progress=progress,
-        options=cfg.options,
-    )
-    test_ds = load_dataset(
-        cfg.test,
-        image_size=cfg.image_size,
-        channels=ds.channels,
-        progress=progress,
-        options=cfg.options,
-    )
-    test = align_classes(from_dataset(test_ds), ds.classes)
-    return ds, test
-
-
 def run_experiment(
     cfg: ExperimentConfig, *, log: Log = lambda _m: None, progress: bool = False
 ) -> dict[str, Any]:
     """Train every arm for every seed (skipping finished runs); return ``results.json`` data."""
-    from medaug.data import patient_split
+    return ExperimentRun(cfg, log=log, progress=progress).run()
 
-    started = time.perf_counter()
-    device = resolve_device(cfg.device)
-    out = check_out_dir(cfg.out, [cfg.train, cfg.test])
-    if Path(cfg.train).resolve() == Path(cfg.test).resolve():
-        raise MedaugError("--train and --test are the same folder; the test set must be separate")
-    _guard(out, cfg)
-    ds, test = _load(cfg, progress)
-    classes = list(ds.classes)
-    positive = resolve_positive_class(classes, cfg.positive_class)
-    if positive is not None:
-        log(f"positive class: {classes[positive]} (precision/recall refer to it)")
-    pipeline = load_pipeline(cfg.augment)
-    spec = ModelSpec(cfg.classifier, dict(cfg.classifier_options), cfg.pretrained)
-    runs: list[dict[str, Any]] = []
-    for seed in cfg.seed_list:
-        seed_dir = out / "runs" / f"seed{seed}"
-        split: tuple[TensorData, TensorData] | None = None
-        for arm in cfg.arms:
-            path = seed_dir / arm / "result.json"
-            if path.is_file():
-                log(f"seed {seed} {arm}: already done, reusing {path}")
-                runs.append(json.loads(path.read_text()))
-                continue
-            if split is None:
-                train_idx, val_idx = patient_split(ds, val_fraction=cfg.val_fraction, seed=seed)
-                split = from_dataset(ds, train_idx), from_dataset(ds, val_idx)
-            train, val = split
-            resampler = RESAMPLERS[arm](ArmContext(cfg, seed, device, out, log))
-            data = resampler.fit_resample(train)
-            runs.append(
-                _run_one(arm, seed, cfg, spec, data, val, test, positive, pipeline, device, log)
+
+class ExperimentRun:
+    """One experiment: its data, classifier, augmentation and test set, shared by every
+    arm and seed; :meth:`run` does the missing runs and writes the results."""
+
+    def __init__(
+        self, cfg: ExperimentConfig, *, log: Log = lambda _m: None, progress: bool = False
+    ) -> None:
+        from medaug.data import load_dataset
+
+        self.started = time.perf_counter()
+        self.cfg, self.log = cfg, log
+        self.device = resolve_device(cfg.device)
+        self.out = check_out_dir(cfg.out, [cfg.train, cfg.test])
+        if Path(cfg.train).resolve() == Path(cfg.test).resolve():
+            raise MedaugError(
+                "--train and --test are the same folder; the test set must be separate"
             )
-            del data
-    return _finish(cfg, out, runs, classes, positive, ds, test, device, started)
-
-
-def _run_one(
-    arm: str,
-    seed: int,
-    cfg: ExperimentConfig,
-    spec: ModelSpec,
-    train: TensorData,
-    val: TensorData,
-    test: TensorData,
-    positive: int | None,
-    pipeline: Any,
-    device: torch.device,
-    log: Log,
-) -> dict[str, Any]:
-    """Train one arm's classifier for one seed, evaluate it on the test set, save
-    ``runs/seed<S>/<arm>/result.json``; returns that record."""
-    run_dir = Path(cfg.out).expanduser().resolve() / "runs" / f"seed{seed}" / arm
-    log(f"seed {seed} {arm}: training on {len(train)} images {train.counts()}")
-    tcfg = replace(cfg.train_config, seed=seed)
-
-    def on_epoch(row: dict[str, float]) -> None:
-        log(
-            f"  seed {seed} {arm} epoch {int(row['epoch'])}/{tcfg.epochs}: "
-            f"loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}"
-            + (
-                f" | val loss {row['val_loss']:.3f} acc {row['val_accuracy']:.3f} "
-                f"bal {row['val_balanced_accuracy']:.3f}"
-                if "val_loss" in row
-                else ""
-            )
+        _guard(self.out, cfg)
+        self.ds = load_dataset(
+            cfg.train,
+            image_size=cfg.image_size,
+            channels=cfg.channels,
+            progress=progress,
+            options=cfg.options,
         )
+        test_ds = load_dataset(
+            cfg.test,
+            image_size=cfg.image_size,
+            channels=self.ds.channels,
+            progress=progress,
+            options=cfg.options,
+        )
+        self.test = align_classes(from_dataset(test_ds), self.ds.classes)
+        self.classes = list(self.ds.classes)
+        self.positive = resolve_positive_class(self.classes, cfg.positive_class)
+        self.pipeline = load_pipeline(cfg.augment)
+        self.spec = ModelSpec(cfg.classifier, dict(cfg.classifier_options), cfg.pretrained)
 
-    result = fit_and_evaluate(
-        spec,
-        train,
-        val,
-        tcfg,
-        device=device,
-        pipeline=pipeline,
-        positive=positive,
-        run_dir=run_dir,
-        test=test,
-        on_epoch=on_epoch,
-        extra={"arm": arm, "seed": seed},
-    )
-    test_metrics = result.metrics
-    record = {
-        "arm": arm,
-        "seed": seed,
-        "train_counts": train.counts(),
-        "added": _added(train),
-        "n_train": len(train),
-        "n_val": result.n_val,
-        "best_epoch": result.best_epoch,
-        "epochs_run": result.epochs_run,
-        "stopped_early": result.stopped_early,
-        "threshold": result.threshold,
-        "seconds": round(result.seconds, 1),
-        "val": result.val_metrics,
-        "test": test_metrics,
-        "predictions": result.predictions.to_dict(),
-        "history": result.history,
-    }
-    atomic_write_json(run_dir / "result.json", record)
-    log(
-        f"seed {seed} {arm}: test accuracy {test_metrics['accuracy']:.4f} precision "
-        f"{test_metrics['precision']:.4f} recall {test_metrics['recall']:.4f} "
-        f"({result.seconds:.0f}s, best epoch {result.best_epoch})"
-    )
-    return record
+    def run(self) -> dict[str, Any]:
+        """Every arm x seed (finished ones are read back), then ``results.json``."""
+        from medaug.data import patient_split
+
+        cfg, log = self.cfg, self.log
+        if self.positive is not None:
+            log(f"positive class: {self.classes[self.positive]} (precision/recall refer to it)")
+        runs: list[dict[str, Any]] = []
+        for seed in cfg.seed_list:
+            split: tuple[TensorData, TensorData] | None = None
+            for arm in cfg.arms:
+                path = self.run_dir(seed, arm) / "result.json"
+                if path.is_file():
+                    log(f"seed {seed} {arm}: already done, reusing {path}")
+                    runs.append(json.loads(path.read_text()))
+                    continue
+                if split is None:
+                    idx = patient_split(self.ds, val_fraction=cfg.val_fraction, seed=seed)
+                    split = from_dataset(self.ds, idx[0]), from_dataset(self.ds, idx[1])
+                resampler = RESAMPLERS[arm](ArmContext(cfg, seed, self.device, self.out, log))
+                runs.append(self._run_arm(arm, seed, resampler.fit_resample(split[0]), split[1]))
+        return self._finish(runs)
+
+    def run_dir(self, seed: int, arm: str) -> Path:
+        """``OUT/runs/seed<S>/<arm>``."""
+        return self.out / "runs" / f"seed{seed}" / arm
+
+    def _run_arm(self, arm: str, seed: int, train: TensorData, val: TensorData) -> dict[str, Any]:
+        """Train one arm's classifier for one seed, evaluate it on the test set, save its
+        ``result.json``; returns that record."""
+        log, run_dir = self.log, self.run_dir(seed, arm)
+        log(f"seed {seed} {arm}: training on {len(train)} images {train.counts()}")
+        tcfg = replace(self.cfg.train_config, seed=seed)
+        prefix = f"  seed {seed} {arm} "
+        result = fit_and_evaluate(
+            self.spec,
+            train,
+            val,
+            tcfg,
+            device=self.device,
+            pipeline=self.pipeline,
+            positive=self.positive,
+            run_dir=run_dir,
+            test=self.test,
+            on_epoch=lambda row: log(prefix + epoch_line(row, tcfg.epochs, digits=3)),
+            extra={"arm": arm, "seed": seed},
+        )
+        test_metrics = result.metrics
+        record = {
+            "arm": arm,
+            "seed": seed,
+            "train_counts": train.counts(),
+            "added": _added(train),
+            "n_train": len(train),
+            "n_val": result.n_val,
+            "best_epoch": result.best_epoch,
+            "epochs_run": result.epochs_run,
+            "stopped_early": result.stopped_early,
+            "threshold": result.threshold,
+            "seconds": round(result.seconds, 1),
+            "val": result.val_metrics,
+            "test": test_metrics,
+            "predictions": result.predictions.to_dict(),
+            "history": result.history,
+        }
+        atomic_write_json(run_dir / "result.json", record)
+        log(
+            f"seed {seed} {arm}: test accuracy {test_metrics['accuracy']:.4f} precision "
+            f"{test_metrics['precision']:.4f} recall {test_metrics['recall']:.4f} "
+            f"({result.seconds:.0f}s, best epoch {result.best_epoch})"
+        )
+        return record
+
+    def _finish(self, runs: list[dict[str, Any]]) -> dict[str, Any]:
+        cfg, out, classes, positive = self.cfg, self.out, self.classes, self.positive
+        metrics = list(METRIC_NAMES)
+        summary = summarize(runs, metrics)
+        summary = {a: summary[a] for a in cfg.arms if a in summary}
+        comparisons = compare(runs, metrics)
+        test_set = test_set_comparisons(runs, metrics, positive=positive, classes=classes)
+        sentences = [
+            sentence(arm, m, comparisons[arm][m])
+            for arm in cfg.arms
+            if arm in comparisons
+            for m in ("accuracy", "precision", "recall")
+        ]
+        figures = {"metrics_by_arm": str(plot_arms(summary, metrics, out / "metrics_by_arm.png"))}
+        results: dict[str, Any] = {
+            "format": RESULTS_FORMAT,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "fingerprint": cfg.fingerprint(),
+            "settings": cfg.to_dict(),
+            "versions": versions(cfg),
+            "device": str(self.device),
+            "classes": classes,
+            "positive_class": classes[positive] if positive is not None else None,
+            "data": {
+                "train": self.ds.counts(),
+                "test": self.test.counts(),
+                "image_size": cfg.image_size,
+                "channels": int(self.ds.channels),
+            },
+            "summary": summary,
+            "comparisons": comparisons,
+            "sentences": sentences,
+            "test_set": test_set,
+            "test_set_sentences": test_set_sentences(test_set),
+            "runs": [
+                {k: v for k, v in r.items() if k not in ("history", "predictions")} for r in runs
+            ],
+            "figures": figures,
+            "seconds": round(time.perf_counter() - self.started, 1),
+        }
+        atomic_write_json(out / "results.json", results)
+        write_report(results, out / "report.md")
+        return results
 
 
 def _added(train: TensorData) -> dict[str, int]:
@@ -234,55 +264,3 @@ def _added(train: TensorData) -> dict[str, int]:
             cls = train.classes[label]
             added[cls] = added.get(cls, 0) + 1
     return added
-
-
-def _finish(
-    cfg: ExperimentConfig,
-    out: Path,
-    runs: list[dict[str, Any]],
-    classes: list[str],
-    positive: int | None,
-    ds: Any,
-    test: TensorData,
-    device: torch.device,
-    started: float,
-) -> dict[str, Any]:
-    metrics = list(METRIC_NAMES)
-    summary = summarize(runs, metrics)
-    summary = {a: summary[a] for a in cfg.arms if a in summary}
-    comparisons = compare(runs, metrics)
-    test_set = test_set_comparisons(runs, metrics, positive=positive, classes=classes)
-    sentences = [
-        sentence(arm, m, comparisons[arm][m])
-        for arm in cfg.arms
-        if arm in comparisons
-        for m in ("accuracy", "precision", "recall")
-    ]
-    figures = {"metrics_by_arm": str(plot_arms(summary, metrics, out / "metrics_by_arm.png"))}
-    results: dict[str, Any] = {
-        "format": RESULTS_FORMAT,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "fingerprint": cfg.fingerprint(),
-        "settings": cfg.to_dict(),
-        "versions": versions(cfg),
-        "device": str(device),
-        "classes": classes,
-        "positive_class": classes[positive] if positive is not None else None,
-        "data": {
-            "train": ds.counts(),
-            "test": test.counts(),
-            "image_size": cfg.image_size,
-            "channels": int(ds.channels),
-        },
-        "summary": summary,
-        "comparisons": comparisons,
-        "sentences": sentences,
-        "test_set": test_set,
-        "test_set_sentences": test_set_sentences(test_set),
-        "runs": [{k: v for k, v in r.items() if k not in ("history", "predictions")} for r in runs],
-        "figures": figures,
-        "seconds": round(time.perf_counter() - started, 1),
-    }
-    atomic_write_json(out / "results.json", results)
-    write_report(results, out / "report.md")
-    return results

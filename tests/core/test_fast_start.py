@@ -25,7 +25,8 @@ print("\\n" + json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file
 """
 
 
-def _heavy_imports(*args: str) -> list[str]:
+def _heavy_imports(*args: str) -> tuple[str, list[str]]:
+    """What ``medaug ARGS`` printed, and which heavy modules it imported."""
     proc = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
         capture_output=True,
@@ -35,12 +36,22 @@ def _heavy_imports(*args: str) -> list[str]:
     )
     assert proc.returncode == 0, proc.stderr
     loaded: list[str] = json.loads(proc.stderr.strip().splitlines()[-1])
-    return loaded
+    return proc.stdout, loaded
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["plugins"], ["plugins", "--json"]])
-def test_cli_starts_without_torch(args: list[str]) -> None:
-    assert _heavy_imports(*args) == []
+@pytest.mark.parametrize(
+    ("args", "printed"),
+    [
+        (["--help"], "Run 'medaug COMMAND --help'"),
+        (["--version"], "medaug, version"),
+        (["plugins"], "simple-cnn"),
+        (["plugins", "--json"], '"name": "dcgan"'),
+    ],
+)
+def test_cli_starts_without_torch(args: list[str], printed: str) -> None:
+    out, loaded = _heavy_imports(*args)
+    assert printed in out
+    assert loaded == []
 
 
 def test_import_medaug_is_lazy() -> None:

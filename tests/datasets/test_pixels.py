@@ -59,19 +59,17 @@ def test_channels_and_size() -> None:
 
 @pytest.mark.parametrize(("bits", "dtype"), [(8, np.uint8), (12, np.uint16), (16, np.uint16)])
 def test_medaug_synthetic_dicom_reads_back_exactly(tmp_path: Path, bits: int, dtype: type) -> None:
-    pixels = RNG.integers(0, 2**bits, (1, 9, 7)).astype(dtype)
+    pixels: np.ndarray = RNG.integers(0, 2**bits, (1, 9, 7)).astype(dtype)
     path = tmp_path / "synthetic_0_00000.dcm"
     series = DicomSeries("NORMAL", "1.2.3", "1.2.3.4")
-    write_dicom_sc(
-        path, pixels, series=series, instance_number=1, provenance={}, bit_depth=bits
-    )
+    write_dicom_sc(path, pixels, series=series, instance_number=1, provenance={}, bit_depth=bits)
     assert is_medaug_synthetic(pydicom.dcmread(path))
     np.testing.assert_array_equal(read_image(path), pixels / np.float32(2**bits - 1))
 
 
 def _real_like(tmp_path: Path, name: str, **tags: object) -> tuple[Path, pydicom.Dataset]:
     """A 12-bit grayscale DICOM that is not medaug's (no Manufacturer/ConversionType)."""
-    pixels = (RNG.integers(100, 3000, (1, 16, 12))).astype(np.uint16)
+    pixels: np.ndarray = RNG.integers(100, 3000, (1, 16, 12)).astype(np.uint16)
     path = tmp_path / f"{name}.dcm"
     write_dicom_sc(
         path,

@@ -4,13 +4,15 @@ and seed, deterministic in any access order, with ImageFolder-style targets."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from torch.utils.data import ConcatDataset, Subset
 from torchvision.transforms import v2
 
-from medaug.balancing import generate, read_manifest
+from medaug.balancing.generate import generate
+from medaug.balancing.manifest import read_manifest
 from medaug.datasets import BalancedFolder, SyntheticImages
 from medaug.datasets.pixels import read_image
 from medaug.errors import MedaugError
@@ -20,14 +22,21 @@ from tests.datasets.conftest import ADDED
 def test_same_pixels_as_the_balance_run(balanced_out: Path) -> None:
     folder = BalancedFolder(balanced_out)
     files = [folder.load_image(i) for i in folder.synthetic_indices()]
-    for source in (balanced_out, balanced_out / "checkpoints", balanced_out / "checkpoints/NORMAL.pt"):
+    for source in (
+        balanced_out,
+        balanced_out / "checkpoints",
+        balanced_out / "checkpoints/NORMAL.pt",
+    ):
         ds = SyntheticImages(source, ADDED, class_to_idx=folder.class_to_idx)
         assert len(ds) == ADDED
         for i, expected in enumerate(files):
             image, target = ds[i]
             assert torch.equal(image, expected)
             assert target == folder.class_to_idx["NORMAL"]
-            assert ds.provenance(i)["name"] == Path(folder.samples[folder.synthetic_indices()[i]][0]).name
+            assert (
+                ds.provenance(i)["name"]
+                == Path(folder.samples[folder.synthetic_indices()[i]][0]).name
+            )
 
 
 def test_same_pixels_as_generate_across_chunks(balanced_out: Path, tmp_path: Path) -> None:
@@ -68,7 +77,9 @@ def test_targets_follow_class_to_idx_and_concatenate(balanced_out: Path) -> None
     ds = SyntheticImages(balanced_out, 2, class_to_idx=mapping)
     assert ds.targets == [1, 1] and ds.classes == ["PNEUMONIA", "NORMAL"]
     real = Subset(folder, folder.real_indices())
-    both = ConcatDataset([real, SyntheticImages(balanced_out, 4, class_to_idx=folder.class_to_idx)])
+    both: ConcatDataset[Any] = ConcatDataset(
+        [real, SyntheticImages(balanced_out, 4, class_to_idx=folder.class_to_idx)]
+    )
     assert len(both) == len(folder.real_indices()) + 4
     assert both[len(both) - 1][1] == folder.class_to_idx["NORMAL"]
 
@@ -83,9 +94,7 @@ def test_targets_follow_class_to_idx_and_concatenate(balanced_out: Path) -> None
         ({"transform_input": "numpy"}, "transform_input must be one of"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(
-    balanced_out: Path, kwargs: dict, message: str
-) -> None:
+def test_bad_arguments_are_one_line_errors(balanced_out: Path, kwargs: dict, message: str) -> None:
     args = {"n": 2, **kwargs}
     with pytest.raises(MedaugError, match=message):
         SyntheticImages(balanced_out, **args)

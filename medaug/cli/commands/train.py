@@ -58,9 +58,10 @@ def command(
       medaug train data/train --classifier timm:resnet18 --epochs 10 \\
                    --augment strong --val data/val --out runs/r18
     """
-    from medaug.cli.render import epoch_line, metrics_table
+    from medaug.cli.render import metrics_table
     from medaug.console import console, err_console, print_json
     from medaug.training import TrainRequest, train
+    from medaug.training.progress import epoch_line
 
     request = TrainRequest(
         data=data,
