@@ -16,7 +16,7 @@ Library use mirrors the command line::
 - :mod:`~medaug.balancing.fitting`: :class:`GeneratorFitter`, the one place generators are
   trained (per class or conditional, checkpointed, resumable), also used by experiments;
 - :mod:`~medaug.balancing.sampling`: deterministic sampling into files or tensors;
-- :mod:`~medaug.balancing.generate`: more images from checkpoints (``medaug generate``).
+- :mod:`~medaug.balancing.generation`: more images from checkpoints (``medaug generate``).
 
 The package imports its modules lazily, so ``medaug --help`` does not pay for torch.
 """
@@ -31,7 +31,7 @@ _EXPORTS: dict[str, str] = {
     "BalanceResult": "run",
     "BalanceRun": "run",
     "CheckpointInfo": "checkpoint",
-    "GenerateResult": "generate",
+    "GenerateResult": "generation",
     "GeneratorFitter": "fitting",
     "GeneratorSpec": "fitting",
     "ManifestRow": "manifest",
@@ -39,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "Timings": "timings",
     "balance": "run",
     "build_generator": "checkpoint",
-    "generate": "generate",
+    "generate": "generation",
     "load_checkpoint": "checkpoint",
     "parse_strategy": "strategy",
     "read_manifest": "manifest",
@@ -67,8 +67,8 @@ if TYPE_CHECKING:
     from medaug.balancing.config import sample_data_path as sample_data_path
     from medaug.balancing.fitting import GeneratorFitter as GeneratorFitter
     from medaug.balancing.fitting import GeneratorSpec as GeneratorSpec
-    from medaug.balancing.generate import GenerateResult as GenerateResult
-    from medaug.balancing.generate import generate as generate
+    from medaug.balancing.generation import GenerateResult as GenerateResult
+    from medaug.balancing.generation import generate as generate
     from medaug.balancing.layout import OutputLayout as OutputLayout
     from medaug.balancing.manifest import ManifestRow as ManifestRow
     from medaug.balancing.manifest import read_manifest as read_manifest

@@ -8,41 +8,17 @@ Options flow to the factory through :func:`medaug.create_reader` (``None`` dropp
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
 from medaug.contracts.reader import Reader
-from medaug.errors import MedaugError, UnknownNameError
+from medaug.errors import MedaugError
 from medaug.plugins import create_reader, registry
+from medaug.registry import option_problem
 
 
 def _accepts(factory: Any, options: dict[str, Any]) -> bool:
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return True
-    names = {p.name for p in params}
-    return all(k in names for k in options)
-
-
-def _build(name: str, options: dict[str, Any]) -> Reader:
-    try:
-        reader = create_reader(name, **options)
-    except UnknownNameError:
-        raise
-    except TypeError as exc:
-        given = ", ".join(sorted(options)) or "none"
-        raise MedaugError(
-            f"reader {name!r} does not accept these options ({given}): {exc}"
-        ) from None
-    if not isinstance(reader, Reader):
-        raise MedaugError(
-            f"reader {name!r} did not build a medaug Reader (got {type(reader).__name__})"
-        )
-    return reader
+    return option_problem(factory, options) is None
 
 
 def resolve_reader(root: Path, reader: str | Reader = "auto", **options: Any) -> tuple[str, Reader]:
@@ -52,7 +28,7 @@ def resolve_reader(root: Path, reader: str | Reader = "auto", **options: Any) ->
     if isinstance(reader, Reader):
         return type(reader).__name__, reader
     if reader != "auto":
-        return reader, _build(reader, opts)
+        return reader, create_reader(reader, **opts)
     best: tuple[float, str] | None = None
     fallback: str | None = None
     for entry in registry("reader").entries():
@@ -69,7 +45,7 @@ def resolve_reader(root: Path, reader: str | Reader = "auto", **options: Any) ->
         if score > 0 and (best is None or score > best[0]):
             best = (score, entry.name)
     if best is not None:
-        return best[1], _build(best[1], opts)
+        return best[1], create_reader(best[1], **opts)
     available = ", ".join(registry("reader").list()) or "none installed"
     given = f" with options {', '.join(sorted(opts))}" if opts else ""
     if fallback is None:

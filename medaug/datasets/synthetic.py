@@ -24,12 +24,13 @@ from torch.utils.data import Dataset
 
 from medaug.balancing.checkpoint import CheckpointInfo, build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
-from medaug.balancing.generate import find_checkpoints
+from medaug.balancing.generation import find_checkpoints
 from medaug.balancing.layout import OutputLayout
 from medaug.balancing.sampling import CHUNK, sample_chunk, synthetic_name
 from medaug.balancing.writer import to_pixels
 from medaug.data.names import class_folder_name
-from medaug.datasets.pixels import unit_from_ints
+from medaug.data.options import parse_channels
+from medaug.datasets.pixels import to_channels, to_size, unit_from_ints
 from medaug.datasets.transforms import ImageTransform, TransformInput
 from medaug.errors import MedaugError
 
@@ -69,7 +70,9 @@ class SyntheticImages(Dataset[tuple[Any, int]]):
     follow ``class_to_idx`` (pass ``BalancedFolder(OUT).class_to_idx`` to concatenate the
     two); by default the sorted class folders of the checkpoints are numbered from 0, and
     :attr:`classes` lists the class folders by target.
-    Use ``num_workers=0`` in a ``DataLoader`` when ``device`` is a GPU.
+    ``image_size`` and ``channels`` work as in :class:`~medaug.datasets.BalancedFolder`
+    (without them, the pixels are exactly those of the written files). Use
+    ``num_workers=0`` in a ``DataLoader`` when ``device`` is a GPU.
     """
 
     def __init__(
@@ -83,6 +86,8 @@ class SyntheticImages(Dataset[tuple[Any, int]]):
         target_transform: Callable[[int], Any] | None = None,
         transform_input: TransformInput = "auto",
         class_to_idx: Mapping[str, int] | None = None,
+        image_size: int | None = None,
+        channels: int | str | None = None,
         device: str | torch.device = "cpu",
     ) -> None:
         from medaug.runtime import resolve_device
@@ -91,6 +96,10 @@ class SyntheticImages(Dataset[tuple[Any, int]]):
             raise MedaugError(f"n must be at least 1, got {n}")
         if seed < 0:
             raise MedaugError(f"seed must be >= 0, got {seed}")
+        if image_size is not None and image_size < 1:
+            raise MedaugError(f"image_size must be at least 1, got {image_size}")
+        self.image_size = image_size
+        self.channels = parse_channels(channels)
         self.n = n
         self.seed = seed
         self.device = resolve_device(device)
@@ -103,8 +112,9 @@ class SyntheticImages(Dataset[tuple[Any, int]]):
         self.class_to_idx: dict[str, int] = _class_to_idx([u.folder for u in units], class_to_idx)
         self.classes: list[str] = sorted(self.class_to_idx, key=self.class_to_idx.__getitem__)
         self.targets: list[int] = [self.class_to_idx[u.folder] for u in units for _ in range(n)]
+        used = dict.fromkeys(u.checkpoint for u in units)  # the kept classes' checkpoints
         self._generators = {
-            p: build_generator(info, self.device, state) for p, (info, state) in states.items()
+            p: build_generator(states[p][0], self.device, states[p][1]) for p in used
         }
         self._chunks: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
 
@@ -139,7 +149,8 @@ class SyntheticImages(Dataset[tuple[Any, int]]):
                 self._chunks.popitem(last=False)
         else:
             self._chunks.move_to_end(key)
-        return images[offset].clone()
+        image = to_size(to_channels(images[offset].numpy(), self.channels), self.image_size)
+        return torch.from_numpy(np.array(image, dtype=np.float32))  # a copy, never the cache
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         image = self._apply(self.load_image(index))

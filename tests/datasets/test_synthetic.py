@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import ConcatDataset, Subset
 from torchvision.transforms import v2
 
-from medaug.balancing.generate import generate
+from medaug.balancing.generation import generate
 from medaug.balancing.manifest import read_manifest
 from medaug.datasets import BalancedFolder, SyntheticImages
 from medaug.datasets.pixels import read_image
@@ -105,3 +105,16 @@ def test_missing_checkpoint_is_an_error(tmp_path: Path) -> None:
         SyntheticImages(tmp_path / "nope.pt", 2)
     with pytest.raises(MedaugError, match=r"no checkpoint \(\*\.pt\)"):
         SyntheticImages(tmp_path, 2)
+
+
+def test_resized_and_converted_like_balanced_folder(balanced_out: Path) -> None:
+    folder = BalancedFolder(balanced_out, image_size=32, channels=3)
+    ds = SyntheticImages(balanced_out, ADDED, image_size=32, channels=3)
+    for k, i in enumerate(folder.synthetic_indices()):
+        assert ds.load_image(k).shape == (3, 32, 32)
+        assert torch.equal(ds.load_image(k), folder.load_image(i))
+    plain = SyntheticImages(balanced_out, 2)
+    before = plain.load_image(0).clone()
+    image = plain.load_image(0)
+    image += 1  # a copy: the kept chunk is untouched
+    assert torch.equal(plain.load_image(0), before)
