@@ -20,12 +20,12 @@ class TrainRequest:
     """A classifier training run, as :func:`medaug.training.train` performs it.
 
     - ``data``: the training dataset (class folders, or files labelled through
-      ``data_options``); ``out``: the run folder (created; must not overlap the data);
+      ``options``); ``out``: the run folder (created; must not overlap the data);
     - ``model``: which classifier; ``config``: how it is trained (seed included: it also
       seeds the validation split);
     - ``val``: a separate validation dataset read like ``data``; when ``None`` a
       patient-grouped fraction ``val_split`` of ``data`` is held out;
-    - ``image_size``, ``channels`` (1, 3 or ``"auto"``) and ``data_options``: how images
+    - ``image_size``, ``channels`` (1, 3 or ``"auto"``) and ``options``: how images
       are read;
     - ``augment``: albumentations preset name or JSON/YAML file (saved as augment.json);
     - ``positive_class``: the positive class of a binary problem (default: the class not
@@ -43,7 +43,7 @@ class TrainRequest:
     channels: int | str = "auto"
     augment: str = "standard"
     positive_class: str | None = None
-    data_options: DataOptions = field(default_factory=DataOptions)
+    options: DataOptions = field(default_factory=DataOptions)
     device: str = "auto"
 
     def __post_init__(self) -> None:

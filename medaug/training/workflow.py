@@ -46,7 +46,7 @@ def train(
 ) -> TrainOutcome:
     """Train ``request.model`` on ``request.data`` and keep the best epoch.
 
-    Reads the data (``request.data_options``), holds out a patient-grouped validation
+    Reads the data (``request.options``), holds out a patient-grouped validation
     split (or reads ``request.val``), fits, selects the epoch and calibrates the threshold
     on validation, and writes into ``request.out``: ``model.pt``, ``metrics.json``
     (validation metrics and the run's settings), ``history.json``, ``curves.png``,
@@ -165,7 +165,7 @@ def _train_and_val(request: TrainRequest, *, progress: bool) -> tuple[TensorData
         image_size=request.image_size,
         channels=request.channels,
         progress=progress,
-        options=request.data_options,
+        options=request.options,
     )
     if request.val is None:
         tr_idx, va_idx = patient_split(ds, val_fraction=request.val_split, seed=request.config.seed)
@@ -175,7 +175,7 @@ def _train_and_val(request: TrainRequest, *, progress: bool) -> tuple[TensorData
         image_size=request.image_size,
         channels=ds.channels,
         progress=progress,
-        options=request.data_options,
+        options=request.options,
     )
     return from_dataset(ds), align_classes(from_dataset(vds), ds.classes)
 
@@ -186,7 +186,7 @@ def _train_report(request: TrainRequest, record: RunRecord, *, channels: int) ->
         "split": "validation",
         "data": str(request.data),
         "val": request.validation,
-        "data_options": request.data_options.read_settings(),
+        "data_options": request.options.read_settings(),
         "classifier": request.model.classifier,
         "classifier_options": request.model.options,
         "train_config": request.config.to_dict(),

@@ -21,7 +21,6 @@ The decoder only serves training and is not kept. Cost: about 30 s on 2 CPU core
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -127,7 +126,6 @@ class DomainExtractor(FeatureExtractor):
         self.fitted = False
         self.trained_on = 0
         self.final_loss = float("nan")
-        self.fit_seconds = 0.0
 
     @property
     def num_features(self) -> int:
@@ -150,7 +148,6 @@ class DomainExtractor(FeatureExtractor):
                 f"domain extractor: expected (N>=2, {self.channels}, H, W) images, "
                 f"got {tuple(images.shape)}"
             )
-        start = time.perf_counter()
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
@@ -184,7 +181,6 @@ class DomainExtractor(FeatureExtractor):
         self.fitted = True
         self.trained_on = len(data)
         self.final_loss = float(loss.detach())
-        self.fit_seconds = time.perf_counter() - start
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -192,7 +188,6 @@ class DomainExtractor(FeatureExtractor):
             "encoder": {k: v.detach().cpu() for k, v in self.encoder.state_dict().items()},
             "trained_on": self.trained_on,
             "final_loss": self.final_loss,
-            "fit_seconds": self.fit_seconds,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -203,7 +198,6 @@ class DomainExtractor(FeatureExtractor):
         self.encoder = encoder.to(self.device).eval()
         self.trained_on = int(state.get("trained_on", 0))
         self.final_loss = float(state.get("final_loss", float("nan")))
-        self.fit_seconds = float(state.get("fit_seconds", 0.0))
         self.fitted = True
 
     def describe(self) -> dict[str, Any]:

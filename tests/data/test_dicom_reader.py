@@ -12,9 +12,7 @@ from pydicom.uid import BasicTextSRStorage, RLELossless
 
 from medaug.data import load_dataset, scan_dataset
 from medaug.errors import MedaugError
-from tests.helpers import tree_hash
-
-from tests.helpers import gradient, write_dicom
+from tests.helpers import gradient, tree_hash, write_dicom
 
 
 def _load(root: Path, **kw: object):  # type: ignore[no-untyped-def]

@@ -147,7 +147,7 @@ def test_train_with_a_validation_folder_and_data_options(
             val=val,
             image_size=16,
             augment="none",
-            data_options=DataOptions(reader="folder", workers=1),
+            options=DataOptions(reader="folder", workers=1),
             device="cpu",
         )
     )

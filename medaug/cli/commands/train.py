@@ -74,7 +74,7 @@ def command(
         channels=kw["channels"],
         augment=kw["augment"],
         positive_class=kw["positive_class"],
-        data_options=pop_data_options(kw),
+        options=pop_data_options(kw),
         device=device,
     )
     outcome = train(
