@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medaug.contracts.reader import ImageRecord, Skipped
+from medaug.data.options import DataOptions
 
 DEFAULT_STRATEGY = "auto"
 
@@ -16,12 +17,8 @@ DEFAULT_STRATEGY = "auto"
 def balance_plan(counts: Mapping[str, int]) -> dict[str, int]:
     """Synthetic images per class under the default strategy (``auto`` = not majority:
     every class but the majority is brought up to the majority count)."""
-    try:
-        from medaug.balancing.strategy import resolve_targets
-    except ImportError:  # pragma: no cover - balance ships with medaug
-        majority = max(counts.values(), default=0)
-        top = max(counts, key=lambda c: (counts[c], [-ord(ch) for ch in c])) if counts else None
-        return {c: majority - n for c, n in counts.items() if c != top and majority > n}
+    from medaug.balancing.strategy import resolve_targets
+
     return dict(resolve_targets(dict(counts), DEFAULT_STRATEGY))
 
 
@@ -80,3 +77,37 @@ def summarize(
     if extra:
         out.update(extra)
     return out
+
+
+def inspect_dataset(
+    root: Path | str,
+    *,
+    quick: bool = False,
+    image_size: int = 64,
+    channels: int | str = "auto",
+    options: DataOptions | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """What ``medaug inspect`` reports for ``root``: a scan only (``quick``), or a full
+    decode at ``image_size`` (which fills the decode cache and finds undecodable files)."""
+    from medaug.data.dataset import load_dataset
+    from medaug.data.scan import scan_dataset
+
+    if quick:
+        scan = scan_dataset(root, min_classes=2, options=options or DataOptions())
+        return summarize(scan.root, scan.records, scan.skipped, reader=scan.reader)
+    ds = load_dataset(
+        root,
+        image_size=image_size,
+        channels=channels,
+        progress=progress,
+        min_classes=2,
+        options=options or DataOptions(),
+    )
+    return summarize(
+        ds.root,
+        ds.records,
+        ds.skipped,
+        reader=ds.reader,
+        extra={"channels": ds.channels, "bit_depth": ds.bit_depth, "image_size": ds.image_size},
+    )

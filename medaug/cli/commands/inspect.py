@@ -101,29 +101,16 @@ def command(
       medaug inspect rsna/images --labels rsna/labels.csv --json
       medaug inspect dicoms/ --label-tag StudyDescription
     """
-    from medaug.data import load_dataset, scan_dataset
-    from medaug.data.summary import summarize
+    from medaug.data.summary import inspect_dataset
 
-    options = pop_data_options(dataset)
-    if quick:
-        scan = scan_dataset(data, min_classes=2, options=options)
-        report = summarize(scan.root, scan.records, scan.skipped, reader=scan.reader)
-    else:
-        ds = load_dataset(
-            data,
-            image_size=image_size,
-            channels=channels,
-            progress=not as_json,
-            min_classes=2,
-            options=options,
-        )
-        report = summarize(
-            ds.root,
-            ds.records,
-            ds.skipped,
-            reader=ds.reader,
-            extra={"channels": ds.channels, "bit_depth": ds.bit_depth, "image_size": ds.image_size},
-        )
+    report = inspect_dataset(
+        data,
+        quick=quick,
+        image_size=image_size,
+        channels=channels,
+        options=pop_data_options(dataset),
+        progress=not as_json,
+    )
     if as_json:
         print_json(report)
     else:
