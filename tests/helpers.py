@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
+import torch
 from PIL import Image
 
+from medaug.contracts.generator import FitCallback, Generator
 from medaug.testing import tree_hash, write_dicom
 
 __all__ = ["gradient", "tree_hash", "write_dicom", "write_image_folder", "write_labelled_dicoms"]
@@ -62,3 +66,57 @@ def write_labelled_dicoms(
     with labels_csv.open("a", encoding="utf-8") as fh:
         fh.write("\n".join(rows) + "\n")
     return images
+
+
+class LevelGenerator(Generator):
+    """A conditional test double: class k is drawn in grey level k / 10 (so the pixel
+    value says which class an image was sampled for). Each epoch is reported through the
+    callback; ``fail_after`` makes ``fit`` raise after that many epochs (an interruption)
+    and ``calls`` records each ``fit`` call as (first epoch, labels seen)."""
+
+    conditional: ClassVar[bool] = True
+    supported_sizes: ClassVar[tuple[int, ...]] = (16,)
+    fail_after: ClassVar[int | None] = None
+    calls: ClassVar[list[tuple[int, list[int]]]] = []
+
+    def __init__(
+        self, image_size: int = 16, channels: int = 1, device: Any = "cpu", num_classes: int = 1
+    ) -> None:
+        self.image_size, self.channels = image_size, channels
+        self.device, self.num_classes, self._done = torch.device(device), num_classes, 0
+
+    def fit(
+        self,
+        images: torch.Tensor,
+        *,
+        epochs: int,
+        batch_size: int,
+        seed: int,
+        labels: torch.Tensor | None = None,
+        callback: FitCallback | None = None,
+    ) -> None:
+        assert labels is not None and len(labels) == len(images)
+        LevelGenerator.calls.append((self._done, sorted(set(labels.tolist()))))
+        for epoch in range(self._done, epochs):
+            if callback is not None:
+                callback.on_step(epoch, 0, 1, {"loss": float(epoch)})
+            self._done = epoch + 1
+            if callback is not None:
+                callback.on_epoch_end(epoch, {"loss": float(epoch)})
+            if LevelGenerator.fail_after is not None and self._done >= LevelGenerator.fail_after:
+                raise RuntimeError("interrupted")
+
+    def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+        assert labels is not None and len(labels) == n
+        level = labels.float().view(-1, 1, 1, 1) / 10 * 2 - 1
+        return level.expand(n, self.channels, self.image_size, self.image_size).clone()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epochs_done": self._done}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._done = int(state["epochs_done"])
+
+    @property
+    def epochs_done(self) -> int:
+        return self._done

@@ -4,72 +4,18 @@ checkpointed every epoch, resumed mid-training after an interruption."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-import torch
 from click.testing import CliRunner
 
 import medaug
 from medaug.balancing.checkpoint import load_checkpoint
 from medaug.cli import build_cli
-from medaug.contracts.generator import FitCallback, Generator
 from medaug.plugins import get_host
-from tests.helpers import write_image_folder
-
-
-class LevelGenerator(Generator):
-    """Conditional test double: class k is drawn in grey level k; one epoch per call of
-    the callback, and it can be told to fail after a given epoch (an interruption)."""
-
-    conditional: ClassVar[bool] = True
-    supported_sizes: ClassVar[tuple[int, ...]] = (16,)
-    fail_after: ClassVar[int | None] = None
-    calls: ClassVar[list[tuple[int, list[int]]]] = []  # (first epoch, labels seen)
-
-    def __init__(
-        self, image_size: int = 16, channels: int = 1, device: Any = "cpu", num_classes: int = 1
-    ) -> None:
-        self.image_size, self.channels = image_size, channels
-        self.device, self.num_classes, self._done = torch.device(device), num_classes, 0
-
-    def fit(
-        self,
-        images: torch.Tensor,
-        *,
-        epochs: int,
-        batch_size: int,
-        seed: int,
-        labels: torch.Tensor | None = None,
-        callback: FitCallback | None = None,
-    ) -> None:
-        assert labels is not None and len(labels) == len(images)
-        LevelGenerator.calls.append((self._done, sorted(set(labels.tolist()))))
-        for epoch in range(self._done, epochs):
-            if callback is not None:
-                callback.on_step(epoch, 0, 1, {"loss": float(epoch)})
-            self._done = epoch + 1
-            if callback is not None:
-                callback.on_epoch_end(epoch, {"loss": float(epoch)})
-            if LevelGenerator.fail_after is not None and self._done >= LevelGenerator.fail_after:
-                raise RuntimeError("interrupted")
-
-    def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
-        assert labels is not None and len(labels) == n
-        level = labels.float().view(-1, 1, 1, 1) / max(1, self.num_classes - 1) * 2 - 1
-        return level.expand(n, self.channels, self.image_size, self.image_size).clone()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"epochs_done": self._done}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self._done = int(state["epochs_done"])
-
-    @property
-    def epochs_done(self) -> int:
-        return self._done
+from tests.helpers import LevelGenerator, write_image_folder
 
 
 class LevelPlugin:
