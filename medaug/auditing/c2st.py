@@ -36,7 +36,8 @@ def c2st_auc(
     cv: StratifiedKFold | StratifiedGroupKFold
     if real_groups is not None and len(set(real_groups)) >= n_folds:
         groups = np.array(
-            [f"r:{g}" for g in real_groups] + [f"s:{i}" for i in range(len(synthetic))], dtype=object
+            [f"r:{g}" for g in real_groups] + [f"s:{i}" for i in range(len(synthetic))],
+            dtype=object,
         )
         cv = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     else:

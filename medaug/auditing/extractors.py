@@ -99,7 +99,9 @@ class PreparedExtractor:
         """Write the extractor's learned state and provenance next to an audit (a
         ``weights_only`` loadable ``.pt``)."""
         buf = io.BytesIO()
-        torch.save({"name": self.name, "info": self.to_json(), "state": self.extractor.state_dict()}, buf)
+        torch.save(
+            {"name": self.name, "info": self.to_json(), "state": self.extractor.state_dict()}, buf
+        )
         atomic_write_bytes(path, buf.getvalue())
 
 
@@ -136,7 +138,11 @@ def build_extractor(
 
 
 def _cache_path(
-    extractor: FeatureExtractor, name: str, fingerprint: str, seed: int, cache_dir: Path | str | None
+    extractor: FeatureExtractor,
+    name: str,
+    fingerprint: str,
+    seed: int,
+    cache_dir: Path | str | None,
 ) -> Path:
     key = digest(name, extractor.cache_token(), fingerprint, seed)
     return cache_root(cache_dir) / CACHE_DIR / f"{key}.pt"

@@ -199,7 +199,9 @@ class _PixelIndex:
         crop = crop / crop.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None, None]
         return torch.fft.rfft2(crop, s=(size, size))
 
-    def similarity(self, templates: torch.Tensor, qi: torch.Tensor, tj: torch.Tensor) -> torch.Tensor:
+    def similarity(
+        self, templates: torch.Tensor, qi: torch.Tensor, tj: torch.Tensor
+    ) -> torch.Tensor:
         """Highest correlation over shifts for the pairs ``(qi[p], tj[p])``."""
         side = 2 * self.shift + 1
         out = []
@@ -226,11 +228,15 @@ class MemorizationScreen:
     ) -> None:
         self.settings = settings or MemorizationSettings()
         if train.ndim != 4 or len(train) < 2:
-            raise MedaugError(f"memorization screen: need >= 2 training images, got {tuple(train.shape)}")
+            raise MedaugError(
+                f"memorization screen: need >= 2 training images, got {tuple(train.shape)}"
+            )
         self.shape = tuple(train.shape[1:])
         self.groups = _group_ids(groups, len(train))
         if len(torch.unique(self.groups)) < 2:
-            raise MedaugError("memorization screen: the training images must come from >= 2 patients")
+            raise MedaugError(
+                "memorization screen: the training images must come from >= 2 patients"
+            )
         blurred = _blur(train, self.settings.blur_sigma)
         self.index = _PixelIndex(blurred, self.settings.shift_for(train.shape[-1]))
         self.features: torch.Tensor | None = None
@@ -244,7 +250,9 @@ class MemorizationScreen:
         pixel_nn, _, feature_nn, _ = self._nearest(blurred, self.features, self.groups)
         self.real_pixel = pixel_nn[torch.isfinite(pixel_nn)].numpy()
         self.real_feature = (
-            feature_nn[torch.isfinite(feature_nn)].numpy() if feature_nn is not None else np.array([])
+            feature_nn[torch.isfinite(feature_nn)].numpy()
+            if feature_nn is not None
+            else np.array([])
         )
         q = self.settings.quantile
         self.threshold = self.settings.threshold(float(np.quantile(self.real_pixel, q)))
@@ -280,9 +288,11 @@ class MemorizationScreen:
         else:
             valid = torch.ones_like(cand, dtype=torch.bool)
         qi = torch.arange(len(blurred))[:, None].expand_as(cand)
-        sims = self.index.similarity(
-            self.index.templates(blurred), qi.reshape(-1), cand.reshape(-1)
-        ).view_as(cand).double()
+        sims = (
+            self.index.similarity(self.index.templates(blurred), qi.reshape(-1), cand.reshape(-1))
+            .view_as(cand)
+            .double()
+        )
         sims = sims.masked_fill(~valid, float("-inf"))
         best, where = sims.max(dim=1)
         return best, cand.gather(1, where[:, None])[:, 0], feature_sim, feature_idx

@@ -86,7 +86,9 @@ def compare(
         a = torch.from_numpy(rng.choice(n_ref, size=min(half_ref, n_ref), replace=False))
         b = torch.from_numpy(rng.choice(n_cmp, size=min(half_cmp, n_cmp), replace=False))
         spread["fid"].append(frechet_distance(reference[a], compared[b]))
-        for name, value in precision_recall_density_coverage(reference[a], compared[b], k=k).items():
+        for name, value in precision_recall_density_coverage(
+            reference[a], compared[b], k=k
+        ).items():
             spread[name].append(value)
     return MetricSet(
         n_reference=n_ref,
@@ -125,7 +127,9 @@ def split_halves(
     for j in rng.permutation(len(names)):
         target = halves[0] if len(halves[0]) <= len(halves[1]) else halves[1]
         target.extend(members[names[j]])
-    return np.sort(np.array(halves[0], dtype=np.int64)), np.sort(np.array(halves[1], dtype=np.int64))
+    return np.sort(np.array(halves[0], dtype=np.int64)), np.sort(
+        np.array(halves[1], dtype=np.int64)
+    )
 
 
 __all__ = ["MetricSet", "compare", "split_halves"]

@@ -47,7 +47,9 @@ class Verdict:
         }
 
 
-def judge(metrics: MetricSet, baseline: MetricSet, memorization: MemorizationResult, n: int) -> Verdict:
+def judge(
+    metrics: MetricSet, baseline: MetricSet, memorization: MemorizationResult, n: int
+) -> Verdict:
     """The verdict rules (docs/audit.md): realism from the C2ST AUC, diversity from recall
     and coverage relative to the real-vs-real floor, memorization from the flags."""
     auc = metrics.c2st_auc

@@ -38,8 +38,13 @@ class MemorizationSettings:
     candidates: int = 8
 
     def __post_init__(self) -> None:
-        _check(0.0 < self.quantile <= 1.0, f"memorization quantile must be in (0, 1], got {self.quantile}")
-        _check(0.0 < self.margin <= 1.0, f"memorization margin must be in (0, 1], got {self.margin}")
+        _check(
+            0.0 < self.quantile <= 1.0,
+            f"memorization quantile must be in (0, 1], got {self.quantile}",
+        )
+        _check(
+            0.0 < self.margin <= 1.0, f"memorization margin must be in (0, 1], got {self.margin}"
+        )
         _check(
             self.max_shift is None or self.max_shift >= 0,
             f"max shift must be >= 0 px, got {self.max_shift}",

@@ -17,6 +17,7 @@ DEFAULT_BATCH_SIZE = 64
 DEMO_EPOCHS = 20
 DEMO_BATCH_SIZE = 16
 DEMO_OUT = Path("medaug-demo")
+DEFAULT_CHECKPOINT_EVERY = 200
 SAMPLE_NAME = "chestxray2017-sample"
 
 
@@ -46,6 +47,10 @@ class BalanceConfig:
     channels: int | str = "auto"
     epochs: int | None = None
     batch_size: int | None = None
+    #: training length in optimisation steps per generator (overrides ``epochs``)
+    steps: int | None = None
+    #: steps between checkpoints with ``steps`` (default :data:`DEFAULT_CHECKPOINT_EVERY`)
+    checkpoint_every: int | None = None
     seed: int = 0
     device: Any = "auto"  # str or torch.device
     resume: bool = False
@@ -65,6 +70,14 @@ class BalanceConfig:
             self.batch_size is not None and self.batch_size < 1
         ):
             raise MedaugError("--epochs and --batch-size must be at least 1")
+        if (self.steps is not None and self.steps < 1) or (
+            self.checkpoint_every is not None and self.checkpoint_every < 1
+        ):
+            raise MedaugError("--steps and --checkpoint-every must be at least 1")
+        if self.steps is not None and self.epochs is not None:
+            raise MedaugError("give --epochs or --steps, not both")
+        if self.checkpoint_every is not None and self.steps is None:
+            raise MedaugError("--checkpoint-every goes with --steps (without it: every epoch)")
         if self.seed < 0:
             raise MedaugError(f"--seed must be >= 0, got {self.seed}")
 
@@ -85,6 +98,13 @@ class BalanceConfig:
         return DEMO_EPOCHS if self.bundled else DEFAULT_EPOCHS
 
     @property
+    def effective_checkpoint_every(self) -> int | None:
+        """Steps between checkpoints (``None``: every epoch, when training by epochs)."""
+        if self.steps is None:
+            return None
+        return self.checkpoint_every or DEFAULT_CHECKPOINT_EVERY
+
+    @property
     def effective_batch_size(self) -> int:
         if self.batch_size is not None:
             return self.batch_size
@@ -93,6 +113,7 @@ class BalanceConfig:
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CHECKPOINT_EVERY",
     "DEFAULT_EPOCHS",
     "DEMO_BATCH_SIZE",
     "DEMO_EPOCHS",

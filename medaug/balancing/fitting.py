@@ -10,6 +10,7 @@ checkpoint exists resumes from it, or is skipped when its training is complete.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,29 @@ class GeneratorSpec:
     #: how synthetic images are written later ("png" or "dicom") and their bit depth
     output_format: str = "png"
     bit_depth: int = 8
+    #: training length in optimisation steps per unit (overrides ``epochs``), so a class
+    #: of 100 images gets as many steps as a class of 1,349
+    steps: int | None = None
+    #: steps between checkpoints (and progress grids) with ``steps``; ``None`` = every epoch
+    checkpoint_every: int | None = None
+
+    def epochs_for(self, n_images: int) -> int:
+        """Epochs for a unit of ``n_images``: ``epochs``, or with ``steps`` the fewest
+        epochs reaching that many steps of full batches (``n // batch`` steps per epoch)."""
+        if self.steps is None:
+            return self.epochs
+        return math.ceil(self.steps / steps_per_epoch(n_images, self.batch_size))
+
+    def save_every_for(self, n_images: int) -> int:
+        """Epochs between checkpoints for a unit of ``n_images``."""
+        if self.checkpoint_every is None:
+            return 1
+        return max(1, round(self.checkpoint_every / steps_per_epoch(n_images, self.batch_size)))
+
+
+def steps_per_epoch(n_images: int, batch_size: int) -> int:
+    """Optimisation steps in one epoch of full batches (the generators' convention)."""
+    return max(1, n_images // max(1, min(batch_size, n_images)))
 
 
 @dataclass(frozen=True)
@@ -130,7 +154,7 @@ class GeneratorFitter:
                 class_name=unit.name,
                 class_names=list(self.classes) if unit.conditional else [unit.name],
                 seed=self.spec.seed,
-                epochs=self.spec.epochs,
+                epochs=self.spec.epochs_for(len(x)),
                 epochs_done=0,
                 batch_size=self.spec.batch_size,
                 complete=False,
@@ -140,6 +164,7 @@ class GeneratorFitter:
             ),
             checkpoint=checkpoint,
             grid_dir=grid_dir,
+            save_every=self.spec.save_every_for(len(x)),
         )
         return train(job, generator, self.reporter)
 
@@ -154,6 +179,8 @@ class TrainJob:
     info: CheckpointInfo  # settings; epochs_done / history / complete are filled in
     checkpoint: Path
     grid_dir: Path | None = None
+    #: epochs between checkpoints and grids (the last epoch is always saved)
+    save_every: int = 1
 
 
 @dataclass
@@ -170,7 +197,8 @@ class TrainResult:
 
 
 class _Callback:
-    """Collects losses, saves a grid and a checkpoint after every epoch."""
+    """Collects losses, saves a grid and a checkpoint every ``job.save_every`` epochs and
+    after the last one."""
 
     def __init__(self, job: TrainJob, generator: Any, reporter: Reporter) -> None:
         self.job, self.generator, self.reporter = job, generator, reporter
@@ -186,6 +214,10 @@ class _Callback:
         self.reporter.step(self.job.name, epoch, step, steps_per_epoch, losses)
 
     def on_epoch_end(self, epoch: int, losses: Mapping[str, float]) -> None:
+        done = epoch + 1
+        if done % self.job.save_every and done < self.job.info.epochs:
+            self.reporter.epoch_end(self.job.name, epoch, losses)
+            return
         if self.job.grid_dir is not None:
             labels = None
             if getattr(self.generator, "conditional", False) and self.job.labels is not None:

@@ -169,9 +169,14 @@ def write_report_md(
         "## Timings (seconds)",
         "",
         _table(
-            ["class", "training", "sampling + writing"],
+            ["generator", "epochs", "training", "sampling + writing"],
             [
-                [c, f"{t.get('train', 0.0):.1f}", f"{t.get('sample', 0.0):.1f}"]
+                [
+                    c,
+                    summary.get("generator_epochs", {}).get(c, ""),
+                    f"{t.get('train', 0.0):.1f}",
+                    f"{t.get('sample', 0.0):.1f}",
+                ]
                 for c, t in seconds.get("classes", {}).items()
             ],
         ),

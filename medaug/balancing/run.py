@@ -141,7 +141,11 @@ class BalanceRun:
             "label_tag": read.pop("label_tag", None),
             "link": cfg.link,
         }
-        # other reading options only when given, so default runs keep their old settings
+        # step-based training and other reading options only when given, so that runs
+        # without them keep their old settings (and stay resumable)
+        if cfg.steps is not None:
+            settings["steps"] = cfg.steps
+            settings["checkpoint_every"] = cfg.effective_checkpoint_every
         if read:
             settings["data_options"] = read
         return settings
@@ -227,6 +231,8 @@ class BalanceRun:
                 device=device,
                 output_format=_output_format(ds),
                 bit_depth=ds.bit_depth,
+                steps=cfg.steps,
+                checkpoint_every=cfg.effective_checkpoint_every,
             ),
             ds.classes,
             self.reporter,
@@ -373,15 +379,22 @@ class BalanceRun:
             "started": state.started,
             "finished": state.finished,
             "seconds": run.timings.to_dict(),
+            "generator_epochs": {
+                unit: info["epochs"] for unit, info in state.classes.items() if "epochs" in info
+            },
         }
         if "study_uid" in state.summary:
             summary["study_uid"] = state.summary["study_uid"]
         notes = []
         if self.cfg.bundled:
+            length = (
+                f"{self.cfg.steps} steps"
+                if self.cfg.steps
+                else f"{self.cfg.effective_epochs} epochs"
+            )
             notes.append(
                 "bundled demo sample of ChestXray2017 (Kermany et al., CC BY 4.0, see "
-                f"NOTICE.md); short training ({state.settings['epochs']} epochs): expect "
-                "rough images"
+                f"NOTICE.md); short training ({length} per generator)"
             )
         write_report_md(
             layout.report,

@@ -41,6 +41,8 @@ class ExperimentConfig:
     pretrained: bool = False
     generator_options: dict[str, Any] = field(default_factory=dict)
     gen_epochs: int = 25
+    #: generator training length in steps per unit (overrides ``gen_epochs``)
+    gen_steps: int | None = None
     gen_batch_size: int = 64
     positive_class: str | None = None
     device: str = "auto"
@@ -61,6 +63,8 @@ class ExperimentConfig:
             raise MedaugError("the gan arm needs --generator NAME")
         if self.seeds < 1:
             raise MedaugError("--seeds must be >= 1")
+        if self.gen_steps is not None and self.gen_steps < 1:
+            raise MedaugError("--gen-steps must be >= 1")
         if self.synthetic is not None and self.synthetic < 1:
             raise MedaugError("--synthetic must be >= 1")
         if not 0.0 < self.val_fraction < 1.0:
@@ -92,6 +96,8 @@ class ExperimentConfig:
             d.pop(key)
         if not d["data_options"]:
             d.pop("data_options")
+        if d["gen_steps"] is None:  # runs from before --gen-steps keep their fingerprint
+            d.pop("gen_steps")
         d["train"] = str(Path(self.train).expanduser().resolve())
         d["test"] = str(Path(self.test).expanduser().resolve())
         blob = json.dumps(d, sort_keys=True, default=str).encode()

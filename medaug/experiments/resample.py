@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from medaug.balancing.config import DEFAULT_CHECKPOINT_EVERY
 from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec
 from medaug.balancing.progress import LineReporter
 from medaug.balancing.report import save_grid
@@ -128,6 +129,7 @@ class GenerativeOversampler(Resampler):
         *,
         options: Mapping[str, Any] | None = None,
         epochs: int = 25,
+        steps: int | None = None,
         batch_size: int = 64,
         seed: int = 0,
         device: torch.device | str = "cpu",
@@ -136,7 +138,7 @@ class GenerativeOversampler(Resampler):
     ) -> None:
         super().__init__(**kwargs)
         self.generator, self.options = generator, dict(options or {})
-        self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
+        self.epochs, self.steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
         self.device = torch.device(device)
         self.work_dir, self.log = Path(work_dir), log
 
@@ -151,6 +153,8 @@ class GenerativeOversampler(Resampler):
             batch_size=self.batch_size,
             seed=self.seed,
             device=self.device,
+            steps=self.steps,
+            checkpoint_every=DEFAULT_CHECKPOINT_EVERY if self.steps else None,
         )
 
     def _extra_images(
@@ -213,6 +217,7 @@ def _gan(ctx: ArmContext) -> Resampler:
         ctx.out / "generators" / f"seed{ctx.seed}",
         options=cfg.generator_options,
         epochs=cfg.gen_epochs,
+        steps=cfg.gen_steps,
         batch_size=cfg.gen_batch_size,
         seed=ctx.seed,
         device=ctx.device,

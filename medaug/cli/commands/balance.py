@@ -10,6 +10,7 @@ from rich.table import Table
 
 from medaug.balancing.config import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_CHECKPOINT_EVERY,
     DEFAULT_EPOCHS,
     DEMO_BATCH_SIZE,
     DEMO_EPOCHS,
@@ -53,6 +54,18 @@ from medaug.errors import MedaugError
     help=f"Training epochs per generator [default: {DEFAULT_EPOCHS}; demo {DEMO_EPOCHS}].",
 )
 @click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    help="Training length in optimisation steps per generator, instead of --epochs: a "
+    "class of 100 images gets as many steps as one of 1,349.",
+)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=1),
+    help=f"With --steps: steps between checkpoints and progress grids "
+    f"[default: {DEFAULT_CHECKPOINT_EVERY}]; without it, every epoch.",
+)
+@click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     help=f"Batch size [default: {DEFAULT_BATCH_SIZE}; demo {DEMO_BATCH_SIZE}].",
@@ -86,6 +99,8 @@ def command(
     image_size: int,
     channels: str,
     epochs: int | None,
+    steps: int | None,
+    checkpoint_every: int | None,
     batch_size: int | None,
     seed: int,
     device: str,
@@ -108,6 +123,7 @@ def command(
       medaug balance --generator dcgan
       medaug balance --generator dcgan data/train --out balanced/
       medaug balance -g dcgan data/train --out balanced/ --count 400 --image-size 32
+      medaug balance -g dcgan data/train --out balanced/ --steps 3000
       medaug balance -g dcgan data/train --out balanced/ --strategy NORMAL=3000,COVID=3000
       medaug balance -g dcgan dicoms/ --labels labels.csv --out balanced/ --resume
     """
@@ -132,6 +148,8 @@ def command(
         image_size=image_size,
         channels=channels,
         epochs=epochs,
+        steps=steps,
+        checkpoint_every=checkpoint_every,
         batch_size=batch_size,
         seed=seed,
         device=device,

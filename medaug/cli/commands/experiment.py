@@ -80,6 +80,12 @@ from medaug.console import console, err_console, print_json
     show_default=True,
     help="Generator training epochs.",
 )
+@click.option(
+    "--gen-steps",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Generator training length in optimisation steps (instead of --gen-epochs).",
+)
 @click.option("--gen-batch-size", type=click.IntRange(min=2), default=64, show_default=True)
 @click.option(
     "--gen-option",
@@ -102,6 +108,7 @@ def command(
     strategy: str | None,
     classic_augment: str,
     gen_epochs: int,
+    gen_steps: int | None,
     gen_batch_size: int,
     gen_options: tuple[str, ...],
     device: str,
@@ -151,6 +158,7 @@ def command(
         pretrained=kw["pretrained"],
         generator_options=parse_key_values(gen_options, "--gen-option"),
         gen_epochs=gen_epochs,
+        gen_steps=gen_steps,
         gen_batch_size=gen_batch_size,
         positive_class=kw["positive_class"],
         device=device,

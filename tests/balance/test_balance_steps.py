@@ -1,0 +1,63 @@
+"""Training length by optimisation steps: small classes get as many steps as large ones,
+checkpoints every K steps, and the run still resumes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from medaug.balancing import BalanceConfig
+from medaug.balancing.checkpoint import load_checkpoint
+from medaug.balancing.fitting import GeneratorSpec, steps_per_epoch
+from medaug.errors import MedaugError
+
+from .balance_helpers import run, run_json
+
+
+def test_steps_become_epochs_per_class_size() -> None:
+    import torch
+
+    spec = GeneratorSpec("x", {}, 16, 1, epochs=5, batch_size=8, seed=0, device=torch.device("cpu"))
+    assert spec.epochs_for(100) == 5  # by epochs: the class size does not matter
+    stepped = GeneratorSpec(
+        "x", {}, 16, 1, 5, 8, 0, torch.device("cpu"), steps=120, checkpoint_every=24
+    )
+    assert steps_per_epoch(100, 8) == 12 and stepped.epochs_for(100) == 10
+    assert steps_per_epoch(10, 8) == 1 and stepped.epochs_for(10) == 120
+    assert steps_per_epoch(3, 8) == 1  # fewer images than a batch: one step
+    assert stepped.save_every_for(100) == 2 and stepped.save_every_for(10) == 24
+
+
+def test_balance_by_steps_checkpoints_periodically_and_resumes(
+    image_folder, tmp_path: Path
+) -> None:
+    data = image_folder({"NORMAL": 8, "PNEUMONIA": 20}, size=16)
+    out = tmp_path / "out"
+    args = ["balance", str(data), "--out", str(out), "--image-size", "16", "--batch-size", "4"]
+    args += ["--steps", "6", "--checkpoint-every", "4"]
+    summary = run_json(args)
+    # NORMAL: 8 images, batch 4 -> 2 steps per epoch -> 3 epochs; grids every 2 epochs + last
+    assert summary["generator_epochs"] == {"NORMAL": 3}
+    info, _ = load_checkpoint(out / "checkpoints" / "NORMAL.pt")
+    assert (info.epochs, info.epochs_done, info.complete) == (3, 3, True)
+    assert len(info.history["loss_g"]) == 6  # every step reported once
+    grids = sorted(p.name for p in (out / "report" / "progress" / "NORMAL").iterdir())
+    assert grids == ["epoch_0002.png", "epoch_0003.png"]
+    settings = json.loads((out / ".medaug-run.json").read_text())["settings"]
+    assert (settings["steps"], settings["checkpoint_every"]) == (6, 4)
+    assert "| NORMAL | 3 |" in (out / "report" / "report.md").read_text()
+    # the same command recognises its finished run; other steps are other settings
+    assert run_json(args)["status"] == "already_complete"
+    other = run([*args[:-4], "--steps", "8"], ok=False)
+    assert other.exit_code == 1 and "other settings" in other.output
+
+
+def test_steps_options_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(MedaugError, match="not both"):
+        BalanceConfig(out=tmp_path, epochs=3, steps=10)
+    with pytest.raises(MedaugError, match="goes with --steps"):
+        BalanceConfig(out=tmp_path, checkpoint_every=10)
+    with pytest.raises(MedaugError, match="at least 1"):
+        BalanceConfig(out=tmp_path, steps=0)
