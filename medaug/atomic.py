@@ -9,11 +9,15 @@ resumes); the final path is either absent, the old version, or complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from medaug.errors import MedaugError
 
 TMP_PREFIX = ".medaug-tmp-"
 
@@ -23,9 +27,28 @@ def tmp_path_for(path: Path) -> Path:
     return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
 
 
+#: torch.save's errors when the file cannot be written whole (a full disk, a quota)
+_SHORT_WRITE = ("unexpected pos", "failed writing", "file write failed")
+
+
+def _out_of_space(exc: BaseException, folder: Path) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if isinstance(exc, RuntimeError) and any(m in str(exc) for m in _SHORT_WRITE):
+        try:
+            return shutil.disk_usage(folder).free < 64 * 2**20 or "unexpected pos" in str(exc)
+        except OSError:
+            return True
+    return False
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path``; on success it replaces ``path`` atomically."""
+    """Yield a temporary sibling of ``path``; on success it replaces ``path`` atomically.
+
+    A full disk (``ENOSPC``, or torch's short-write errors) becomes one
+    :class:`~medaug.errors.MedaugError` saying so; ``path`` keeps its previous version.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(path)
@@ -34,6 +57,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:
+        if _out_of_space(exc, path.parent):
+            raise MedaugError(
+                f"no space left on the disk of {path.parent} while writing {path.name}: "
+                "free space and rerun with --resume"
+            ) from exc
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

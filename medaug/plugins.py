@@ -69,6 +69,11 @@ def _warn(message: str) -> None:
     warnings.warn(message, PluginLoadWarning, stacklevel=3)
 
 
+#: what a plugin may raise without taking medaug down: anything but Ctrl-C (a plugin that
+#: calls sys.exit() at import or in a hook is isolated like any broken plugin)
+_PLUGIN_ERRORS = (Exception, SystemExit, GeneratorExit)
+
+
 def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -108,7 +113,7 @@ class PluginHost:
                 continue
             try:
                 plugin = ep.load()
-            except Exception as exc:
+            except _PLUGIN_ERRORS as exc:
                 _warn(
                     f"plugin {ep.name!r} ({dist_name or 'unknown distribution'}) failed to "
                     f"load and was skipped: {_describe_error(exc)}"
@@ -134,7 +139,7 @@ class PluginHost:
         """Register a plugin object or module (what tests and embedding apps use)."""
         try:
             registered = self.pm.register(plugin, name=name)
-        except Exception as exc:
+        except _PLUGIN_ERRORS as exc:
             _warn(f"plugin {name or plugin!r} could not be registered: {_describe_error(exc)}")
             return None
         if registered is None:
@@ -168,7 +173,9 @@ class PluginHost:
         )
         return [im.plugin_name for im in ordered]
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Exception | None]]:
+    def call_each(
+        self, hook_name: str, **kwargs: Any
+    ) -> Iterator[tuple[str, BaseException | None]]:
         """Call ``hook_name`` once per implementing plugin, in :meth:`_ordered_plugins`
         order, through pluggy (which hands each implementation only the arguments it
         names). Yields ``(plugin name, exception or None)``: one plugin failing does not
@@ -181,7 +188,7 @@ class PluginHost:
             caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
             try:
                 caller(**kwargs)
-            except Exception as exc:
+            except _PLUGIN_ERRORS as exc:
                 yield plugin_name, exc
             else:
                 yield plugin_name, None

@@ -33,6 +33,7 @@ from medaug.balancing.timings import Timings
 from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.data.dataset import ImageDataset
 from medaug.errors import MedaugError
+from medaug.locking import folder_lock
 
 
 @dataclass
@@ -179,6 +180,36 @@ class BalanceRun:
             )
         return state
 
+    def _fingerprint(self) -> str:
+        """A digest of the input tree (and of the labels file), recorded with the run."""
+        from medaug.data.files import tree_fingerprint
+
+        labels = self.cfg.options.labels
+        extra = ""
+        if labels is not None and Path(labels).is_file():
+            st = Path(labels).stat()
+            extra = f"{st.st_size}:{st.st_mtime_ns}"
+        return f"{tree_fingerprint(self.data)}:{extra}"
+
+    def _check_data_unchanged(self, state: RunState) -> None:
+        if state.data_fingerprint and state.data_fingerprint != self._fingerprint():
+            when = "finished" if state.status == "complete" else "started"
+            raise MedaugError(
+                f"DATA {self.data} has changed since the run in {self.layout.root} {when} "
+                "(files added, removed or rewritten); nothing was changed: balance the "
+                "current data into a new --out"
+            )
+
+    def _claim(self, state: RunState | None) -> RunState | None:
+        """Under the folder lock: the state to continue, re-read, since another run may
+        have started or finished in OUT since it was first checked."""
+        now = self._existing_state()
+        if state is None and now is not None:
+            raise MedaugError(
+                f"another balance run started in {self.layout.root}; choose another --out"
+            )
+        return now
+
     def _prepare_out(self, state: RunState) -> None:
         """Create OUT with its run record and notice; drop stale temporary files."""
         self.layout.root.mkdir(parents=True, exist_ok=True)
@@ -201,6 +232,8 @@ class BalanceRun:
         cfg, layout = self.cfg, self.layout
         t_start = time.perf_counter()
         state = self._existing_state()
+        if state is not None:
+            self._check_data_unchanged(state)
         if state is not None and state.status == "complete":
             summary = dict(state.summary, status="already_complete")
             return BalanceResult(summary, layout, already_complete=True)
@@ -238,20 +271,22 @@ class BalanceRun:
             self.reporter,
         )
 
-        resumed = state is not None
-        if state is None:
-            state = RunState(settings=self.settings)
-        else:
-            self.reporter.message(f"resuming the interrupted run in {layout.root}")
-        self._prepare_out(state)
-        timings = Timings.from_dict(state.summary.get("seconds"))
-        timings.load += load_seconds
-        run = _Session(ds, dict(to_add), folders, state, timings, device, resumed)
+        with folder_lock(layout.root, what="balance run"):
+            state = self._claim(state)
+            resumed = state is not None
+            if state is None:
+                state = RunState(settings=self.settings, data_fingerprint=self._fingerprint())
+            else:
+                self.reporter.message(f"resuming the interrupted run in {layout.root}")
+            self._prepare_out(state)
+            timings = Timings.from_dict(state.summary.get("seconds"))
+            timings.load += load_seconds
+            run = _Session(ds, dict(to_add), folders, state, timings, device, resumed)
 
-        run.rows = self._link_reals(run)
-        self._grow(run, fitter)
-        timings.total += time.perf_counter() - t_start
-        return BalanceResult(self._finish(run), layout)
+            run.rows = self._link_reals(run)
+            self._grow(run, fitter)
+            timings.total += time.perf_counter() - t_start
+            return BalanceResult(self._finish(run), layout)
 
     def _grow(self, run: _Session, fitter: GeneratorFitter) -> None:
         """Fit (or resume) each training unit, then write its classes' synthetic images."""

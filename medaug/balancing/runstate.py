@@ -37,6 +37,8 @@ class RunState:
     medaug_version: str = __version__
     #: the folder holding only the class folders (see OutputLayout)
     dataset_root: str = ""
+    #: digest of the input tree when the run started (a changed input is refused)
+    data_fingerprint: str = ""
     #: per class: trained, sampled, timings, DICOM UIDs...
     classes: dict[str, dict[str, Any]] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +53,7 @@ class RunState:
                 "started": self.started,
                 "finished": self.finished,
                 "dataset_root": self.dataset_root,
+                "data_fingerprint": self.data_fingerprint,
                 "settings": self.settings,
                 "classes": self.classes,
                 "summary": self.summary,
@@ -92,6 +95,7 @@ def load_state(out: Path) -> RunState | None:
         finished=str(raw.get("finished", "")),
         medaug_version=str(raw.get("medaug_version", "")),
         dataset_root=str(raw.get("dataset_root", "")),
+        data_fingerprint=str(raw.get("data_fingerprint", "")),
         classes=dict(raw.get("classes", {})),
         summary=dict(raw.get("summary", {})),
     )

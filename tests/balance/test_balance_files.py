@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,46 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     assert [r.path for r in back] == ["a/y.png", "b/x.png"] and back[1].seed == "1"
     header = (tmp_path / "m.csv").read_text().splitlines()[0]
     assert header.startswith("path,class,source,original_path,generator")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(28, "No space left on device"),
+        RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 704 vs 598"),
+    ],
+)
+def test_a_full_disk_while_checkpointing_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """What torch.save raises on a full disk (measured by writing to /dev/full) becomes
+    one MedaugError; the previous checkpoint and no temporary file remain."""
+    info = CheckpointInfo(
+        generator="dcgan",
+        generator_options={},
+        image_size=16,
+        channels=1,
+        class_name="a",
+        class_names=["a"],
+        seed=0,
+        epochs=2,
+        epochs_done=1,
+        batch_size=4,
+        complete=False,
+        output_format="png",
+        bit_depth=8,
+        history={},
+    )
+    path = tmp_path / "a.pt"
+    save_checkpoint(path, info, {"w": torch.zeros(2)})
+    before = path.read_bytes()
+
+    def full_disk(obj: object, f: object) -> None:
+        Path(str(f)).write_bytes(b"partial")
+        raise error
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    with pytest.raises(MedaugError, match=r"no space left on the disk of .* rerun with --resume"):
+        save_checkpoint(path, replace(info, epochs_done=2), {"w": torch.ones(2)})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.pt"]

@@ -91,3 +91,33 @@ def test_missing_data_and_missing_out(tmp_path: Path) -> None:
 def test_single_class_is_refused(image_folder, tmp_path: Path) -> None:
     data = image_folder({"only": 5}, size=16)
     assert "class" in _error(["balance", str(data), "--out", str(tmp_path / "o"), *TINY])
+
+
+def test_a_second_run_on_the_same_out_is_refused_while_the_first_holds_it(
+    image_folder, tmp_path: Path
+) -> None:
+    from medaug.errors import MedaugError
+    from medaug.locking import folder_lock
+
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    out = tmp_path / "out"
+    with folder_lock(out, what="balance run"):  # as another process's run would hold it
+        assert "another medaug balance run is writing to" in _error(
+            ["balance", str(data), "--out", str(out), *TINY]
+        )
+        with pytest.raises(MedaugError, match="another medaug"), folder_lock(out):
+            pass
+    assert list(out.iterdir()) == []  # nothing written by the refused run, no lock file
+    run(["balance", str(data), "--out", str(out), *TINY])  # free again: it runs
+
+
+def test_a_changed_input_is_reported_not_hidden(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    out = tmp_path / "out"
+    args = ["balance", str(data), "--out", str(out), *TINY]
+    run(args)
+    assert "already complete" in run(args).output  # unchanged input: the same run
+    extra = data / "a" / "new_patient_img.png"
+    extra.write_bytes((data / "a" / sorted(p.name for p in (data / "a").iterdir())[0]).read_bytes())
+    message = _error(args)
+    assert "has changed since the run" in message and "new --out" in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import warnings
@@ -282,3 +283,30 @@ def test_broken_hook_warns_once_across_registry_rebuilds(fake_plugin: str) -> No
     assert [str(w.message) for w in record] == [
         "plugin 'broken' failed to register its generators and was skipped: RuntimeError: always"
     ]
+
+
+def test_plugin_calling_sys_exit_at_import_is_isolated(tmp_path: Path) -> None:
+    """A plugin that calls sys.exit() (or raises any BaseException but Ctrl-C) while
+    being imported is one warning; every command, even --version, keeps working."""
+    import subprocess
+
+    _fake_distribution(
+        tmp_path, "medaug-exits", "medaug_exits_test", "import sys\nsys.exit(3)\n", "exits"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    procs = {
+        args[0]: subprocess.run(
+            [sys.executable, "-m", "medaug", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        for args in (["--version"], ["--help"], ["plugins", "--json"])
+    }
+    assert all(p.returncode == 0 for p in procs.values()), [p.stderr for p in procs.values()]
+    assert procs["--version"].stdout.startswith("medaug, version")
+    loaded = procs["plugins"]  # the one that imports every plugin
+    assert "'exits' (medaug-exits) failed to load" in loaded.stderr
+    assert "SystemExit: 3" in loaded.stderr
+    assert '"dcgan"' in loaded.stdout
