@@ -37,6 +37,11 @@ def fmt(stat: dict[str, Any] | None, *, percent: bool = False) -> str:
     return f"{stat['mean'] * scale:.{digits}f} ± {stat['std'] * scale:.{digits}f}"
 
 
+def fmt_value(value: float | None, digits: int = 3) -> str:
+    """A metric value, or ``n/a`` when it is undefined (``None``)."""
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
 def _diff(d: dict[str, Any], metric: str) -> str:
     if d.get("mean") is None:
         return "n/a"
@@ -151,6 +156,8 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {arm} | " + " | ".join(_diff(per[m], m) for m in METRIC_NAMES) + " |")
         lines += ["", *[f"- {t}" for t in results["sentences"]], ""]
     lines += uncertainty_section(results)
+    if results.get("warnings"):
+        lines += ["## Warnings", "", *[f"- {w}" for w in results["warnings"]], ""]
     lines += [
         "## Per run",
         "",
@@ -162,8 +169,8 @@ def markdown(results: dict[str, Any]) -> str:
         t = r["test"]
         lines.append(
             f"| {r['arm']} | {r['seed']} | {r['n_train']} | {r['best_epoch']} | "
-            f"{r['threshold']:.3f} | {100 * t['accuracy']:.1f} | {t['precision']:.3f} | "
-            f"{t['recall']:.3f} | {(t['specificity'] or 0):.3f} | {t['confusion_matrix']} |"
+            f"{r['threshold']:.3f} | {100 * t['accuracy']:.1f} | {fmt_value(t['precision'])} | "
+            f"{fmt_value(t['recall'])} | {fmt_value(t['specificity'])} | {t['confusion_matrix']} |"
         )
     tc = s["train_config"]
     added = s["synthetic"] or f"strategy {s['strategy'] or 'auto'}"

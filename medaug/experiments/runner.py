@@ -30,7 +30,7 @@ from medaug import __version__
 from medaug.atomic import atomic_write_json
 from medaug.errors import MedaugError
 from medaug.experiments.config import ExperimentConfig
-from medaug.experiments.report import write_report
+from medaug.experiments.report import fmt_value, write_report
 from medaug.experiments.resample import RESAMPLERS, ArmContext
 from medaug.experiments.stats import compare, sentence, summarize
 from medaug.experiments.testset import test_set_comparisons, test_set_sentences
@@ -137,6 +137,8 @@ class ExperimentRun:
         self.positive = resolve_positive_class(self.classes, cfg.positive_class)
         self.pipeline = load_pipeline(cfg.augment)
         self.spec = ModelSpec(cfg.classifier, dict(cfg.classifier_options), cfg.pretrained)
+        #: undefined-metric warnings, each logged once
+        self.warnings: list[str] = []
 
     def run(self) -> dict[str, Any]:
         """Every arm x seed (finished ones are read back), then ``results.json``."""
@@ -204,18 +206,31 @@ class ExperimentRun:
             "history": result.history,
         }
         atomic_write_json(run_dir / "result.json", record)
+        self._warn_undefined(test_metrics)
+        acc, prec, rec = (
+            fmt_value(test_metrics[m], 4) for m in ("accuracy", "precision", "recall")
+        )
         log(
-            f"seed {seed} {arm}: test accuracy {test_metrics['accuracy']:.4f} precision "
-            f"{test_metrics['precision']:.4f} recall {test_metrics['recall']:.4f} "
+            f"seed {seed} {arm}: test accuracy {acc} precision {prec} recall {rec} "
             f"({result.seconds:.0f}s, best epoch {result.best_epoch})"
         )
         return record
+
+    def _warn_undefined(self, metrics: dict[str, Any]) -> None:
+        """Log each undefined test metric once (they are null in the results, never 0)."""
+        for name, reason in sorted(metrics.get("undefined", {}).items()):
+            text = f"{name} is undefined on the test folder ({reason}): reported as n/a"
+            if text not in self.warnings:
+                self.warnings.append(text)
+                self.log(f"warning: {text}")
 
     def _finish(self, runs: list[dict[str, Any]]) -> dict[str, Any]:
         cfg, out, classes, positive = self.cfg, self.out, self.classes, self.positive
         metrics = list(METRIC_NAMES)
         summary = summarize(runs, metrics)
         summary = {a: summary[a] for a in cfg.arms if a in summary}
+        for r in runs:  # runs read back from an interrupted experiment
+            self._warn_undefined(r["test"])
         comparisons = compare(runs, metrics)
         test_set = test_set_comparisons(runs, metrics, positive=positive, classes=classes)
         sentences = [
@@ -249,6 +264,7 @@ class ExperimentRun:
                 {k: v for k, v in r.items() if k not in ("history", "predictions")} for r in runs
             ],
             "figures": figures,
+            "warnings": list(self.warnings),
             "seconds": round(time.perf_counter() - self.started, 1),
         }
         atomic_write_json(out / "results.json", results)

@@ -113,7 +113,7 @@ def compare(
 def sentence(arm: str, metric: str, diff: Mapping[str, Any], *, baseline: str = "baseline") -> str:
     """``"gan vs baseline: +2.1 ± 0.8 accuracy points over 3 seeds (95% CI ...)"``."""
     if diff.get("mean") is None:
-        return f"{arm} vs {baseline}: no paired runs for {metric}"
+        return f"{arm} vs {baseline}: {metric} undefined or no paired runs (n/a)"
     scale, unit = (100.0, " points") if metric in RATE_METRICS else (1.0, "")
     n = diff["n"]
     text = (

@@ -112,9 +112,11 @@ def compute_metrics(
     """Every metric of one prediction set.
 
     ``y_true`` holds class indices, ``proba`` the predicted probabilities ``(N, K)``.
-    Returns accuracy, balanced_accuracy, precision, recall, specificity, f1, roc_auc
-    (``None`` when undefined, e.g. a single class present), the confusion matrix
-    (rows = true class, columns = predicted, in ``classes`` order), and a per-class report.
+    Returns accuracy, balanced_accuracy, precision, recall, specificity, f1, roc_auc,
+    each ``None`` when undefined on these images (a class absent from ``y_true``, nothing
+    predicted positive...) with the reason in ``undefined`` (metric -> reason), the
+    confusion matrix (rows = true class, columns = predicted, in ``classes`` order), and a
+    per-class report.
     """
     classes = list(classes)
     k = len(classes)
@@ -131,6 +133,8 @@ def compute_metrics(
         "balanced_accuracy": _balanced_accuracy(y, pred, labels),
     }
     present = np.unique(y)
+    absent = [classes[c] for c in labels if c not in present]
+    undefined: dict[str, str] = {}
     if positive is not None and k == 2:
         negative = 1 - positive
         kw: dict[str, Any] = {"labels": labels, "zero_division": 0}
@@ -143,6 +147,15 @@ def compute_metrics(
             if len(present) == 2
             else None
         )
+        if not (y == positive).any():
+            for name in ("recall", "f1", "roc_auc"):
+                undefined[name] = f"no {classes[positive]} (positive) images"
+        if not (y == negative).any():
+            for name in ("specificity", "roc_auc"):
+                undefined[name] = f"no {classes[negative]} (negative) images"
+        if not (pred == positive).any():
+            undefined["precision"] = f"nothing was predicted {classes[positive]}"
+            undefined.setdefault("f1", f"nothing was predicted {classes[positive]}")
         out["positive_class"] = classes[positive]
         out["threshold"] = float(threshold)
     else:
@@ -160,8 +173,15 @@ def compute_metrics(
             if len(present) == k
             else None
         )
+        if absent:
+            for name in ("recall", "f1", "roc_auc"):
+                undefined[name] = f"no {', '.join(absent)} images"
         out["positive_class"] = None
         out["threshold"] = None
+    for name in undefined:
+        out[name] = None
+    #: metric -> why it is undefined on these images (reported as null, never as 0)
+    out["undefined"] = undefined
     out["confusion_matrix"] = cm.tolist()
     report = skm.classification_report(
         y, pred, labels=labels, target_names=classes, output_dict=True, zero_division=0

@@ -290,7 +290,7 @@ def test_fingerprint_ignores_default_data_options() -> None:
     }
     plain = ExperimentConfig(**kw)
     d = plain.to_dict()
-    for key in ("out", "arms", "seeds", "device", "data_options"):
+    for key in ("out", "arms", "seeds", "device", "data_options", "gen_steps"):
         d.pop(key)
     d["train"], d["test"] = str(Path("a").resolve()), str(Path("b").resolve())
     old = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -299,3 +299,30 @@ def test_fingerprint_ignores_default_data_options() -> None:
     assert ExperimentConfig(**kw, options=defaults).fingerprint() == old
     assert ExperimentConfig(**kw, options=DataOptions(labels=Path("l.csv"))).fingerprint() != old
     assert ExperimentConfig(**kw, options=DataOptions(reader="dicom")).fingerprint() != old
+
+
+def test_a_test_folder_without_a_class_gives_null_metrics_and_a_warning(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    train, _ = folders
+    test = write_image_folder(tmp_path / "only-pneumonia", {"PNEUMONIA": 6}, size=20, seed=3)
+    res = _run(train, test, tmp_path / "o", "--arms", "baseline,classic", "--seeds", "1", "--json")
+    assert res.exit_code == 0, res.output
+    results = json.loads(res.stdout)
+    # no NORMAL (negative) image: specificity and ROC-AUC do not exist, they are not 0
+    for arm in ("baseline", "classic"):
+        assert results["summary"][arm]["specificity"]["mean"] is None
+        assert results["summary"][arm]["roc_auc"]["mean"] is None
+    assert results["comparisons"]["classic"]["specificity"]["mean"] is None
+    assert any(
+        "specificity is undefined on the test folder (no NORMAL (negative) images)" in w
+        for w in results["warnings"]
+    )
+    assert "warning: specificity is undefined" in " ".join(res.stderr.split())
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "## Warnings" in report
+    paired = report.split("## Paired differences")[1].splitlines()
+    header = next(line for line in paired if line.startswith("| Arm"))
+    row = next(line for line in paired if line.startswith("| classic"))
+    cells = dict(zip(header.split("|"), row.split("|"), strict=True))
+    assert cells[" Specificity "].strip() == "n/a"  # not "+0.0"

@@ -114,3 +114,20 @@ def test_youden_threshold_is_middle_of_best_plateau() -> None:
     assert choose_threshold(np.array([0, 0, 0, 0, 1, 1, 1]), low, 1) == pytest.approx(0.175)
     assert choose_threshold(np.array([1, 1]), sep[:2], 1) == 0.5
     assert list(predict_labels(sep, positive=1, threshold=t)) == [0, 0, 1, 1]
+
+
+def test_metrics_undefined_on_the_images_are_null_with_a_reason() -> None:
+    proba = np.array([[0.2, 0.8], [0.3, 0.7], [0.9, 0.1]])
+    only_positive = compute_metrics([1, 1, 1], proba, ["NORMAL", "PNEUMONIA"], positive=1)
+    assert only_positive["specificity"] is None and only_positive["roc_auc"] is None
+    assert only_positive["recall"] == pytest.approx(2 / 3)
+    assert set(only_positive["undefined"]) == {"specificity", "roc_auc"}
+    assert "no NORMAL (negative) images" in only_positive["undefined"]["specificity"]
+    never_positive = compute_metrics(
+        [0, 1, 1], np.array([[0.9, 0.1]] * 3), ["NORMAL", "PNEUMONIA"], positive=1
+    )
+    assert never_positive["precision"] is None and never_positive["recall"] == 0.0
+    three = compute_metrics([0, 1, 1], np.eye(3)[[0, 1, 1]], ["a", "b", "c"])
+    assert three["recall"] is None and "no c images" in three["undefined"]["recall"]
+    defined = compute_metrics([0, 1, 0], proba, ["NORMAL", "PNEUMONIA"], positive=1)
+    assert defined["undefined"] == {} and defined["specificity"] == 0.5

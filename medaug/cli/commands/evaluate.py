@@ -55,7 +55,7 @@ def command(
       medaug evaluate --model runs/cnn/model.pt data/test --json
     """
     from medaug.cli.render import metrics_table
-    from medaug.console import console, print_json
+    from medaug.console import console, print_json, warn
     from medaug.training import evaluate
 
     outcome = evaluate(
@@ -67,6 +67,8 @@ def command(
         device=device,
         progress=not as_json,
     )
+    for name, reason in sorted(outcome.metrics.get("undefined", {}).items()):
+        warn(f"{name} is undefined on {data} ({reason}): reported as n/a")
     if as_json:
         print_json(outcome.report)
         return
