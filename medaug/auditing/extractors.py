@@ -105,6 +105,34 @@ class PreparedExtractor:
         atomic_write_bytes(path, buf.getvalue())
 
 
+@dataclass(frozen=True)
+class ExtractorSpec:
+    """Which extractor an audit uses: a registered name, a local weights file, options."""
+
+    name: str = DEFAULT_EXTRACTOR
+    weights: Path | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def prepare(
+        self,
+        real: torch.Tensor,
+        *,
+        seed: int = 0,
+        device: torch.device | str = "cpu",
+        cache_dir: Path | str | None = None,
+    ) -> PreparedExtractor:
+        """:func:`prepare_extractor` with this spec."""
+        return prepare_extractor(
+            self.name,
+            real=real,
+            seed=seed,
+            device=device,
+            weights=self.weights,
+            options=self.options,
+            cache_dir=cache_dir,
+        )
+
+
 def build_extractor(
     name: str,
     *,
@@ -217,6 +245,7 @@ def prepare_extractor(
 
 __all__ = [
     "DEFAULT_EXTRACTOR",
+    "ExtractorSpec",
     "PreparedExtractor",
     "build_extractor",
     "images_fingerprint",

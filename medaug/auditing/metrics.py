@@ -18,7 +18,7 @@ import torch
 
 from medaug.auditing.c2st import c2st_auc
 from medaug.auditing.distances import frechet_distance, kernel_distance
-from medaug.auditing.prdc import precision_recall_density_coverage
+from medaug.auditing.prdc import NeighbourBalls
 from medaug.auditing.settings import AuditSettings
 
 PRDC = ("precision", "recall", "density", "coverage")
@@ -68,7 +68,8 @@ def compare(
     k = settings.k
     n_ref, n_cmp = len(reference), len(compared)
     fid = frechet_distance(reference, compared)
-    prdc = precision_recall_density_coverage(reference, compared, k=k)
+    balls = NeighbourBalls(reference, compared)
+    prdc = balls.figures(k)
     kid, kid_std = kernel_distance(
         reference,
         compared,
@@ -86,9 +87,7 @@ def compare(
         a = torch.from_numpy(rng.choice(n_ref, size=min(half_ref, n_ref), replace=False))
         b = torch.from_numpy(rng.choice(n_cmp, size=min(half_cmp, n_cmp), replace=False))
         spread["fid"].append(frechet_distance(reference[a], compared[b]))
-        for name, value in precision_recall_density_coverage(
-            reference[a], compared[b], k=k
-        ).items():
+        for name, value in balls.figures(k, a, b).items():
             spread[name].append(value)
     return MetricSet(
         n_reference=n_ref,

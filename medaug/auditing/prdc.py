@@ -18,29 +18,44 @@ from __future__ import annotations
 import torch
 
 
-def _radii(features: torch.Tensor, k: int) -> torch.Tensor:
-    """Distance of every row to its ``k``-th nearest other row."""
-    d = torch.cdist(features, features)
-    # the smallest distance is the row to itself (0): the k-th neighbour is the (k+1)-th value
-    return d.kthvalue(k + 1, dim=1).values
+class NeighbourBalls:
+    """The pairwise distances of a real and a synthetic feature set, computed once, from
+    which the four figures of the full sets and of any subsets are read."""
+
+    def __init__(self, real: torch.Tensor, synthetic: torch.Tensor) -> None:
+        self.real_real = torch.cdist(real, real)
+        self.synthetic_synthetic = torch.cdist(synthetic, synthetic)
+        self.real_synthetic = torch.cdist(real, synthetic)  # (N, M)
+
+    def figures(
+        self, k: int, real: torch.Tensor | None = None, synthetic: torch.Tensor | None = None
+    ) -> dict[str, float]:
+        """Precision, recall, density and coverage for the rows ``real`` and ``synthetic``
+        (index tensors; ``None``: all)."""
+        rr, ss, d = self.real_real, self.synthetic_synthetic, self.real_synthetic
+        if real is not None:
+            rr, d = rr[real][:, real], d[real]
+        if synthetic is not None:
+            ss, d = ss[synthetic][:, synthetic], d[:, synthetic]
+        if len(rr) <= k or len(ss) <= k:
+            raise ValueError(f"precision/recall need more than k={k} features per set")
+        # each row's smallest distance is to itself (0): the k-th neighbour is the (k+1)-th
+        real_radii = rr.kthvalue(k + 1, dim=1).values
+        synthetic_radii = ss.kthvalue(k + 1, dim=1).values
+        in_real_ball = d <= real_radii[:, None]
+        return {
+            "precision": float(in_real_ball.any(dim=0).double().mean()),
+            "recall": float((d <= synthetic_radii[None, :]).any(dim=1).double().mean()),
+            "density": float(in_real_ball.sum(dim=0).double().mean() / k),
+            "coverage": float((d.min(dim=1).values <= real_radii).double().mean()),
+        }
 
 
 def precision_recall_density_coverage(
     real: torch.Tensor, synthetic: torch.Tensor, *, k: int
 ) -> dict[str, float]:
     """The four figures for ``(N, D)`` real and ``(M, D)`` synthetic features (``N, M > k``)."""
-    if len(real) <= k or len(synthetic) <= k:
-        raise ValueError(f"precision/recall need more than k={k} features per set")
-    real_radii = _radii(real, k)
-    synthetic_radii = _radii(synthetic, k)
-    d = torch.cdist(real, synthetic)  # (N, M)
-    in_real_ball = d <= real_radii[:, None]
-    return {
-        "precision": float(in_real_ball.any(dim=0).double().mean()),
-        "recall": float((d <= synthetic_radii[None, :]).any(dim=1).double().mean()),
-        "density": float(in_real_ball.sum(dim=0).double().mean() / k),
-        "coverage": float((d.min(dim=1).values <= real_radii).double().mean()),
-    }
+    return NeighbourBalls(real, synthetic).figures(k)
 
 
-__all__ = ["precision_recall_density_coverage"]
+__all__ = ["NeighbourBalls", "precision_recall_density_coverage"]

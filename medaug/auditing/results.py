@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from medaug.auditing.extractors import PreparedExtractor
 from medaug.auditing.memorization import MemorizationResult
 from medaug.auditing.metrics import MetricSet
 from medaug.auditing.settings import AuditSettings
@@ -143,6 +144,13 @@ class AuditReport:
     channels: int
     source: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the extractor itself (saved next to the audit by ``write_audit``); not in the JSON
+    prepared: PreparedExtractor | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def flagged(self) -> dict[str, list[int]]:
+        """Per class, the indices of the synthetic images flagged as near-copies."""
+        return {name: audit.flagged_indices for name, audit in self.classes.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {

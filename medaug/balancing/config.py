@@ -18,6 +18,10 @@ DEMO_EPOCHS = 20
 DEMO_BATCH_SIZE = 16
 DEMO_OUT = Path("medaug-demo")
 DEFAULT_CHECKPOINT_EVERY = 200
+#: fewest images of a class a generator is trained on (fewer is refused; overridable)
+MIN_CLASS_IMAGES = 4
+#: below this many images a class gets a warning: GANs need many images
+RECOMMENDED_CLASS_IMAGES = 50
 SAMPLE_NAME = "chestxray2017-sample"
 
 
@@ -51,6 +55,8 @@ class BalanceConfig:
     steps: int | None = None
     #: steps between checkpoints with ``steps`` (default :data:`DEFAULT_CHECKPOINT_EVERY`)
     checkpoint_every: int | None = None
+    #: fewest images of a class to grow (fewer is refused)
+    min_class_images: int = MIN_CLASS_IMAGES
     seed: int = 0
     device: Any = "auto"  # str or torch.device
     resume: bool = False
@@ -78,6 +84,8 @@ class BalanceConfig:
             raise MedaugError("give --epochs or --steps, not both")
         if self.checkpoint_every is not None and self.steps is None:
             raise MedaugError("--checkpoint-every goes with --steps (without it: every epoch)")
+        if self.min_class_images < 1:
+            raise MedaugError("--min-class-images must be at least 1")
         if self.seed < 0:
             raise MedaugError(f"--seed must be >= 0, got {self.seed}")
 
@@ -118,6 +126,8 @@ __all__ = [
     "DEMO_BATCH_SIZE",
     "DEMO_EPOCHS",
     "DEMO_OUT",
+    "MIN_CLASS_IMAGES",
+    "RECOMMENDED_CLASS_IMAGES",
     "BalanceConfig",
     "sample_data_path",
 ]

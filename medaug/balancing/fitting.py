@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from medaug.balancing.config import MIN_CLASS_IMAGES, RECOMMENDED_CLASS_IMAGES
 from medaug.balancing.files import sha256_file
 from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import save_grid
@@ -28,6 +29,7 @@ from medaug.errors import MedaugError
 GRID_SEED = 1234  # fixed noise for the per-epoch grids
 GRID_N = 64
 CONDITIONAL_UNIT = "all-classes"
+
 _MUST_MATCH = ("generator", "image_size", "channels", "class_name", "seed", "epochs", "batch_size")
 
 
@@ -51,6 +53,8 @@ class GeneratorSpec:
     steps: int | None = None
     #: steps between checkpoints (and progress grids) with ``steps``; ``None`` = every epoch
     checkpoint_every: int | None = None
+    #: fewest images of a grown class (see :data:`MIN_CLASS_IMAGES`)
+    min_images: int = MIN_CLASS_IMAGES
 
     def epochs_for(self, n_images: int) -> int:
         """Epochs for a unit of ``n_images``: ``epochs``, or with ``steps`` the fewest
@@ -123,6 +127,26 @@ class GeneratorFitter:
     def units(self, to_grow: Sequence[str]) -> list[TrainingUnit]:
         """The training units for growing ``to_grow``."""
         return plan_units(to_grow, conditional=self.conditional)
+
+    def check_sizes(self, counts: Mapping[str, int], to_grow: Sequence[str]) -> list[str]:
+        """Refuse a class to grow with fewer than ``spec.min_images`` images (a generator
+        learns nothing from one image: it returns flat gray or copies); return warnings
+        for classes below :data:`RECOMMENDED_CLASS_IMAGES`."""
+        small = {
+            c: counts.get(c, 0) for c in sorted(to_grow) if counts.get(c, 0) < self.spec.min_images
+        }
+        if small:
+            listing = ", ".join(f"{c!r} has {n}" for c, n in small.items())
+            raise MedaugError(
+                f"too few images to train a generator: {listing} (minimum "
+                f"{self.spec.min_images}; --min-class-images lowers it at your own risk)"
+            )
+        return [
+            f"class {c!r} has only {counts[c]} images: generators trained on fewer than "
+            f"{RECOMMENDED_CLASS_IMAGES} images often collapse or copy them; check the audit"
+            for c in sorted(to_grow)
+            if counts[c] < RECOMMENDED_CLASS_IMAGES
+        ]
 
     def fit(
         self,

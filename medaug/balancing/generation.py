@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from medaug.atomic import remove_stale_tmp
+from medaug.atomic import atomic_write_json, remove_stale_tmp
 from medaug.balancing.checkpoint import build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
 from medaug.balancing.layout import MANIFEST_NAME
@@ -50,6 +50,29 @@ def find_checkpoints(path: Path) -> list[Path]:
     return [path]
 
 
+GENERATE_MARKER = ".medaug-generate.json"
+
+
+def check_generate_out(out: Path) -> None:
+    """Refuse an ``--out`` that holds anything but a previous ``generate`` output: images
+    written into a real dataset folder would later read back as real."""
+    if out.exists() and not out.is_dir():
+        raise MedaugError(f"--out {out} exists and is not a folder")
+    if not out.exists() or (out / GENERATE_MARKER).is_file():
+        return
+    visible = [p for p in out.iterdir() if not p.name.startswith(".")]
+    if not visible:
+        return
+    rows = read_manifest(out / MANIFEST_NAME) if (out / MANIFEST_NAME).is_file() else []
+    if rows and all(r.source == "synthetic" for r in rows):
+        return  # written by a medaug generate from before the marker existed
+    raise MedaugError(
+        f"--out {out} holds files that are not a medaug generate output (a real dataset?); "
+        "synthetic images written there would later read back as real: choose an empty "
+        "or new folder"
+    )
+
+
 def generate(
     checkpoint: Path,
     n: int,
@@ -77,8 +100,7 @@ def generate(
     paths = find_checkpoints(Path(checkpoint))
     loaded = [(p, *load_checkpoint(p)) for p in paths]
     out = Path(out).absolute()
-    if out.exists() and not out.is_dir():
-        raise MedaugError(f"--out {out} exists and is not a folder")
+    check_generate_out(out)
     jobs: list[tuple[Any, Any, SampleJob]] = []
     study_uid = new_uid()
     for path, info, state in loaded:
@@ -113,6 +135,10 @@ def generate(
                 )
             jobs.append((info, state, job))
     out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(
+        out / GENERATE_MARKER,
+        {"kind": "medaug-generate-output", "note": "synthetic images only; see manifest.csv"},
+    )
     remove_stale_tmp(out)
     rows = {r.path: r for r in read_manifest(out / MANIFEST_NAME)}
     written: dict[str, int] = {}

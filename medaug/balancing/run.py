@@ -103,6 +103,7 @@ class _Session:
     timings: Timings
     device: torch.device
     resumed: bool
+    warnings: list[str]
     rows: list[ManifestRow] = field(default_factory=list)
     fitted: dict[str, TrainResult] = field(default_factory=dict)
 
@@ -266,10 +267,14 @@ class BalanceRun:
                 bit_depth=ds.bit_depth,
                 steps=cfg.steps,
                 checkpoint_every=cfg.effective_checkpoint_every,
+                min_images=cfg.min_class_images,
             ),
             ds.classes,
             self.reporter,
         )
+        warnings = fitter.check_sizes(ds.counts(), sorted(to_add))
+        for warning in warnings:
+            self.reporter.message(f"warning: {warning}")
 
         with folder_lock(layout.root, what="balance run"):
             state = self._claim(state)
@@ -281,7 +286,7 @@ class BalanceRun:
             self._prepare_out(state)
             timings = Timings.from_dict(state.summary.get("seconds"))
             timings.load += load_seconds
-            run = _Session(ds, dict(to_add), folders, state, timings, device, resumed)
+            run = _Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
 
             run.rows = self._link_reals(run)
             self._grow(run, fitter)
@@ -414,13 +419,14 @@ class BalanceRun:
             "started": state.started,
             "finished": state.finished,
             "seconds": run.timings.to_dict(),
+            "warnings": run.warnings,
             "generator_epochs": {
                 unit: info["epochs"] for unit, info in state.classes.items() if "epochs" in info
             },
         }
         if "study_uid" in state.summary:
             summary["study_uid"] = state.summary["study_uid"]
-        notes = []
+        notes = [f"warning: {w}" for w in run.warnings]
         if self.cfg.bundled:
             length = (
                 f"{self.cfg.steps} steps"

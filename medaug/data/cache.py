@@ -5,13 +5,15 @@ Layout under the cache directory (``cache_dir=``, else ``$MEDAUG_CACHE_DIR``, el
 
     decode-v1/<bundle>/index.json       keys, gray flags, shape, dtype, checksum
     decode-v1/<bundle>/images-<n>.npy   (N, C, H, W) uint8 or uint16, memory-mapped
-    scans-v1/<key>.json                 a reader's scan of an unchanged folder tree
+    scans-v2/<key>.json                 a reader's scan of an unchanged folder tree
 
 A bundle is one dataset root at one working size with one reader's decode options.
 Rows are keyed per record by (path, size, mtime, frame), so changing a few files
 re-decodes only those. Writes are atomic (temporary file + ``os.replace``); an index
 or array that fails validation (JSON, shape, dtype, CRC-32) is ignored and rebuilt.
-The dataset folder is never written to.
+The dataset folder is never written to. Cached scans hold pseudonyms, never the
+readers' patient ids (DICOM PatientIDs); scans of older versions (``scans-v1``, which
+held them in plain text) are deleted when a scan is next saved.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from medaug.atomic import atomic_path, atomic_write_bytes
 
 CACHE_ENV = "MEDAUG_CACHE_DIR"
 DECODE_VERSION = 1
-SCAN_VERSION = 1
+SCAN_VERSION = 2
 
 
 def cache_root(cache_dir: Path | str | None = None) -> Path:
@@ -69,10 +71,26 @@ def load_scan_json(root: Path, key: str) -> dict[str, Any] | None:
 
 
 def save_scan_json(root: Path, key: str, data: dict[str, Any]) -> None:
-    """Store a scan under ``key`` (best effort: an unwritable cache is not an error)."""
+    """Store a scan under ``key`` (best effort: an unwritable cache is not an error), and
+    delete the scans of older versions."""
     path = root / f"scans-v{SCAN_VERSION}" / f"{key}.json"
     with contextlib.suppress(OSError, TypeError, ValueError):
         atomic_write_bytes(path, json.dumps({**data, "key": key}).encode("utf-8"))
+    purge_old_scans(root)
+
+
+def purge_old_scans(root: Path) -> None:
+    """Delete cached scans of older versions (``scans-v1`` held patient ids in plain
+    text); best effort."""
+    for version in range(1, SCAN_VERSION):
+        folder = root / f"scans-v{version}"
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for path in folder.glob("*.json"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 # -- decoded bundles ------------------------------------------------------------------------

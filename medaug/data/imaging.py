@@ -1,4 +1,5 @@
-"""Pixel helpers shared by readers: square fitting, grayscale detection, quantisation.
+"""Pixel helpers shared by readers: square fitting, grayscale detection, quantisation,
+and the cap on decoded pixels.
 
 Every reader produces the same thing: a ``(C, H, W)`` ``uint8`` or ``uint16`` array at
 the working size, with ``C`` = 1 for grayscale (an RGB image whose channels are equal
@@ -7,13 +8,55 @@ counts as grayscale) and 3 for colour.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from PIL import Image
+
+from medaug.errors import MedaugError
 
 #: resampling used when shrinking to the working size (antialiased)
 RESAMPLE = Image.Resampling.BILINEAR
 #: ITU-R BT.601 luma weights, the same as Pillow's ``convert("L")``
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+#: pixels of one decoded frame (after any reduced JPEG decode) above which an image is
+#: skipped instead of decoded: 50 million, e.g. 7071 x 7071 (a 16-bit frame that size
+#: takes 100 MB, and about 5 times that while it is converted and resized)
+DEFAULT_MAX_PIXELS = 50_000_000
+#: environment variable that changes the cap when no ``max_pixels`` option is given
+MAX_PIXELS_ENV = "MEDAUG_MAX_PIXELS"
+
+
+def resolve_max_pixels(value: int | str | None = None) -> int:
+    """The decoded-pixel cap: ``value``, else ``$MEDAUG_MAX_PIXELS``, else
+    :data:`DEFAULT_MAX_PIXELS`. Anything but a positive integer is a :class:`MedaugError`."""
+    source = "max_pixels"
+    if value is None:
+        value = os.environ.get(MAX_PIXELS_ENV, "").strip() or None
+        source = MAX_PIXELS_ENV
+    if value is None:
+        return DEFAULT_MAX_PIXELS
+    try:
+        cap = int(str(value).replace("_", ""))
+    except ValueError:
+        cap = 0
+    if cap < 1:
+        raise MedaugError(f"invalid {source} {value!r}: expected a positive whole number of pixels")
+    return cap
+
+
+def pixel_cap_problem(width: int, height: int, cap: int, *, note: str = "") -> str | None:
+    """Why a ``width`` x ``height`` frame is not decoded under ``cap`` pixels, or ``None``.
+    ``note`` says how the size was reached (e.g. a reduced JPEG decode)."""
+    pixels = int(width) * int(height)
+    if pixels <= cap:
+        return None
+    return (
+        f"image too large to decode: {width}x{height}{note} is {pixels / 1e6:.1f} million "
+        f"pixels, over the cap of {cap / 1e6:g} million (raise it with the reader option "
+        f"max_pixels or ${MAX_PIXELS_ENV})"
+    )
 
 
 def center_box(width: int, height: int) -> tuple[int, int, int, int]:

@@ -1,13 +1,17 @@
 """``scan_dataset``: list a dataset (labels, patients, skipped files) without decoding.
 
 A scan of an unchanged folder tree (same files, sizes and mtimes, same reader
-options) is reused from the cache, so later commands start in milliseconds.
+options) is reused from the cache, so later commands start in milliseconds. Patient ids
+are replaced by pseudonyms (:func:`medaug.data.patients.pseudonym`) as soon as a reader
+returns its scan, so neither the cache nor anything after the scan holds the reader's
+ids (DICOM PatientIDs).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
 from medaug.data.files import require_dir, tree_fingerprint
 from medaug.data.options import DataOptions
+from medaug.data.patients import pseudonym
 from medaug.data.select import resolve_reader
 from medaug.errors import MedaugError
 
@@ -50,11 +55,23 @@ def _from_json(root: Path, data: dict[str, Any]) -> Scan:
     return Scan(root=root, records=records, skipped=skipped)
 
 
+def pseudonymise(scan: Scan) -> Scan:
+    """``scan`` with every record's patient id replaced by its pseudonym (same equality,
+    same order of first appearance: patient splits are unchanged)."""
+    names: dict[str, str] = {}
+    records = [
+        replace(r, patient_id=names.setdefault(r.patient_id, pseudonym(r.patient_id)))
+        for r in scan.records
+    ]
+    return replace(scan, records=records)
+
+
 def cached_scan(
     reader: Reader, root: Path, *, cache_dir: Path | str | None = None
 ) -> tuple[Scan, str]:
-    """``reader.scan(root)``, reused from the cache while the tree is unchanged; also
-    returns the scan key (it identifies this exact tree state and reader options)."""
+    """``reader.scan(root)`` with pseudonymous patient ids, reused from the cache while the
+    tree is unchanged; also returns the scan key (it identifies this exact tree state
+    and reader options)."""
     store = cache.cache_root(cache_dir)
     key = cache.digest(
         str(root), type(reader).__qualname__, reader.scan_token(), tree_fingerprint(root)
@@ -65,7 +82,7 @@ def cached_scan(
             return _from_json(root, data), key
         except (KeyError, TypeError, ValueError, IndexError):
             pass
-    scan = reader.scan(root)
+    scan = pseudonymise(reader.scan(root))
     cache.save_scan_json(store, key, _to_json(scan))
     return scan, key
 

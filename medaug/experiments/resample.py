@@ -40,8 +40,6 @@ from medaug.training.augment import Augmenter, load_pipeline
 from medaug.training.data import TensorData
 
 Log = Callable[[str], None]
-#: fewest training images of a class a generator is fitted on
-MIN_GENERATOR_IMAGES = 2
 
 
 class Resampler(ABC):
@@ -165,15 +163,9 @@ class GenerativeOversampler(Resampler):
         fitter = GeneratorFitter(
             self.spec(train), train.classes, LineReporter(self.log, f"seed {self.seed}: ")
         )
-        have = train.counts()
+        for warning in fitter.check_sizes(train.counts(), sorted(counts)):
+            self.log(f"seed {self.seed}: warning: {warning}")
         units = fitter.units(sorted(counts))
-        for unit in units:
-            fewest = min(have[c] for c in (train.classes if unit.conditional else unit.classes))
-            if fewest < MIN_GENERATOR_IMAGES:
-                small = min(unit.classes, key=lambda c: have[c])
-                raise MedaugError(
-                    f"class {small!r} has {have[small]} training image(s): too few for a generator"
-                )
         images, out = train.x * 2 - 1, {}
         for unit in units:
             result = fitter.fit(

@@ -24,7 +24,7 @@ class Plugin:
 def test_one_conditional_generator_serves_all_classes(image_folder, tmp_path: Path) -> None:
     get_host().register(Plugin(), name="class-colour-plugin")
     LevelGenerator.calls, LevelGenerator.fail_after = [], None
-    data = image_folder({"a": 3, "b": 9, "c": 5}, size=16)
+    data = image_folder({"a": 4, "b": 9, "c": 5}, size=16)
     out = tmp_path / "out"
     summary = run_json(
         [
@@ -45,7 +45,7 @@ def test_one_conditional_generator_serves_all_classes(image_folder, tmp_path: Pa
     assert sorted(p.name for p in (out / "checkpoints").glob("*.pt")) == ["all-classes.pt"]
     for index, cls in enumerate(["a", "b", "c"]):
         synth = [p for p in class_files(out, cls) if p.name.startswith("synthetic_")]
-        assert len(synth) == {"a": 6, "b": 0, "c": 4}[cls]
+        assert len(synth) == {"a": 5, "b": 0, "c": 4}[cls]
         for p in synth:
             with Image.open(p) as im:
                 assert np.asarray(im).mean() == round((index / 10) * 255)

@@ -121,3 +121,56 @@ def test_a_changed_input_is_reported_not_hidden(image_folder, tmp_path: Path) ->
     extra.write_bytes((data / "a" / sorted(p.name for p in (data / "a").iterdir())[0]).read_bytes())
     message = _error(args)
     assert "has changed since the run" in message and "new --out" in message
+
+
+def test_generate_refuses_a_folder_that_is_not_a_generate_output(
+    image_folder, tmp_path: Path
+) -> None:
+    data = image_folder({"a": 4, "b": 8}, size=16)
+    out = tmp_path / "out"
+    run(["balance", str(data), "--out", str(out), *TINY])
+    ckpt = str(out / "checkpoints")
+    before = tree_hash(data)
+    # a real dataset, and a balance output (whose dataset/ reads as real data)
+    for target in (data, out, out / "dataset"):
+        message = _error(["generate", "-c", ckpt, "-n", "2", "--out", str(target)])
+        assert "not a medaug generate output" in message and "read back as real" in message
+    assert tree_hash(data) == before
+    more = tmp_path / "more"
+    run(["generate", "-c", ckpt, "-n", "2", "--out", str(more)])
+    run(["generate", "-c", ckpt, "-n", "2", "--out", str(more), "--seed", "1"])  # its own: ok
+    assert len(list((more / "a").glob("synthetic_*"))) == 4
+
+
+@pytest.mark.parametrize("names", [("checkpoints", "report"), ("manifest.csv", "dataset")])
+def test_class_names_like_medaug_files_stay_apart(
+    image_folder, tmp_path: Path, names: tuple[str, str]
+) -> None:
+    """Classes named like medaug's own files live under OUT/dataset: never mixed up."""
+    from torchvision.datasets import ImageFolder
+
+    data = image_folder({names[0]: 4, names[1]: 8}, size=16)
+    out = tmp_path / "out"
+    run(["balance", str(data), "--out", str(out), *TINY])
+    folder = ImageFolder(str(out / "dataset"))
+    assert folder.classes == sorted(names) and len(folder) == 16
+    assert (out / "manifest.csv").is_file() and (out / "checkpoints").is_dir()
+    assert run(["inspect", str(out), "--json"]).exit_code == 0
+
+
+def test_tiny_classes_are_refused_or_warned(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"a": 1, "b": 8}, size=16)
+    message = _error(["balance", str(data), "--out", str(tmp_path / "o"), *TINY])
+    assert "too few images to train a generator: 'a' has 1 (minimum 4" in message
+    assert "--min-class-images" in message
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+    from .balance_helpers import run_json
+
+    summary = run_json(
+        ["balance", str(data), "--out", str(tmp_path / "p"), *TINY, "--min-class-images", "1"]
+    )
+    assert summary["counts_after"] == {"a": 8, "b": 8}
+    assert any("'a' has only 1 images" in w for w in summary["warnings"])
+    assert (
+        "warning: class 'a' has only 1 images" in (tmp_path / "p" / "report/report.md").read_text()
+    )

@@ -15,6 +15,8 @@ from medaug.balancing.config import (
     DEMO_BATCH_SIZE,
     DEMO_EPOCHS,
     DEMO_OUT,
+    MIN_CLASS_IMAGES,
+    RECOMMENDED_CLASS_IMAGES,
 )
 from medaug.balancing.files import LINK_MODES
 from medaug.balancing.strategy import STRATEGY_HELP
@@ -66,6 +68,14 @@ from medaug.errors import MedaugError
     f"[default: {DEFAULT_CHECKPOINT_EVERY}]; without it, every epoch.",
 )
 @click.option(
+    "--min-class-images",
+    type=click.IntRange(min=1),
+    default=MIN_CLASS_IMAGES,
+    show_default=True,
+    help=f"Refuse to train a generator on a class with fewer images (below "
+    f"{RECOMMENDED_CLASS_IMAGES} a warning). Lower it at your own risk.",
+)
+@click.option(
     "--batch-size",
     type=click.IntRange(min=1),
     help=f"Batch size [default: {DEFAULT_BATCH_SIZE}; demo {DEMO_BATCH_SIZE}].",
@@ -101,6 +111,7 @@ def command(
     epochs: int | None,
     steps: int | None,
     checkpoint_every: int | None,
+    min_class_images: int,
     batch_size: int | None,
     seed: int,
     device: str,
@@ -150,6 +161,7 @@ def command(
         epochs=epochs,
         steps=steps,
         checkpoint_every=checkpoint_every,
+        min_class_images=min_class_images,
         batch_size=batch_size,
         seed=seed,
         device=device,

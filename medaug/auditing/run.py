@@ -1,0 +1,190 @@
+"""The audit entry points on files: one-class folders, a balance output; writing results."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from medaug.atomic import atomic_write_json, atomic_write_text
+from medaug.auditing.engine import audit_sets
+from medaug.auditing.extractors import ExtractorSpec, PreparedExtractor
+from medaug.auditing.report import report_markdown, write_closest_pairs
+from medaug.auditing.results import AuditReport, ClassAudit
+from medaug.auditing.settings import AuditSettings
+from medaug.auditing.sources import load_folder, load_output
+from medaug.data.files import require_dir
+from medaug.data.names import class_folder_names
+from medaug.data.options import DataOptions
+
+JSON_NAME = "audit.json"
+MARKDOWN_NAME = "audit.md"
+EXTRACTOR_NAME = "extractor.pt"
+
+
+def _device(device: torch.device | str) -> torch.device:
+    from medaug.runtime import resolve_device
+
+    return resolve_device(device)
+
+
+def audit(
+    real: Path | str,
+    synthetic: Path | str,
+    train: Path | str | None = None,
+    *,
+    image_size: int = 64,
+    channels: int | str = "auto",
+    options: DataOptions | None = None,
+    extractor: ExtractorSpec | None = None,
+    settings: AuditSettings | None = None,
+    device: torch.device | str = "auto",
+) -> AuditReport:
+    """Audit the images in folder ``synthetic`` against folder ``real`` (each folder is
+    one class; ``train`` is the generator's training images, default ``real``). The class
+    is named after the synthetic folder. Folders are read like any dataset (``options``)."""
+    settings = settings or AuditSettings()
+    extractor = extractor or ExtractorSpec()
+    options = options or DataOptions()
+    start = time.perf_counter()
+    real_set, chans = load_folder(real, image_size=image_size, channels=channels, options=options)
+    syn_set, _ = load_folder(synthetic, image_size=image_size, channels=chans, options=options)
+    train_set = (
+        load_folder(train, image_size=image_size, channels=chans, options=options)[0]
+        if train is not None
+        else None
+    )
+    seconds = {"load": time.perf_counter() - start}
+    prepared = extractor.prepare(
+        real_set.images, seed=settings.seed, device=_device(device), cache_dir=options.cache_dir
+    )
+    seconds["extractor"] = time.perf_counter() - start - seconds["load"]
+    name = require_dir(synthetic).name
+    result = audit_sets(
+        real_set.images,
+        syn_set.images,
+        train_set.images if train_set is not None else None,
+        extractor=prepared,
+        settings=settings,
+        name=name,
+        real_groups=real_set.groups,
+        train_groups=train_set.groups if train_set is not None else None,
+        real_ids=real_set.ids,
+        synthetic_ids=syn_set.ids,
+        train_ids=train_set.ids if train_set is not None else None,
+    )
+    seconds["total"] = time.perf_counter() - start
+    source = {
+        "real": str(require_dir(real)),
+        "synthetic": str(require_dir(synthetic)),
+        "train": str(require_dir(train)) if train is not None else str(require_dir(real)),
+    }
+    return _report(prepared, settings, {name: result}, real_set.images, source, seconds)
+
+
+def audit_output(
+    root: Path | str,
+    *,
+    image_size: int | None = None,
+    channels: int | str | None = None,
+    options: DataOptions | None = None,
+    extractor: ExtractorSpec | None = None,
+    settings: AuditSettings | None = None,
+    device: torch.device | str = "auto",
+    classes: list[str] | None = None,
+) -> AuditReport:
+    """Audit every class a ``balance`` output grew: its synthetic rows (manifest) against
+    its real rows, which are also the generator's training images. A trained extractor
+    learns from all real images of the output. Size and channels default to the run's."""
+    settings = settings or AuditSettings()
+    extractor = extractor or ExtractorSpec()
+    options = options or DataOptions()
+    start = time.perf_counter()
+    grown, all_real, size, chans = load_output(
+        root, image_size=image_size, channels=channels, options=options, classes=classes
+    )
+    seconds = {"load": time.perf_counter() - start}
+    prepared = extractor.prepare(
+        all_real.images, seed=settings.seed, device=_device(device), cache_dir=options.cache_dir
+    )
+    seconds["extractor"] = time.perf_counter() - start - seconds["load"]
+    results: dict[str, ClassAudit] = {}
+    for cls in grown:
+        results[cls.name] = audit_sets(
+            cls.real.images,
+            cls.synthetic.images,
+            extractor=prepared,
+            settings=settings,
+            name=cls.name,
+            real_groups=cls.real.groups,
+            real_ids=cls.real.ids,
+            synthetic_ids=cls.synthetic.ids,
+        )
+    seconds["total"] = time.perf_counter() - start
+    source = {"balance_output": str(Path(root).expanduser().resolve())}
+    return _report(prepared, settings, results, all_real.images, source, seconds)
+
+
+def _report(
+    prepared: PreparedExtractor,
+    settings: AuditSettings,
+    results: dict[str, ClassAudit],
+    real: torch.Tensor,
+    source: dict[str, str],
+    seconds: dict[str, float],
+) -> AuditReport:
+    return AuditReport(
+        extractor=prepared.name,
+        extractor_sha256=prepared.sha256,
+        extractor_info=prepared.to_json(),
+        settings=settings,
+        classes=results,
+        image_size=int(real.shape[-1]),
+        channels=int(real.shape[1]),
+        source=source,
+        seconds=seconds,
+        prepared=prepared,
+    )
+
+
+@dataclass(frozen=True)
+class AuditFiles:
+    """What :func:`write_audit` wrote."""
+
+    json: Path
+    markdown: Path
+    closest_pairs: dict[str, Path] = field(default_factory=dict)
+    extractor: Path | None = None
+
+
+def write_audit(report: AuditReport, out: Path | str) -> AuditFiles:
+    """Write ``audit.json``, ``audit.md``, ``closest_pairs_<class>.png`` and, for a trained
+    extractor, ``extractor.pt`` (its weights and provenance) into ``out``."""
+    out = Path(out).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    folders = class_folder_names(report.classes)
+    pngs: dict[str, Path] = {}
+    for name, audit_result in report.classes.items():
+        path = out / f"closest_pairs_{folders[name]}.png"
+        write_closest_pairs(path, audit_result.closest_pairs, name)
+        pngs[name] = path
+    extractor_path = None
+    if report.prepared is not None and report.prepared.extractor.trainable:
+        extractor_path = out / EXTRACTOR_NAME
+        report.prepared.save(extractor_path)
+    data = report.to_json()
+    data["files"] = {
+        "markdown": MARKDOWN_NAME,
+        "closest_pairs": {name: p.name for name, p in pngs.items()},
+        "extractor": extractor_path.name if extractor_path else None,
+    }
+    json_path = out / JSON_NAME
+    atomic_write_json(json_path, data)
+    md_path = out / MARKDOWN_NAME
+    atomic_write_text(md_path, report_markdown(report, pngs={n: p.name for n, p in pngs.items()}, heading="#"))
+    return AuditFiles(json=json_path, markdown=md_path, closest_pairs=pngs, extractor=extractor_path)
+
+
+__all__ = ["AuditFiles", "audit", "audit_output", "write_audit"]
