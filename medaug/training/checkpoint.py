@@ -69,12 +69,21 @@ def load_checkpoint(
         raise MedaugError(f"{path} is not a readable medaug model: {exc}") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MedaugError(f"{path} is not a medaug classifier checkpoint ({FORMAT})")
+    options = payload.get("options")
+    if not isinstance(options, dict):
+        raise MedaugError(f"{path}: its classifier options are not a mapping")
+    loading = sorted(set(options) & {"checkpoint", "checkpoint_path", "pretrained"})
+    if loading:
+        raise MedaugError(
+            f"{path} asks to load other files or weights ({', '.join(loading)}); a model.pt "
+            "holds its own weights: refusing it"
+        )
     model = create_classifier(
         payload["classifier"],
         num_classes=len(payload["classes"]),
         in_chans=payload["channels"],
         image_size=payload["image_size"],
-        **payload["options"],
+        **options,
     )
     model.load_state_dict(payload["state_dict"])
     model.to(device or torch.device("cpu")).eval()

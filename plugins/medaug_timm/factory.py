@@ -45,6 +45,15 @@ def _offline() -> Iterator[None]:
         yield
 
 
+#: the timm.create_model options medaug passes on: plain model hyper-parameters only.
+#: Anything that makes timm load files or configs (checkpoint_path, pretrained_cfg,
+#: pretrained_cfg_overlay, ...) is refused, also when a crafted model.pt asks for it;
+#: local weights come only through ``checkpoint``, given by the user.
+ALLOWED_OPTIONS: frozenset[str] = frozenset(
+    {"drop_rate", "drop_path_rate", "attn_drop_rate", "proj_drop_rate", "global_pool"}
+)
+
+
 def build_timm_model(
     *,
     variant: str,
@@ -57,11 +66,19 @@ def build_timm_model(
 ) -> nn.Module:
     """Any timm model by name (``timm:resnet18``), offline only.
 
-    ``options`` go to :func:`timm.create_model` (``drop_rate=0.2``...). ``checkpoint`` is
-    a local weights file handed to timm as ``checkpoint_path``.
+    ``options`` (only :data:`ALLOWED_OPTIONS`) go to :func:`timm.create_model`
+    (``drop_rate=0.2``...). ``checkpoint`` is a local weights file handed to timm as
+    ``checkpoint_path``.
     """
     import timm
 
+    refused = sorted(set(options) - ALLOWED_OPTIONS)
+    if refused:
+        raise MedaugError(
+            f"timm:{variant}: unknown option{'s' * (len(refused) > 1)} "
+            f"{', '.join(map(repr, refused))}; valid options: "
+            f"{', '.join(sorted(ALLOWED_OPTIONS | {'checkpoint', 'pretrained'}))}"
+        )
     if not timm.is_model(variant):
         close = timm.list_models(f"*{variant}*")[:8]
         hint = f" (similar: {', '.join(close)})" if close else ""

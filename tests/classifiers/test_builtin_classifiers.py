@@ -44,3 +44,45 @@ def test_timm_pretrained_never_downloads(monkeypatch: pytest.MonkeyPatch, tmp_pa
             "timm:resnet18", num_classes=2, in_chans=1, image_size=32, pretrained=True
         )
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"checkpoint_path": "/etc/passwd"},
+        {"pretrained_cfg_overlay": {"file": "/tmp/x.pth"}},
+        {"pretrained_cfg": {"url": "http://example.invalid/w.pth"}},
+    ],
+)
+def test_timm_refuses_options_that_load_files(options: dict[str, object]) -> None:
+    with pytest.raises(MedaugError, match=r"unknown option.*valid options: .*drop_rate"):
+        medaug.create_classifier(
+            "timm:resnet18", num_classes=2, in_chans=1, image_size=32, **options
+        )
+
+
+def test_a_crafted_model_pt_cannot_make_timm_load_files(tmp_path: Path) -> None:
+    """model.pt options are passed to the plugin: one that asks for other files is
+    refused (and timm accepts only its declared hyper-parameters anyway)."""
+    from medaug.training.checkpoint import load_checkpoint, save_checkpoint
+    from medaug.training.normalize import Normalizer
+
+    model = medaug.create_classifier("simple-cnn", num_classes=2, in_chans=1, image_size=16)
+    for classifier, options, message in (
+        ("timm:resnet18", {"pretrained_cfg_overlay": {"file": "/x"}}, "unknown option"),
+        ("simple-cnn", {"checkpoint": "/x.pt"}, "asks to load other files"),
+    ):
+        path = save_checkpoint(
+            tmp_path / "model.pt",
+            model,
+            classifier=classifier,
+            options=options,
+            classes=["a", "b"],
+            image_size=16,
+            channels=1,
+            normalizer=Normalizer.from_dict({"mean": [0.5], "std": [0.25]}),
+            threshold=0.5,
+            positive_class="b",
+        )
+        with pytest.raises(MedaugError, match=message):
+            load_checkpoint(path)
