@@ -13,7 +13,7 @@ from pathlib import Path
 from medaug.atomic import tmp_path_for
 from medaug.errors import MedaugError
 
-LINK_MODES = ("hardlink", "symlink", "copy")
+LINK_MODES = ("hardlink", "symlink", "copy", "copy-deidentified")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -42,6 +42,7 @@ def link_file(src: Path, dst: Path, mode: str) -> str:
         "hardlink": lambda: os.link(src, tmp),
         "symlink": lambda: os.symlink(src.resolve(), tmp),
         "copy": lambda: shutil.copy2(src, tmp),
+        "copy-deidentified": lambda: _copy_deidentified(src, tmp),
     }
     try:
         actions[mode]()
@@ -58,6 +59,27 @@ def link_file(src: Path, dst: Path, mode: str) -> str:
         used = "copy"
     os.replace(tmp, dst)
     return used
+
+
+def _copy_deidentified(src: Path, tmp: Path) -> None:
+    from medaug.balancing.deidentify import copy_deidentified
+
+    if not _is_dicom(src):
+        shutil.copy2(src, tmp)
+        return
+    try:
+        copy_deidentified(src, tmp)
+    except Exception as exc:  # pydicom raises many types for a file it cannot rewrite
+        raise OSError(f"cannot de-identify: {exc}") from exc
+
+
+def _is_dicom(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(128)
+            return fh.read(4) == b"DICM" or path.suffix.lower() == ".dcm"
+    except OSError:
+        return False
 
 
 def tree_contains(parent: Path, child: Path) -> bool:

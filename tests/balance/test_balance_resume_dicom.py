@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.helpers import tree_hash
 
-from .balance_helpers import class_files, manifest, run, run_json
+from .balance_helpers import TINY, class_files, manifest, run, run_json
 
 pytestmark = pytest.mark.slow
 
@@ -167,3 +167,42 @@ def test_dicom_in_gives_secondary_capture_out_without_phi(
     rows = manifest(out)
     assert {r["class"] for r in rows} == {"Lung Opacity", "No Lung Opacity / Not Normal", "Normal"}
     assert len(rows) == 21
+
+
+def test_copy_deidentified_strips_patient_data_from_real_dicoms(tmp_path: Path) -> None:
+    import numpy as np
+    import pydicom
+
+    from medaug.balancing.deidentify import pseudonym
+    from medaug.testing import write_dicom
+
+    data = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for cls, n in (("NORMAL", 4), ("PNEUMONIA", 6)):
+        for i in range(n):
+            write_dicom(
+                data / cls / f"{cls}_{i}.dcm",
+                rng.integers(0, 255, (16, 16), dtype=np.uint8),
+                patient_id=f"MRN-{cls}-{i}",
+                extra={
+                    "PatientName": "Doe^Jane",
+                    "PatientBirthDate": "19700101",
+                    "InstitutionName": "St Example",
+                    "StudyDate": "20240102",
+                },
+            )
+    before = tree_hash(data)
+    out = tmp_path / "out"
+    run_json(["balance", str(data), "--out", str(out), *TINY, "--link", "copy-deidentified"])
+    assert tree_hash(data) == before  # the input is untouched
+    for cls in ("NORMAL", "PNEUMONIA"):
+        for path in (out / "dataset" / cls).glob(f"{cls}_*.dcm"):
+            ds = pydicom.dcmread(path)
+            original = pydicom.dcmread(data / cls / path.name)
+            assert ds.PatientID == pseudonym(original.PatientID) != original.PatientID
+            assert str(ds.PatientName) == ds.PatientID
+            for keyword in ("PatientBirthDate", "InstitutionName", "StudyDate"):
+                assert keyword not in ds
+            assert ds.PatientIdentityRemoved == "YES"
+            assert ds.PixelData == original.PixelData  # the image itself is unchanged
+            assert path.stat().st_ino != (data / cls / path.name).stat().st_ino
