@@ -89,7 +89,9 @@ def report_markdown(
     return "\n".join(parts)
 
 
-def write_closest_pairs(path: Path, pairs: tuple[ClosestPair, ...] | list[ClosestPair], title: str) -> None:
+def write_closest_pairs(
+    path: Path, pairs: tuple[ClosestPair, ...] | list[ClosestPair], title: str
+) -> None:
     """A PNG with one row per pair: the synthetic image, its nearest training image."""
     import matplotlib
 
@@ -109,7 +111,9 @@ def write_closest_pairs(path: Path, pairs: tuple[ClosestPair, ...] | list[Closes
             ax.set_yticks([])
             ax.set_title(label if len(label) <= 28 else "..." + label[-25:], fontsize=7)
         flag = "  COPY" if pair.flagged else ""
-        axes[row][0].set_ylabel(f"{pair.similarity:.4f}{flag}", fontsize=8, color="red" if pair.flagged else "black")
+        axes[row][0].set_ylabel(
+            f"{pair.similarity:.4f}{flag}", fontsize=8, color="red" if pair.flagged else "black"
+        )
     if not pairs:
         for ax in axes[0]:
             ax.axis("off")

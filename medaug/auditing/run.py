@@ -102,7 +102,7 @@ def audit_output(
     extractor = extractor or ExtractorSpec()
     options = options or DataOptions()
     start = time.perf_counter()
-    grown, all_real, size, chans = load_output(
+    grown, all_real, _size, _chans = load_output(
         root, image_size=image_size, channels=channels, options=options, classes=classes
     )
     seconds = {"load": time.perf_counter() - start}
@@ -183,8 +183,12 @@ def write_audit(report: AuditReport, out: Path | str) -> AuditFiles:
     json_path = out / JSON_NAME
     atomic_write_json(json_path, data)
     md_path = out / MARKDOWN_NAME
-    atomic_write_text(md_path, report_markdown(report, pngs={n: p.name for n, p in pngs.items()}, heading="#"))
-    return AuditFiles(json=json_path, markdown=md_path, closest_pairs=pngs, extractor=extractor_path)
+    atomic_write_text(
+        md_path, report_markdown(report, pngs={n: p.name for n, p in pngs.items()}, heading="#")
+    )
+    return AuditFiles(
+        json=json_path, markdown=md_path, closest_pairs=pngs, extractor=extractor_path
+    )
 
 
 __all__ = ["AuditFiles", "audit", "audit_output", "write_audit"]

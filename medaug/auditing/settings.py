@@ -70,8 +70,8 @@ class AuditSettings:
     k: int = 5
     #: random half-size subsets giving the uncertainty (std) of FID, precision... coverage
     subsets: int = 10
-    #: subsets torchmetrics' KID averages over (each half the smaller set)
-    kid_subsets: int = 50
+    #: subsets torchmetrics' KID averages over (each half the smaller set, at most 1000)
+    kid_subsets: int = 20
     #: cross-validation folds of the classifier two-sample test
     folds: int = 5
     #: seeds the extractor training, the subsets, the folds and the real/real halves

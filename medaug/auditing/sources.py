@@ -75,7 +75,9 @@ def _class_view(folder: Path, options: DataOptions) -> Path:
         os.symlink(folder, tmp, target_is_directory=True)
         os.replace(tmp, link)
     except OSError as exc:
-        raise MedaugError(f"cannot create the class view of {str(folder)!r} in {view}: {exc}") from exc
+        raise MedaugError(
+            f"cannot create the class view of {str(folder)!r} in {view}: {exc}"
+        ) from exc
     return view
 
 
@@ -96,7 +98,9 @@ def load_folder(
             "medaug never writes into a dataset: choose another --cache-dir"
         )
     view = _class_view(path, options)
-    ds = load_dataset(view, image_size=image_size, channels=channels, progress=False, options=options)
+    ds = load_dataset(
+        view, image_size=image_size, channels=channels, progress=False, options=options
+    )
     base = require_dir(view) / class_folder_name(path.name or "images")
     return _image_set(ds, np.arange(len(ds)), base), ds.channels
 
@@ -147,7 +151,9 @@ def load_output(
         raise MedaugError(f"{layout.manifest} is missing or empty: the balance run is unfinished")
     source = {row.path: row for row in rows}
     options = options or DataOptions()
-    ds = load_dataset(layout.dataset_root, image_size=size, channels=chans, progress=False, options=options)
+    ds = load_dataset(
+        layout.dataset_root, image_size=size, channels=chans, progress=False, options=options
+    )
     dataset_root = layout.dataset_root.resolve()
     kinds: list[tuple[str, str]] = []
     for rec in ds.records:
@@ -160,7 +166,9 @@ def load_output(
     if classes:
         unknown = sorted(set(classes) - set(grown))
         if unknown:
-            raise MedaugError(f"no synthetic images of {', '.join(unknown)}; grown: {', '.join(grown) or 'none'}")
+            raise MedaugError(
+                f"no synthetic images of {', '.join(unknown)}; grown: {', '.join(grown) or 'none'}"
+            )
         grown = [c for c in grown if c in classes]
     if not grown:
         raise MedaugError(f"{str(root)!r} holds no synthetic images to audit")

@@ -77,7 +77,10 @@ DATASET_OPTION_NAMES: tuple[str, ...] = (
     "patient_regex",
     "cache_dir",
     "workers",
+    "max_pixels",
 )
+#: the dataset options that go to the reader itself (passed only when given)
+READER_OPTION_NAMES: tuple[str, ...] = ("id_column", "label_column", "max_pixels")
 
 
 def dataset_options(f: F) -> F:
@@ -131,6 +134,13 @@ def dataset_options(f: F) -> F:
             default=None,
             help="Decode processes (default: all CPUs).",
         ),
+        click.option(
+            "--max-pixels",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Skip images with more decoded pixels per frame (default 50 million, or "
+            "$MEDAUG_MAX_PIXELS).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -139,12 +149,10 @@ def dataset_options(f: F) -> F:
 
 def pop_data_options(values: dict[str, Any]) -> DataOptions:
     """Pop the :func:`dataset_options` values out of ``values`` (a command's keyword
-    arguments) as one :class:`~medaug.data.options.DataOptions`; ``id_column`` and
-    ``label_column`` become reader options, passed only when given."""
+    arguments) as one :class:`~medaug.data.options.DataOptions`; ``id_column``,
+    ``label_column`` and ``max_pixels`` become reader options, passed only when given."""
     opts = {name: values.pop(name, None) for name in DATASET_OPTION_NAMES}
-    reader_options = {k: opts.pop(k) for k in ("id_column", "label_column") if opts[k] is not None}
-    opts.pop("id_column", None)
-    opts.pop("label_column", None)
+    reader_options = {k: opts[k] for k in READER_OPTION_NAMES if opts[k] is not None}
     return DataOptions(
         reader=opts["reader"] or "auto",
         labels=opts["labels"],

@@ -46,6 +46,12 @@ def resolve_max_pixels(value: int | str | None = None) -> int:
     return cap
 
 
+def _count(n: int) -> str:
+    if n < 1_000_000:
+        return f"{n:,}"
+    return f"{n / 1e6:,.1f}".removesuffix(".0") + " million"
+
+
 def pixel_cap_problem(width: int, height: int, cap: int, *, note: str = "") -> str | None:
     """Why a ``width`` x ``height`` frame is not decoded under ``cap`` pixels, or ``None``.
     ``note`` says how the size was reached (e.g. a reduced JPEG decode)."""
@@ -53,9 +59,9 @@ def pixel_cap_problem(width: int, height: int, cap: int, *, note: str = "") -> s
     if pixels <= cap:
         return None
     return (
-        f"image too large to decode: {width}x{height}{note} is {pixels / 1e6:.1f} million "
-        f"pixels, over the cap of {cap / 1e6:g} million (raise it with the reader option "
-        f"max_pixels or ${MAX_PIXELS_ENV})"
+        f"image too large to decode: {width}x{height}{note} is {_count(pixels)} pixels, "
+        f"over the cap of {_count(cap)} (raise it with --max-pixels, the reader option max_pixels or "
+        f"${MAX_PIXELS_ENV})"
     )
 
 

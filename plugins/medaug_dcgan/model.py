@@ -1,4 +1,12 @@
-"""The ``dcgan`` generator: training loop, sampling and state for medaug's contract."""
+"""The ``dcgan`` generator: training loop, sampling and state for medaug's contract.
+
+One class, two modes: :class:`DCGAN` (one model per class) and, with
+``-O conditional=true``, :class:`ConditionalDCGAN` (one model for all classes, whose
+``conditional`` flag tells the engine to train it once with labels). The options
+(:mod:`medaug_dcgan.options`) choose between the paper's plain DCGAN and the
+data-efficient training: DiffAugment, spectral normalisation, hinge loss, two
+time-scale learning rates and an exponential moving average of G's weights.
+"""
 
 from __future__ import annotations
 
@@ -11,64 +19,23 @@ from torch import nn
 
 from medaug.contracts.generator import FitCallback, Generator
 from medaug.errors import MedaugError
+from medaug_dcgan.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
+from medaug_dcgan.diffaugment import DiffAugment
+from medaug_dcgan.ema import WeightEMA
+from medaug_dcgan.losses import LOSSES
 from medaug_dcgan.networks import DCGANDiscriminator, DCGANGenerator, init_weights
+from medaug_dcgan.options import DEFAULTS, PRESETS, as_bool, check_options
 
 STATE_FORMAT = "medaug-dcgan"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: medaug 0.1.0 (the paper's DCGAN only)
 LOSS_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z")
 SAMPLE_CHUNK = 256
+#: options that change the networks' shapes or the state's contents
+ARCHITECTURE = ("nz", "ngf", "ndf", "spectral_norm", "conditional")
+#: seed offset of the augmentation RNG when a state moves to another device type
+_AUG_RESEED = 2**31
 
-#: plugin options (``--option key=value``) and their defaults
-DEFAULTS: dict[str, Any] = {
-    "nz": 100,
-    "ngf": 64,
-    "ndf": 64,
-    "lr": 2e-4,
-    "beta1": 0.5,
-    "beta2": 0.999,
-    "amp": True,  # CUDA only: bf16 where supported, else fp16 with a grad scaler
-    "channels_last": "auto",  # auto = on CUDA and CPU (measured ~1.1x on CPU); true/false forces it
-    "compile": False,  # torch.compile the networks (slow start, faster steps)
-    "sync_every": 16,  # steps between host syncs for loss reporting
-}
-
-
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise MedaugError(f"dcgan option {name!r} must be true or false, got {value!r}")
-
-
-def _check_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(DEFAULTS))
-    if unknown:
-        raise MedaugError(
-            f"unknown dcgan option {unknown[0]!r}; valid options: {', '.join(DEFAULTS)}"
-        )
-    opts = {**DEFAULTS, **options}
-    for key in ("nz", "ngf", "ndf", "sync_every"):
-        value = opts[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise MedaugError(f"dcgan option {key!r} must be a positive integer, got {value!r}")
-    for key in ("lr", "beta1", "beta2"):
-        value = opts[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise MedaugError(f"dcgan option {key!r} must be a number, got {value!r}")
-        opts[key] = float(value)
-    if not opts["lr"] > 0 or not (0 <= opts["beta1"] < 1 and 0 <= opts["beta2"] < 1):
-        raise MedaugError("dcgan options need lr > 0 and 0 <= beta1, beta2 < 1")
-    opts["amp"] = _as_bool("amp", opts["amp"])
-    opts["compile"] = _as_bool("compile", opts["compile"])
-    if str(opts["channels_last"]).lower() != "auto":
-        opts["channels_last"] = _as_bool("channels_last", opts["channels_last"])
-    else:
-        opts["channels_last"] = "auto"
-    return opts
+__all__ = ["DCGAN", "DEFAULTS", "ConditionalDCGAN"]
 
 
 def _adam(
@@ -83,10 +50,18 @@ def _adam(
 
 
 class DCGAN(Generator):
-    """Deep convolutional GAN, one unconditional model per class."""
+    """Deep convolutional GAN (Radford et al. 2015), one unconditional model per class.
+
+    Built with ``conditional=true`` it is a :class:`ConditionalDCGAN` instead.
+    """
 
     conditional: ClassVar[bool] = False
     supported_sizes: ClassVar[tuple[int, ...]] = (16, 32, 64, 128, 256)
+
+    def __new__(cls, *args: Any, **options: Any) -> DCGAN:
+        if cls is DCGAN and as_bool("conditional", options.get("conditional", False)):
+            cls = ConditionalDCGAN
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -103,10 +78,13 @@ class DCGAN(Generator):
             )
         if channels not in (1, 3):
             raise MedaugError(f"dcgan supports 1 or 3 channels, got {channels}")
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise MedaugError(f"dcgan needs num_classes >= 1, got {num_classes!r}")
         self.image_size = int(image_size)
         self.channels = int(channels)
+        self.num_classes = int(num_classes)
         self.device = torch.device(device)
-        self._opts = _check_options(options)
+        self._opts = check_options({**options, "conditional": self.conditional})
         self._cuda = self.device.type == "cuda"
         cl = self._opts["channels_last"]
         self._channels_last = self.device.type in ("cuda", "cpu") if cl == "auto" else bool(cl)
@@ -117,21 +95,22 @@ class DCGAN(Generator):
         if self._cuda:
             torch.backends.cudnn.benchmark = True
 
-        self.netG = DCGANGenerator(
-            self.image_size, self.channels, self._opts["nz"], self._opts["ngf"]
-        )
-        self.netD = DCGANDiscriminator(self.image_size, self.channels, self._opts["ndf"])
+        self.netG, self.netD = self._networks()
         init_weights(self.netG)
         init_weights(self.netD)
         memory_format = torch.channels_last if self._channels_last else torch.contiguous_format
         for net in (self.netG, self.netD):
             net.to(self.device)
             net.to(memory_format=memory_format)
+        self._augment = DiffAugment(self._opts["diffaugment"])
+        self._loss_d, self._loss_g = LOSSES[self._opts["loss"]]
+        self._ema = WeightEMA(self.netG, self._opts["ema"]) if self._opts["ema"] > 0 else None
         self._new_optimizers()
         self._perm_rng = torch.Generator()
         self._noise_rng = torch.Generator(device=self.device)
+        self._aug_rng = torch.Generator(device=self.device)
         self._epochs_done = 0
-        self._reseed_noise = False
+        self._reseed_device_rngs = False
         self._d_params = list(self.netD.parameters())
         self._stepG: nn.Module = self.netG
         self._stepD: nn.Module = self.netD
@@ -139,10 +118,24 @@ class DCGAN(Generator):
             self._stepG = torch.compile(self.netG)  # type: ignore[assignment]
             self._stepD = torch.compile(self.netD)  # type: ignore[assignment]
 
+    def _networks(self) -> tuple[nn.Module, nn.Module]:
+        o, size, ch = self._opts, self.image_size, self.channels
+        if self.conditional:
+            return (
+                ConditionalDCGANGenerator(size, ch, self.num_classes, o["nz"], o["ngf"]),
+                ProjectionDiscriminator(
+                    size, ch, self.num_classes, o["ndf"], spectral_norm=o["spectral_norm"]
+                ),
+            )
+        return (
+            DCGANGenerator(size, ch, o["nz"], o["ngf"]),
+            DCGANDiscriminator(size, ch, o["ndf"], spectral_norm=o["spectral_norm"]),
+        )
+
     def _new_optimizers(self) -> None:
         betas = (self._opts["beta1"], self._opts["beta2"])
         self.optG = _adam(self.netG.parameters(), self._opts["lr"], betas)
-        self.optD = _adam(self.netD.parameters(), self._opts["lr"], betas)
+        self.optD = _adam(self.netD.parameters(), self._opts["lr_d"], betas)
         use_scaler = self._amp_dtype == torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
 
@@ -170,14 +163,40 @@ class DCGAN(Generator):
         if not images.is_floating_point():
             raise MedaugError(f"dcgan expects float images in [-1, 1], got {images.dtype}")
 
+    def _check_labels(self, labels: torch.Tensor | None, n: int, what: str) -> torch.Tensor | None:
+        """``labels`` as int64 class indices for a conditional model (``None`` otherwise)."""
+        if not self.conditional:
+            return None
+        if labels is None:
+            raise MedaugError(f"conditional dcgan: {what} needs labels (one class index per image)")
+        labels = torch.as_tensor(labels)
+        if labels.ndim != 1 or len(labels) != n:
+            raise MedaugError(
+                f"conditional dcgan: {what} needs labels of shape ({n},), got {tuple(labels.shape)}"
+            )
+        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+            raise MedaugError(
+                f"conditional dcgan: {what} labels must be integer class indices, "
+                f"got {labels.dtype}"
+            )
+        if n and not (int(labels.min()) >= 0 and int(labels.max()) < self.num_classes):
+            raise MedaugError(
+                f"conditional dcgan: {what} labels must be in [0, {self.num_classes}), "
+                f"got {int(labels.min())}..{int(labels.max())}"
+            )
+        return labels.to(torch.long)
+
     def _start(self, seed: int) -> None:
-        """Fresh weights, optimisers and RNGs, all from ``seed``."""
+        """Fresh weights, optimisers, moving average and RNGs, all from ``seed``."""
         g = torch.Generator().manual_seed(seed)
         init_weights(self.netG, g)
         init_weights(self.netD, g)
         self._new_optimizers()
         self._perm_rng.manual_seed(seed + 1)
         self._noise_rng.manual_seed(seed + 2)
+        self._aug_rng.manual_seed(seed + 3)
+        if self._ema is not None:
+            self._ema.reset(self.netG)
 
     def fit(
         self,
@@ -190,26 +209,26 @@ class DCGAN(Generator):
         callback: FitCallback | None = None,
     ) -> None:
         self._check_images(images)
+        targets = self._check_labels(labels, len(images), "fit")
         if batch_size < 1 or epochs < 0:
             raise MedaugError(f"need batch_size >= 1 and epochs >= 0, got {batch_size}, {epochs}")
         if self._epochs_done >= epochs:
             return
         if self._epochs_done == 0:
             self._start(seed)
-        elif self._reseed_noise:
-            # the state came from another device type: its noise RNG state does not fit here
+        elif self._reseed_device_rngs:
+            # the state came from another device type: its RNG states do not fit here
             self._noise_rng.manual_seed(seed + 2 + self._epochs_done)
-        self._reseed_noise = False
+            self._aug_rng.manual_seed(_AUG_RESEED + seed + self._epochs_done)
+        self._reseed_device_rngs = False
         memory_format = torch.channels_last if self._channels_last else torch.contiguous_format
         data = images.to(self.device, dtype=torch.float32).contiguous(memory_format=memory_format)
+        y_all = None if targets is None else targets.to(self.device)
         n = len(data)
         bs = min(batch_size, n)
         steps = n // bs
         nz = self._opts["nz"]
         sync_every = self._opts["sync_every"]
-        ones = torch.ones(bs, device=self.device)
-        zeros = torch.zeros(bs, device=self.device)
-        bce = nn.BCEWithLogitsLoss()
         self.netG.train()
         self.netD.train()
         for epoch in range(self._epochs_done, epochs):
@@ -217,11 +236,13 @@ class DCGAN(Generator):
             log = torch.empty(steps, len(LOSS_NAMES), device=self.device)
             reported = 0
             for step in range(steps):
-                real = data.index_select(0, perm[step * bs : (step + 1) * bs])
+                index = perm[step * bs : (step + 1) * bs]
+                real = data.index_select(0, index)
                 if self._channels_last:
                     real = real.contiguous(memory_format=torch.channels_last)
+                y = None if y_all is None else y_all.index_select(0, index)
                 noise = torch.randn(bs, nz, 1, 1, device=self.device, generator=self._noise_rng)
-                log[step] = self._train_step(real, noise, ones, zeros, bce)
+                log[step] = self._train_step(real, noise, y)
                 if callback is not None and ((step + 1) % sync_every == 0 or step == steps - 1):
                     for offset, row in enumerate(log[reported : step + 1].tolist()):
                         callback.on_step(
@@ -237,36 +258,46 @@ class DCGAN(Generator):
         for p in self._d_params:
             p.requires_grad_(not frozen)
 
+    def _d(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return (self._stepD(x) if y is None else self._stepD(x, y)).float()
+
+    def _g(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self._stepG(z) if y is None else self._stepG(z, y)
+
+    def _seen_by_d(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` as the discriminator sees it: through DiffAugment when it is on."""
+        if not self._augment:
+            return x
+        x = self._augment(x, self._aug_rng)
+        return x.contiguous(memory_format=torch.channels_last) if self._channels_last else x
+
     def _train_step(
-        self,
-        real: torch.Tensor,
-        noise: torch.Tensor,
-        ones: torch.Tensor,
-        zeros: torch.Tensor,
-        bce: nn.Module,
+        self, real: torch.Tensor, noise: torch.Tensor, y: torch.Tensor | None
     ) -> torch.Tensor:
-        """One pytorch/examples iteration; returns ``[loss_d, loss_g, D(x), D(G(z))]``."""
-        # (1) discriminator: maximise log D(x) + log(1 - D(G(z)))
+        """One iteration (D, then G on the same fakes); returns
+        ``[loss_d, loss_g, sigmoid(D(x)), sigmoid(D(G(z)))]`` (batch means)."""
+        # (1) discriminator; fake images get the real batch's labels when conditional
         self.optD.zero_grad(set_to_none=True)
         with self._autocast():
-            out_real = self._stepD(real).float()
-            fake = self._stepG(noise)
-            out_fake = self._stepD(fake.detach()).float()
-            loss_d = bce(out_real, ones) + bce(out_fake, zeros)
+            out_real = self._d(self._seen_by_d(real), y)
+            fake = self._seen_by_d(self._g(noise, y))
+            out_fake = self._d(fake.detach(), y)
+            loss_d = self._loss_d(out_real, out_fake)
         self.scaler.scale(loss_d).backward()
         self.scaler.step(self.optD)
-        # (2) generator: maximise log D(G(z)) (non-saturating); D's weight gradients are
-        # not needed here, so they are not computed (the example computes, then drops them)
+        # (2) generator; D's weight gradients are not needed here, so not computed
         self.optG.zero_grad(set_to_none=True)
         self._freeze_d(True)
         try:
             with self._autocast():
-                loss_g = bce(self._stepD(fake).float(), ones)
+                loss_g = self._loss_g(self._d(fake, y))
             self.scaler.scale(loss_g).backward()
         finally:
             self._freeze_d(False)
         self.scaler.step(self.optG)
         self.scaler.update()
+        if self._ema is not None:
+            self._ema.update(self.netG)
         with torch.no_grad():
             return torch.stack(
                 [
@@ -281,18 +312,24 @@ class DCGAN(Generator):
     def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
         if n < 0:
             raise MedaugError(f"cannot sample {n} images")
+        y = self._check_labels(labels, n, "sample")
         rng = torch.Generator().manual_seed(seed)
         z = torch.randn(n, self._opts["nz"], 1, 1, generator=rng)
-        was_training = self.netG.training
-        self.netG.eval()
+        net = self._ema.model if self._ema is not None else self.netG
+        was_training = net.training
+        net.eval()
         out = []
         try:
-            for chunk in z.split(SAMPLE_CHUNK):
+            for start in range(0, n, SAMPLE_CHUNK):
+                chunk = z[start : start + SAMPLE_CHUNK].to(self.device)
                 with self._autocast():
-                    img = self.netG(chunk.to(self.device))
+                    if y is None:
+                        img = net(chunk)
+                    else:
+                        img = net(chunk, y[start : start + SAMPLE_CHUNK].to(self.device))
                 out.append(img.float().clamp_(-1, 1).cpu().contiguous())
         finally:
-            self.netG.train(was_training)
+            net.train(was_training)
         if not out:
             return torch.empty(0, self.channels, self.image_size, self.image_size)
         return torch.cat(out)
@@ -303,6 +340,7 @@ class DCGAN(Generator):
             "version": STATE_VERSION,
             "image_size": self.image_size,
             "channels": self.channels,
+            "num_classes": self.num_classes,
             "options": self.options(),
             "epochs_done": self._epochs_done,
             "netG": self.netG.state_dict(),
@@ -310,38 +348,78 @@ class DCGAN(Generator):
             "optG": self.optG.state_dict(),
             "optD": self.optD.state_dict(),
             "scaler": self.scaler.state_dict(),
+            "ema": {} if self._ema is None else self._ema.state_dict(),
             "rng": {
                 "perm": self._perm_rng.get_state(),
                 "noise": self._noise_rng.get_state(),
+                "aug": self._aug_rng.get_state(),
                 "noise_device": self.device.type,
             },
         }
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+    def _check_state_fits(self, state: Mapping[str, Any]) -> None:
         if state.get("format") != STATE_FORMAT:
             raise MedaugError("not a dcgan state (wrong 'format')")
-        if state.get("version") != STATE_VERSION:
-            raise MedaugError(f"unsupported dcgan state version {state.get('version')!r}")
+        version = state.get("version")
+        if version not in (1, STATE_VERSION):
+            raise MedaugError(f"unsupported dcgan state version {version!r}")
         if (state["image_size"], state["channels"]) != (self.image_size, self.channels):
             raise MedaugError(
                 f"dcgan state is for {state['image_size']} px x {state['channels']} channel(s), "
                 f"this model is {self.image_size} px x {self.channels}"
             )
-        self.netG.load_state_dict(state["netG"])
-        self.netD.load_state_dict(state["netD"])
-        self.optG.load_state_dict(state["optG"])
-        self.optD.load_state_dict(state["optD"])
+        # a version 1 state is medaug 0.1.0's plain DCGAN: the paper preset
+        theirs = {**PRESETS["paper"], "conditional": False, **dict(state.get("options", {}))}
+        theirs["ema_on"] = float(theirs.get("ema") or 0) > 0
+        mine = {**self._opts, "ema_on": self._ema is not None}
+        for key in (*ARCHITECTURE, "ema_on"):
+            if theirs.get(key) != mine[key]:
+                hint = " (a medaug 0.1.0 state: build with -O preset=paper)" if version == 1 else ""
+                name = "ema > 0" if key == "ema_on" else key
+                raise MedaugError(
+                    f"dcgan state was trained with {name}={theirs.get(key)!r}, this model has "
+                    f"{mine[key]!r}{hint}"
+                )
+        if self.conditional and int(state.get("num_classes", 1)) != self.num_classes:
+            raise MedaugError(
+                f"conditional dcgan state has {state.get('num_classes')} classes, "
+                f"this model {self.num_classes}"
+            )
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self._check_state_fits(state)
+        try:
+            self.netG.load_state_dict(state["netG"])
+            self.netD.load_state_dict(state["netD"])
+            self.optG.load_state_dict(state["optG"])
+            self.optD.load_state_dict(state["optD"])
+            if self._ema is not None:
+                self._ema.load_state_dict(state["ema"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise MedaugError(f"dcgan state does not fit this model: {first}") from exc
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
-        self._perm_rng.set_state(state["rng"]["perm"])
-        if state["rng"].get("noise_device", "cpu") == self.device.type:
-            self._noise_rng.set_state(state["rng"]["noise"].cpu())
+        rng = state["rng"]
+        self._perm_rng.set_state(rng["perm"])
+        if rng.get("noise_device", "cpu") == self.device.type:
+            self._noise_rng.set_state(rng["noise"].cpu())
+            if "aug" in rng:
+                self._aug_rng.set_state(rng["aug"].cpu())
         else:  # e.g. trained on CUDA, sampled or resumed on the CPU
-            self._reseed_noise = True
+            self._reseed_device_rngs = True
         self._epochs_done = int(state["epochs_done"])
 
     def __repr__(self) -> str:
         return (
-            f"DCGAN(image_size={self.image_size}, channels={self.channels}, "
-            f"device={self.device}, epochs_done={self._epochs_done})"
+            f"{type(self).__name__}(image_size={self.image_size}, channels={self.channels}, "
+            f"device={self.device}, preset={self._opts['preset']!r}, "
+            f"epochs_done={self._epochs_done})"
         )
+
+
+class ConditionalDCGAN(DCGAN):
+    """One DCGAN for all classes: class-conditional BatchNorm in G, a projection
+    discriminator (Miyato & Koyama 2018); ``labels`` are required in fit and sample."""
+
+    conditional: ClassVar[bool] = True

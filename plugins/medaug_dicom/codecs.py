@@ -39,7 +39,7 @@ def decoder_problem(uid: str) -> str | None:
     try:
         decoder = get_decoder(ts)
     except NotImplementedError:
-        return f"unsupported transfer syntax {ts.name or uid}"
+        return f"unsupported transfer syntax {ts.name or uid}: no pixel decoder exists for it"
     if decoder.is_available:
         return None
     pkg = package_for(uid)

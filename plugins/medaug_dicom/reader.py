@@ -15,11 +15,12 @@ from pydicom.uid import UID
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data.files import require_dir, walk_files
+from medaug.data.imaging import pixel_cap_problem, resolve_max_pixels
 from medaug.data.names import validate_class_name
 from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
 from medaug_dicom.codecs import decoder_problem
-from medaug_dicom.labels import CsvLabels, read_labels
+from medaug_dicom.labels import ID_ATTRIBUTES, CsvLabels, LabelMatcher, read_labels
 from medaug_dicom.pixels import WINDOW_MODES, decode_frame
 
 DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
@@ -43,7 +44,7 @@ NON_IMAGE_MODALITIES = frozenset(
     }
 )
 MULTIFRAME_MODES = ("frames", "skip")
-TOKEN_VERSION = 1
+TOKEN_VERSION = 2
 
 
 def looks_like_dicom(path: Path) -> bool:
@@ -96,7 +97,10 @@ class DicomReader(Reader):
         label_column: str | None = None,
         window: str = "auto",
         multiframe: str = "frames",
+        max_pixels: int | None = None,
     ) -> None:
+        """``max_pixels``: pixels per frame (Rows x Columns) above which a file is skipped
+        (default ``$MEDAUG_MAX_PIXELS``, else 50 million)."""
         if labels is not None and label_tag is not None:
             raise MedaugError("give either --labels or --label-tag, not both")
         if window not in WINDOW_MODES:
@@ -117,6 +121,7 @@ class DicomReader(Reader):
         self.patient_regex = patient_regex
         self.window = window
         self.multiframe = multiframe
+        self.max_pixels = resolve_max_pixels(max_pixels)
 
     @classmethod
     def can_read(cls, root: Path, **options: Any) -> float:
@@ -137,7 +142,7 @@ class DicomReader(Reader):
         return 0.0
 
     def cache_token(self) -> str:
-        return f"DicomReader:{TOKEN_VERSION}:{self.window}"
+        return f"DicomReader:{TOKEN_VERSION}:{self.window}:{self.max_pixels}"
 
     def scan_token(self) -> str:
         csv_id: tuple[Any, ...] = ()
@@ -177,6 +182,9 @@ class DicomReader(Reader):
             return Skipped(path, f"no pixel data{what}")
         if "Rows" not in ds or "Columns" not in ds:
             return Skipped(path, "pixel data without Rows/Columns")
+        too_large = pixel_cap_problem(int(ds.Columns or 0), int(ds.Rows or 0), self.max_pixels)
+        if too_large:
+            return Skipped(path, too_large)
         file_meta = getattr(ds, "file_meta", None)
         uid = str(getattr(file_meta, "TransferSyntaxUID", "") or "")
         problem = decoder_problem(uid) if uid else None
@@ -203,20 +211,19 @@ class DicomReader(Reader):
         ds = self._header(path)
         if isinstance(ds, str):
             return Skipped(path, ds)
-        return self._records(path, ds, label, patient_id)
+        try:
+            return self._records(path, ds, label, patient_id)
+        except Exception as exc:  # a malformed attribute: skip the file
+            return Skipped(path, f"corrupt DICOM header ({type(exc).__name__}: {exc})")
 
-    def _label(self, root: Path, path: Path, ds: Dataset) -> str | Skipped:
+    def _label(
+        self, root: Path, path: Path, ds: Dataset, matcher: LabelMatcher | None
+    ) -> str | Skipped:
         rel = path.relative_to(root)
-        if self.csv is not None:
-            label = self.csv.lookup(
-                rel.as_posix(),
-                path.name,
-                path.stem,
-                str(ds.get("PatientID", "") or "").strip() or None,
-            )
-            if label is None:
-                return Skipped(path, f"no label in {self.csv.path.name}")
-            return label
+        if matcher is not None:
+            ids = {a: str(ds.get(a, "") or "") for a in ID_ATTRIBUTES}
+            label, reason = matcher.match(path, ids)
+            return label if label is not None else Skipped(path, reason)
         if self.tag is not None:
             element = ds.get(self.tag)
             value = element.value if element is not None else None
@@ -227,35 +234,49 @@ class DicomReader(Reader):
             return Skipped(path, "not inside a class folder (use --labels CSV or --label-tag TAG)")
         return validate_class_name(rel.parts[0], source="class folder")
 
+    def _read_one(
+        self, root: Path, path: Path, matcher: LabelMatcher | None
+    ) -> list[ImageRecord] | Skipped:
+        ds = self._header(path)
+        if isinstance(ds, str):
+            return Skipped(path, ds)
+        try:
+            label = self._label(root, path, ds, matcher)
+            if isinstance(label, Skipped):
+                return label
+            return self._records(path, ds, label, patient_from_name(path, self.patient_regex))
+        except MedaugError:
+            raise
+        except Exception as exc:  # a malformed attribute (Rows "abc"...): skip the file
+            return Skipped(path, f"corrupt DICOM header ({type(exc).__name__}: {exc})")
+
     # -- the dataset ----------------------------------------------------------------------
 
     def scan(self, root: Path) -> Scan:
         root = require_dir(root)
         records: list[ImageRecord] = []
         skipped: list[Skipped] = []
+        candidates: list[Path] = []
         for path, reason in walk_files(root):
             if reason:
                 skipped.append(Skipped(path, reason))
+            elif self.labels_path is not None and path.resolve() == self.labels_path:
                 continue
-            if self.labels_path is not None and path.resolve() == self.labels_path:
-                continue
-            if not looks_like_dicom(path):
+            elif not looks_like_dicom(path):
                 suffix = path.suffix.lower()
                 skipped.append(Skipped(path, f"not a DICOM file ({suffix or 'no extension'})"))
-                continue
-            ds = self._header(path)
-            if isinstance(ds, str):
-                skipped.append(Skipped(path, ds))
-                continue
-            label = self._label(root, path, ds)
-            if isinstance(label, Skipped):
-                skipped.append(label)
-                continue
-            result = self._records(path, ds, label, patient_from_name(path, self.patient_regex))
+            else:
+                candidates.append(path)
+        matcher = self.csv.matcher(root, candidates) if self.csv is not None else None
+        for path in candidates:
+            result = self._read_one(root, path, matcher)
             if isinstance(result, Skipped):
                 skipped.append(result)
             else:
                 records.extend(result)
+        problem = matcher.report() if matcher is not None else None
+        if matcher is not None and problem:
+            skipped.append(Skipped(matcher.labels.path, problem))
         unlabelled = [s for s in skipped if s.reason.startswith("not inside a class folder")]
         if not records and unlabelled:
             raise MedaugError(
@@ -265,7 +286,13 @@ class DicomReader(Reader):
         return Scan(root=root, records=records, skipped=skipped)
 
     def decode(self, record: ImageRecord, *, image_size: int, channels: int | None) -> np.ndarray:
-        frames = int(record.meta.get("frames", 1)) if record.meta else 1
+        meta = record.meta or {}
+        too_large = pixel_cap_problem(
+            int(meta.get("width", 0)), int(meta.get("height", 0)), self.max_pixels
+        )
+        if too_large:
+            raise MedaugError(too_large)
+        frames = int(meta.get("frames", 1))
         return decode_frame(
             record.path,
             frame=record.frame,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +35,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class BackboneFeatures(nn.Module):
     """Preprocessing plus a headless network: ``[-1, 1]`` images to pooled features."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self,
         net: nn.Module,
@@ -50,7 +53,9 @@ class BackboneFeatures(nn.Module):
         self.in_chans = in_chans
         self.num_features = num_features
         self.input_size = input_size
-        self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer(
+            "mean", torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1)
+        )
         self.register_buffer("std", torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -183,7 +188,7 @@ class TimmExtractor(_Backbone):
             raise MedaugError(f"{self.name}: could not build the model: {exc}") from exc
         mean = get_pretrained_cfg_value(variant, "mean") or IMAGENET_MEAN
         std = get_pretrained_cfg_value(variant, "std") or IMAGENET_STD
-        return net, in_chans, int(net.num_features), mean, std
+        return net, in_chans, int(cast(int, net.num_features)), mean, std
 
 
 def _set_module(root: nn.Module, name: str, module: nn.Module) -> None:

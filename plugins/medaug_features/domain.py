@@ -43,6 +43,9 @@ def stage_count(image_size: int, max_stages: int) -> int:
 class DomainEncoder(nn.Module):
     """The encoder plus the standardisation of its pooled statistics."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, channels: int, widths: tuple[int, ...]) -> None:
         super().__init__()
         blocks: list[nn.Module] = []
@@ -139,7 +142,7 @@ class DomainExtractor(FeatureExtractor):
     def cache_token(self) -> str:
         return (
             f"domain-v{VERSION}:{self.image_size}:{self.channels}:{self.widths}:"
-            f"{self.steps}:{self.batch_size}:{self.lr!r}"
+            f"{self.steps}:{self.batch_size}:{self.lr!r}:{self.device.type}"
         )
 
     def fit(self, images: torch.Tensor, *, seed: int) -> None:
@@ -173,7 +176,10 @@ class DomainExtractor(FeatureExtractor):
         encoder.eval()
         with torch.inference_mode():
             stats = torch.cat(
-                [encoder.statistics(data[i : i + 256].to(self.device)) for i in range(0, len(data), 256)]
+                [
+                    encoder.statistics(data[i : i + 256].to(self.device))
+                    for i in range(0, len(data), 256)
+                ]
             )
         encoder.mean.copy_(stats.mean(dim=0))
         encoder.std.copy_(stats.std(dim=0).clamp_min(1e-6))

@@ -37,7 +37,11 @@ def require_weights(name: str, weights: str | Path | None) -> Path:
 
 
 def _is_tensor_map(obj: Any) -> bool:
-    return isinstance(obj, dict) and bool(obj) and all(isinstance(v, torch.Tensor) for v in obj.values())
+    return (
+        isinstance(obj, dict)
+        and bool(obj)
+        and all(isinstance(v, torch.Tensor) for v in obj.values())
+    )
 
 
 def load_state_dict(path: Path) -> dict[str, torch.Tensor]:

@@ -4,20 +4,37 @@ Colour handling is explicit: palette and CMYK/YCbCr/LAB images become RGB; alpha
 composited onto black (the background of a radiograph); an RGB image whose channels
 are equal is grayscale. 16-bit images keep their range (stored as ``uint16``);
 32-bit integer and float images are min-max scaled to 16 bits. EXIF orientation is
-applied. JPEGs are decoded at a reduced DCT scale (``draft``) when the target is small.
+applied. JPEGs are decoded at a reduced DCT scale (``draft``: the smallest scale whose
+size is still at least the working size), and checked for image data that ends early.
+A frame over the decoded-pixel cap (:func:`medaug.data.imaging.resolve_max_pixels`) is
+refused before its pixels are read: during the scan from the header (for a JPEG, at its
+smallest scale, 1/8), and again when decoding at the scale actually used.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from medaug.data.imaging import fit_square, fit_square_float, is_gray, quantize, to_chw
+from medaug.data.imaging import (
+    DEFAULT_MAX_PIXELS,
+    fit_square,
+    fit_square_float,
+    is_gray,
+    pixel_cap_problem,
+    quantize,
+    to_chw,
+)
+from medaug.errors import MedaugError
+from medaug_folder.jpeg_check import incomplete_jpeg
 
 #: suffix -> Pillow formats a file with that suffix may legitimately have
 IMAGE_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -33,6 +50,17 @@ IMAGE_SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 _EXIF_ORIENTATION = 0x0112
+#: the smallest scale a JPEG can be decoded at (libjpeg's 1/8 DCT scaling)
+JPEG_MIN_SCALE = 8
+
+
+@contextmanager
+def _own_size_limit() -> Iterator[None]:
+    """Pillow's decompression-bomb warning is silenced: medaug's pixel cap decides
+    (Pillow's hard limit, twice its warning size, still applies)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
 
 
 def _trailer_problem(path: Path, fmt: str) -> str | None:
@@ -54,11 +82,12 @@ def _trailer_problem(path: Path, fmt: str) -> str | None:
     return None
 
 
-def probe_image(path: Path) -> dict[str, Any] | str:
-    """Header facts of an image file (format, size, mode, frames), or why it is unusable."""
+def probe_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> dict[str, Any] | str:
+    """Header facts of an image file (format, size, mode, frames), or why it is unusable
+    (including a frame over ``max_pixels`` even at the smallest decode scale)."""
     suffix = path.suffix.lower()
     try:
-        with Image.open(path) as im:
+        with _own_size_limit(), Image.open(path) as im:
             fmt = im.format or ""
             info: dict[str, Any] = {
                 "format": fmt,
@@ -78,12 +107,21 @@ def probe_image(path: Path) -> dict[str, Any] | str:
         info["note"] = f"{suffix} file holds {fmt}"
     if info["width"] < 1 or info["height"] < 1:
         return "image has no pixels"
-    problem = _trailer_problem(path, fmt)
+    problem = _smallest_decode_problem(fmt, info["width"], info["height"], max_pixels)
+    problem = problem or _trailer_problem(path, fmt)
     return problem if problem else info
 
 
 def _bits(mode: str) -> int:
     return 16 if mode in SIXTEEN_BIT_MODES or mode in ("I", "F") else 8
+
+
+def _smallest_decode_problem(fmt: str, width: int, height: int, cap: int) -> str | None:
+    if fmt == "JPEG":
+        small = (math.ceil(width / JPEG_MIN_SCALE), math.ceil(height / JPEG_MIN_SCALE))
+        note = f" (1/8 scale of {width}x{height}, the smallest JPEG decode)"
+        return pixel_cap_problem(*small, cap, note=note)
+    return pixel_cap_problem(width, height, cap)
 
 
 def _draft(im: Image.Image, image_size: int) -> None:
@@ -121,18 +159,36 @@ def _normalise_mode(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def decode_image(path: Path, *, frame: int, image_size: int, channels: int | None) -> np.ndarray:
-    """Decode one image (one frame) to ``(C, image_size, image_size)`` uint8/uint16."""
-    with Image.open(path) as source:
+def decode_image(
+    path: Path,
+    *,
+    frame: int,
+    image_size: int,
+    channels: int | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Decode one image (one frame) to ``(C, image_size, image_size)`` uint8/uint16.
+    Raises :class:`MedaugError` for a frame over ``max_pixels`` at the decode scale and
+    for a JPEG whose image data ends early."""
+    with _own_size_limit(), Image.open(path) as source:
         if frame:
             source.seek(frame)
+        full = source.size
         _draft(source, image_size)
+        note = f" (reduced from {full[0]}x{full[1]})" if source.size != full else ""
+        problem = pixel_cap_problem(*source.size, max_pixels, note=note)
+        if problem:
+            raise MedaugError(problem)
         orientation = (
             source.getexif().get(_EXIF_ORIENTATION, 1)
             if source.format in ("JPEG", "TIFF", "PNG", "WEBP", "MPO")
             else 1
         )
         source.load()
+        if source.format == "JPEG":
+            problem = incomplete_jpeg(path, source, lambda im: _draft(im, image_size))
+            if problem:
+                raise MedaugError(problem)
         im: Image.Image = source
         if orientation not in (1, None):
             im = ImageOps.exif_transpose(im)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -10,25 +11,30 @@ import numpy as np
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data.decode import parallel_map
-from medaug.data.files import ignore_reason, require_dir, walk_files
+from medaug.data.files import TreeWalk, ignore_reason, require_dir, walk_files
+from medaug.data.imaging import resolve_max_pixels
 from medaug.data.names import validate_class_name
 from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
+from medaug.registry import option_problem
 from medaug_folder.pil_decode import IMAGE_SUFFIXES, decode_image, probe_image
 
-TOKEN_VERSION = 1
+TOKEN_VERSION = 2
 
 
-def _delegate_for(suffix: str, patient_regex: str | None) -> Reader | None:
-    """A registered reader (other than this one) that claims files with ``suffix``."""
+def _delegate_for(suffix: str, options: dict[str, Any]) -> Reader | None:
+    """A registered reader (other than this one) that claims files with ``suffix``, built
+    with those of ``options`` (``None`` dropped) that it accepts."""
     from medaug.plugins import registry
 
+    given = {k: v for k, v in options.items() if v is not None}
     for entry in registry("reader").entries():
         factory = entry.factory
         if factory is FolderReader or suffix not in getattr(factory, "suffixes", ()):
             continue
+        accepted = {k: v for k, v in given.items() if option_problem(factory, {k: v}) is None}
         try:
-            reader = factory(patient_regex=patient_regex) if patient_regex else factory()
+            reader = factory(**accepted)
         except Exception:
             continue
         if isinstance(reader, Reader):
@@ -41,9 +47,12 @@ class FolderReader(Reader):
 
     suffixes: ClassVar[frozenset[str]] = frozenset(IMAGE_SUFFIXES)
 
-    def __init__(self, *, patient_regex: str | None = None) -> None:
+    def __init__(self, *, patient_regex: str | None = None, max_pixels: int | None = None) -> None:
+        """``max_pixels``: decoded pixels per frame above which an image is skipped
+        (default ``$MEDAUG_MAX_PIXELS``, else 50 million)."""
         compile_patient_regex(patient_regex)  # fail early on a bad pattern
         self.patient_regex = patient_regex
+        self.max_pixels = resolve_max_pixels(max_pixels)
         self._delegates: dict[str, Reader | None] = {}
 
     @classmethod
@@ -63,7 +72,7 @@ class FolderReader(Reader):
         it delegates to (a new DICOM pipeline invalidates cached ``.dcm`` rows)."""
         from medaug.plugins import registry
 
-        parts = [f"FolderReader:{TOKEN_VERSION}"]
+        parts = [f"FolderReader:{TOKEN_VERSION}:{self.max_pixels}"]
         for entry in registry("reader").entries():
             claimed = sorted(set(getattr(entry.factory, "suffixes", ())) - set(IMAGE_SUFFIXES))
             delegate = self._delegate(claimed[0]) if claimed else None
@@ -76,11 +85,12 @@ class FolderReader(Reader):
 
     def _delegate(self, suffix: str) -> Reader | None:
         if suffix not in self._delegates:
-            self._delegates[suffix] = _delegate_for(suffix, self.patient_regex)
+            options = {"patient_regex": self.patient_regex, "max_pixels": self.max_pixels}
+            self._delegates[suffix] = _delegate_for(suffix, options)
         return self._delegates[suffix]
 
     def probe(self, path: Path, *, label: str, patient_id: str) -> list[ImageRecord] | Skipped:
-        return self._records(path, label, probe_image(path), patient_id)
+        return self._records(path, label, probe_image(path, self.max_pixels), patient_id)
 
     def _records(
         self, path: Path, label: str, info: dict[str, Any] | str, patient_id: str | None = None
@@ -112,16 +122,21 @@ class FolderReader(Reader):
         records: list[ImageRecord] = []
         skipped: list[Skipped] = []
         class_dirs: list[Path] = []
-        for entry in sorted(os.scandir(root), key=lambda e: e.name):
-            path = Path(entry.path)
-            is_dir = entry.is_dir()
-            reason = ignore_reason(entry.name, is_dir=is_dir, parent=root)
+        walk = TreeWalk(root)  # one walk: no folder is read twice, link loops are skipped
+        walk.enter(root)
+        top = walk.entries(root)
+        if isinstance(top, str):
+            raise MedaugError(f"cannot read dataset folder {str(root)!r}: {top}")
+        for entry in top:
+            reason = entry.reason or ignore_reason(
+                entry.path.name, is_dir=entry.is_dir, parent=root
+            )
             if reason:
-                skipped.append(Skipped(path, reason))
-            elif is_dir:
-                class_dirs.append(path)
+                skipped.append(Skipped(entry.path, reason))
+            elif entry.is_dir:
+                class_dirs.append(entry.path)
             else:
-                skipped.append(Skipped(path, "not inside a class folder"))
+                skipped.append(Skipped(entry.path, "not inside a class folder"))
         if not class_dirs:
             raise MedaugError(
                 f"no class folders in {str(root)!r}: expected ROOT/<class>/<image> "
@@ -131,9 +146,9 @@ class FolderReader(Reader):
         listed: list[tuple[Path, str, str | None]] = []
         for folder in class_dirs:
             label = validate_class_name(folder.name, source="class folder")
-            listed.extend((path, label, reason) for path, reason in walk_files(folder))
+            listed.extend((path, label, reason) for path, reason in walk_files(folder, walk=walk))
         headers = parallel_map(
-            probe_image,
+            partial(probe_image, max_pixels=self.max_pixels),
             [p for p, _, reason in listed if not reason and p.suffix.lower() in IMAGE_SUFFIXES],
         )
         probed = iter(headers)
@@ -160,7 +175,11 @@ class FolderReader(Reader):
         suffix = record.path.suffix.lower()
         if record.format == "image" or suffix in IMAGE_SUFFIXES:
             return decode_image(
-                record.path, frame=record.frame, image_size=image_size, channels=channels
+                record.path,
+                frame=record.frame,
+                image_size=image_size,
+                channels=channels,
+                max_pixels=self.max_pixels,
             )
         delegate = self._delegate(suffix)
         if delegate is None:

@@ -11,6 +11,7 @@ from pydicom.data import get_testdata_file
 from pydicom.uid import BasicTextSRStorage, RLELossless
 
 from medaug.data import load_dataset, scan_dataset
+from medaug.data.patients import pseudonym
 from medaug.errors import MedaugError
 from tests.helpers import gradient, tree_hash, write_dicom
 
@@ -31,7 +32,7 @@ def test_rescale_window_and_bits(tmp_path: Path) -> None:
     assert windowed[:, 0].max() == 0 and windowed[:, -1].min() == 65535  # clipped both ends
     assert (windowed[0] == 0).sum() >= 3 and (windowed[0] == 65535).sum() >= 3
     assert minmax[0, 0] < 3000 and minmax[0, -1] > 62000 and np.all(np.diff(minmax[0]) >= 0)
-    assert [r.patient_id for r in ds.records] == ["P1", "P2"]
+    assert [r.patient_id for r in ds.records] == [pseudonym("P1"), pseudonym("P2")]
 
 
 def test_bits_stored_masks_high_bits(tmp_path: Path) -> None:
@@ -194,4 +195,4 @@ def test_rsna_sample_counts(rsna_dicom_sample: Path) -> None:
     assert (
         ds.source_format == "dicom" and ds.skipped == [] and ds.channels == 1 and ds.bit_depth == 8
     )
-    assert all(r.patient_id == r.path.stem for r in ds.records)
+    assert all(r.patient_id == pseudonym(r.path.stem) for r in ds.records)

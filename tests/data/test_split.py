@@ -69,12 +69,15 @@ def test_patient_split_on_dataset(image_folder, tmp_path: Path) -> None:  # type
 
 
 def test_chestxray_patients_never_straddle(chestxray_train: Path) -> None:
-    from medaug.data import scan_dataset
+    from medaug.data import patient_from_name, scan_dataset
+    from medaug.data.patients import pseudonym
 
     scan = scan_dataset(chestxray_train)
     assert scan.counts() == {"NORMAL": 1349, "PNEUMONIA": 3883}
     pids = {r.patient_id for r in scan.records}
-    assert all(p.startswith(("person", "IM-", "NORMAL2-IM-")) for p in pids)
+    names = {patient_from_name(r.path) for r in scan.records}
+    assert all(n.startswith(("person", "IM-", "NORMAL2-IM-")) for n in names)
+    assert pids == {pseudonym(n) for n in names}
     assert len(pids) < len(scan.records)
     train, val = patient_split(scan, val_fraction=0.2, seed=0)
     recs = scan.records

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -153,3 +154,20 @@ def test_train_and_evaluate_dicoms_with_labels_csv(tmp_path: Path) -> None:
     # without --labels the flat DICOM folder has no classes: the options really are used
     bare = CliRunner().invoke(build_cli(), ["evaluate", "--model", str(out / "model.pt"), str(val)])
     assert bare.exit_code == 1 and "--labels" in bare.stderr
+
+
+def test_train_refuses_an_out_with_files_medaug_did_not_write(tmp_path: Path) -> None:
+    from medaug.errors import MedaugError
+    from medaug.training.run import check_out_dir
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+    with pytest.raises(MedaugError, match=r"holds files medaug did not write \(thesis.docx\)"):
+        check_out_dir(out, [tmp_path / "data"])
+    assert (out / "thesis.docx").read_text() == "precious"
+    own = tmp_path / "own"
+    own.mkdir()
+    for name in ("model.pt", "metrics.json", ".DS_Store"):
+        (own / name).write_text("")
+    assert check_out_dir(own, [tmp_path / "data"]) == own.resolve()  # a previous run: ok

@@ -1,0 +1,106 @@
+"""``ddpm`` plugin options (``-O key=value``): defaults and validation.
+
+Kept free of torch and MONAI imports so a bad option is reported before anything
+heavy loads. Command-line values arrive parsed as JSON when possible, so booleans may
+also come as strings such as ``"true"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from medaug.errors import MedaugError
+
+#: image sizes the UNet is built for (one resolution level per factor of two above 8 px)
+SUPPORTED_SIZES: tuple[int, ...] = (16, 32, 64, 128, 256)
+#: MONAI noise schedules (``monai.networks.schedulers.NoiseSchedules``) offered here
+SCHEDULES: tuple[str, ...] = ("linear_beta", "scaled_linear_beta", "sigmoid_beta", "cosine")
+
+#: plugin options and their defaults
+DEFAULTS: dict[str, Any] = {
+    "width": 32,  # UNet channels at full resolution (doubling down to 4x at 8-16 px)
+    "res_blocks": 1,  # residual blocks per UNet level
+    "attention_res": 16,  # self-attention at levels of this many px and below (0: bottleneck)
+    "timesteps": 1000,  # diffusion steps of the DDPM noise schedule (Ho et al.)
+    "schedule": "linear_beta",  # beta 1e-4 .. 0.02 (Ho et al.)
+    "lr": 2e-4,  # Adam learning rate (Ho et al., CIFAR-10)
+    "grad_clip": 1.0,  # gradient-norm clipping (Ho et al.); 0 turns it off
+    "ema_decay": 0.999,  # EMA of the weights used for sampling (with warm-up)
+    "sample_steps": 25,  # DDIM steps per sample (docs/generators.md: chosen by measurement)
+    "conditional": False,  # one class-conditional model for all classes
+    "guidance": 1.3,  # classifier-free guidance scale (1 = none; conditional only)
+    "cond_drop": 0.1,  # label dropout for classifier-free guidance (conditional only)
+    "amp": True,  # CUDA only: bf16 where supported, else fp16 with a grad scaler
+    "channels_last": "auto",  # auto = on CUDA only (no gain measured on the CPU)
+    "sync_every": 16,  # steps between host syncs for loss reporting
+}
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool (accepting the strings a command line gives)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise MedaugError(f"ddpm option {name!r} must be true or false, got {value!r}")
+
+
+def _int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise MedaugError(f"ddpm option {name!r} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def _float(name: str, value: Any, low: float, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MedaugError(f"ddpm option {name!r} must be a number, got {value!r}")
+    number = float(value)
+    if number < low or (high is not None and number > high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise MedaugError(f"ddpm option {name!r} must be {bounds}, got {value!r}")
+    return number
+
+
+def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The effective options (defaults filled in), or a :class:`MedaugError` naming the
+    bad one and the valid ones."""
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise MedaugError(
+            f"unknown ddpm option {unknown[0]!r}; valid options: {', '.join(DEFAULTS)}"
+        )
+    opts = {**DEFAULTS, **options}
+    opts["width"] = _int("width", opts["width"], 4)
+    opts["res_blocks"] = _int("res_blocks", opts["res_blocks"], 1)
+    opts["attention_res"] = _int("attention_res", opts["attention_res"], 0)
+    opts["timesteps"] = _int("timesteps", opts["timesteps"], 2)
+    opts["sample_steps"] = _int("sample_steps", opts["sample_steps"], 1)
+    opts["sync_every"] = _int("sync_every", opts["sync_every"], 1)
+    if opts["sample_steps"] > opts["timesteps"]:
+        raise MedaugError(
+            f"ddpm option 'sample_steps' ({opts['sample_steps']}) cannot exceed "
+            f"'timesteps' ({opts['timesteps']})"
+        )
+    if opts["schedule"] not in SCHEDULES:
+        raise MedaugError(
+            f"ddpm option 'schedule' must be one of {', '.join(SCHEDULES)}, "
+            f"got {opts['schedule']!r}"
+        )
+    opts["lr"] = _float("lr", opts["lr"], 0.0)
+    if opts["lr"] == 0:
+        raise MedaugError("ddpm option 'lr' must be > 0")
+    opts["grad_clip"] = _float("grad_clip", opts["grad_clip"], 0.0)
+    opts["ema_decay"] = _float("ema_decay", opts["ema_decay"], 0.0, 1.0)
+    opts["guidance"] = _float("guidance", opts["guidance"], 0.0)
+    opts["cond_drop"] = _float("cond_drop", opts["cond_drop"], 0.0, 1.0)
+    opts["conditional"] = as_bool("conditional", opts["conditional"])
+    opts["amp"] = as_bool("amp", opts["amp"])
+    if str(opts["channels_last"]).strip().lower() == "auto":
+        opts["channels_last"] = "auto"
+    else:
+        opts["channels_last"] = as_bool("channels_last", opts["channels_last"])
+    return opts
