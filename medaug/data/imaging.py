@@ -60,8 +60,8 @@ def pixel_cap_problem(width: int, height: int, cap: int, *, note: str = "") -> s
         return None
     return (
         f"image too large to decode: {width}x{height}{note} is {_count(pixels)} pixels, "
-        f"over the cap of {_count(cap)} (raise it with --max-pixels, the reader option max_pixels or "
-        f"${MAX_PIXELS_ENV})"
+        f"over the cap of {_count(cap)} (raise it with --max-pixels, the reader option "
+        f"max_pixels or ${MAX_PIXELS_ENV})"
     )
 
 
