@@ -62,8 +62,8 @@ def test_large_jpeg_is_decoded_reduced_under_the_cap(tmp_path: Path) -> None:
     write(root / "b" / "claims.jpg", jpeg_header_claiming(4000, 4000))
     assert _reasons(scan_dataset(root, max_pixels=200_000).skipped)["claims.jpg"] == (
         "image too large to decode: 500x500 (1/8 scale of 4000x4000, the smallest JPEG "
-        "decode) is 250,000 pixels, over the cap of 200,000 (raise it with the reader "
-        "option max_pixels or $MEDAUG_MAX_PIXELS)"
+        "decode) is 250,000 pixels, over the cap of 200,000 (raise it with --max-pixels, "
+        "the reader option max_pixels or $MEDAUG_MAX_PIXELS)"
     )
     (root / "b" / "claims.jpg").unlink()
     # a working size that needs a larger scale is over the cap: skipped when decoding
