@@ -11,6 +11,7 @@ comes from :class:`~medaug.balancing.layout.OutputLayout`.
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ from typing import Any
 import torch
 
 from medaug import __version__
+from medaug import distributed as dist
 from medaug.atomic import remove_stale_tmp
 from medaug.balancing.config import BalanceConfig
 from medaug.balancing.files import link_file, tree_contains
-from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec, TrainResult
+from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec, TrainingUnit, TrainResult
 from medaug.balancing.layout import OutputLayout
 from medaug.balancing.manifest import ManifestRow, write_manifest
 from medaug.balancing.progress import NullReporter, Reporter
@@ -236,20 +238,21 @@ class BalanceRun:
         if state is not None:
             self._check_data_unchanged(state)
         if state is not None and state.status == "complete":
-            summary = dict(state.summary, status="already_complete")
-            return BalanceResult(summary, layout, already_complete=True)
+            done = dict(state.summary, status="already_complete")
+            return BalanceResult(done, layout, already_complete=True)
         device = resolve_device(cfg.device)
         seed_everything(cfg.seed)
 
         t_load = time.perf_counter()
-        ds = load_dataset(
-            self.data,
-            image_size=cfg.image_size,
-            channels=cfg.channels,
-            progress=cfg.progress,
-            min_classes=2,
-            options=cfg.options,
-        )
+        with dist.main_first():  # under torchrun: decode into the cache once per machine
+            ds = load_dataset(
+                self.data,
+                image_size=cfg.image_size,
+                channels=cfg.channels,
+                progress=cfg.progress,
+                min_classes=2,
+                options=cfg.options,
+            )
         load_seconds = time.perf_counter() - t_load
         to_add = resolve_targets(ds.counts(), cfg.strategy, cfg.count)
         folders = class_folder_names(ds.classes)
@@ -276,38 +279,71 @@ class BalanceRun:
         for warning in warnings:
             self.reporter.message(f"warning: {warning}")
 
-        with folder_lock(layout.root, what="balance run"):
-            state = self._claim(state)
-            resumed = state is not None
-            if state is None:
-                state = RunState(settings=self.settings, data_fingerprint=self._fingerprint())
-            else:
-                self.reporter.message(f"resuming the interrupted run in {layout.root}")
-            self._prepare_out(state)
+        # under torchrun, rank 0 alone owns OUT: the lock, the run record, the real files,
+        # the sampling and the report; every rank trains its share of the generators
+        lock: AbstractContextManager[None] = (
+            folder_lock(layout.root, what="balance run") if dist.is_main() else nullcontext()
+        )
+        with lock:
+            with dist.main_first(local=False):
+                if dist.is_main():
+                    state = self._claim(state)
+                    resumed = state is not None
+                    if state is None:
+                        state = RunState(
+                            settings=self.settings, data_fingerprint=self._fingerprint()
+                        )
+                    else:
+                        self.reporter.message(f"resuming the interrupted run in {layout.root}")
+                    self._prepare_out(state)
+            state, resumed = dist.broadcast_object((state, resumed if dist.is_main() else False))
+            assert state is not None
             timings = Timings.from_dict(state.summary.get("seconds"))
             timings.load += load_seconds
             run = _Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
+            summary: dict[str, Any] | None = None
+            if dist.is_main():
+                run.rows = self._link_reals(run)
+            if self._grow(run, fitter):
+                timings.total += time.perf_counter() - t_start
+                summary = self._finish(run)
+            final = dist.broadcast_object(summary)  # the other ranks return rank 0's summary
+            return BalanceResult(final or {}, layout)
 
-            run.rows = self._link_reals(run)
-            self._grow(run, fitter)
-            timings.total += time.perf_counter() - t_start
-            return BalanceResult(self._finish(run), layout)
+    def _grow(self, run: _Session, fitter: GeneratorFitter) -> bool:
+        """Fit (or resume) each training unit, then write its classes' synthetic images.
 
-    def _grow(self, run: _Session, fitter: GeneratorFitter) -> None:
-        """Fit (or resume) each training unit, then write its classes' synthetic images."""
+        Under torchrun the units are shared out between the ranks (unit ``i`` on rank
+        ``i % world_size``: class-parallel, so every generator sees exactly what it sees
+        in a single process and the images are the same); then rank 0 samples them all.
+        Returns whether this process goes on to finish the run (rank 0)."""
         layout, timings, state = self.layout, run.timings, run.state
         images = run.ds.to_tensor()
         targets = torch.as_tensor(run.ds.targets)
-        for unit in fitter.units(sorted(run.to_add)):
+        units = fitter.units(sorted(run.to_add))
+
+        def fit(unit: TrainingUnit) -> TrainResult:
             unit_file = run.folders.get(unit.name, unit.name)
-            result = fitter.fit(
+            return fitter.fit(
                 unit,
                 images,
                 targets,
                 checkpoint=layout.checkpoint(unit_file),
                 grid_dir=layout.progress_dir(unit_file),
             )
-            timings.unit(unit.name).train += result.seconds
+
+        trained: dict[str, float] = {}
+        if dist.world_size() > 1:
+            for i, unit in enumerate(units):
+                if i % dist.world_size() == dist.rank():
+                    trained[unit.name] = fit(unit).seconds
+            for part in dist.all_gather_object(trained):
+                trained.update(part)
+            if not dist.is_main():
+                return False
+        for unit in units:
+            result = fit(unit)  # under torchrun: complete, read back from its checkpoint
+            timings.unit(unit.name).train += trained.get(unit.name, result.seconds)
             state.class_state(unit.name).update(trained=True, epochs=result.info.epochs_done)
             self._save(run)
             for cls in unit.classes:
@@ -316,6 +352,7 @@ class BalanceRun:
                 run.rows += self._sample_class(run, cls, result)
                 timings.unit(unit.name).sample += time.perf_counter() - t0
                 self._save(run)
+        return True
 
     def _save(self, run: _Session) -> None:
         """Persist the run record with the timings so far (resumed runs add them up)."""
