@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from medaug import __version__
+from medaug import distributed as dist
 from medaug.atomic import atomic_write_json
 from medaug.errors import MedaugError
 from medaug.experiments.config import ExperimentConfig
@@ -117,21 +118,24 @@ class ExperimentRun:
             raise MedaugError(
                 "--train and --test are the same folder; the test set must be separate"
             )
-        _guard(self.out, cfg)
-        self.ds = load_dataset(
-            cfg.train,
-            image_size=cfg.image_size,
-            channels=cfg.channels,
-            progress=progress,
-            options=cfg.options,
-        )
-        test_ds = load_dataset(
-            cfg.test,
-            image_size=cfg.image_size,
-            channels=self.ds.channels,
-            progress=progress,
-            options=cfg.options,
-        )
+        with dist.main_first(local=False):
+            if dist.is_main():
+                _guard(self.out, cfg)
+        with dist.main_first():  # under torchrun: decode into the cache once per machine
+            self.ds = load_dataset(
+                cfg.train,
+                image_size=cfg.image_size,
+                channels=cfg.channels,
+                progress=progress,
+                options=cfg.options,
+            )
+            test_ds = load_dataset(
+                cfg.test,
+                image_size=cfg.image_size,
+                channels=self.ds.channels,
+                progress=progress,
+                options=cfg.options,
+            )
         self.test = align_classes(from_dataset(test_ds), self.ds.classes)
         self.classes = list(self.ds.classes)
         self.positive = resolve_positive_class(self.classes, cfg.positive_class)
@@ -141,14 +145,20 @@ class ExperimentRun:
         self.warnings: list[str] = []
 
     def run(self) -> dict[str, Any]:
-        """Every arm x seed (finished ones are read back), then ``results.json``."""
+        """Every arm x seed (finished ones are read back), then ``results.json``.
+
+        Under torchrun the seeds are shared out between the ranks (seed ``i`` on rank
+        ``i % world_size``; a seed's arms share its generator, so they stay together);
+        rank 0 gathers the runs and writes the results."""
         from medaug.data import patient_split
 
         cfg, log = self.cfg, self.log
         if self.positive is not None:
             log(f"positive class: {self.classes[self.positive]} (precision/recall refer to it)")
         runs: list[dict[str, Any]] = []
-        for seed in cfg.seed_list:
+        for i, seed in enumerate(cfg.seed_list):
+            if i % dist.world_size() != dist.rank():
+                continue
             split: tuple[TensorData, TensorData] | None = None
             for arm in cfg.arms:
                 path = self.run_dir(seed, arm) / "result.json"
@@ -161,6 +171,14 @@ class ExperimentRun:
                     split = from_dataset(self.ds, idx[0]), from_dataset(self.ds, idx[1])
                 resampler = RESAMPLERS[arm](ArmContext(cfg, seed, self.device, self.out, log))
                 runs.append(self._run_arm(arm, seed, resampler.fit_resample(split[0]), split[1]))
+        if dist.world_size() > 1:
+            order = {s: i for i, s in enumerate(cfg.seed_list)}
+            gathered = [r for part in dist.all_gather_object(runs) for r in part]
+            runs = sorted(gathered, key=lambda r: (order[r["seed"]], cfg.arms.index(r["arm"])))
+            results = self._finish(runs) if dist.is_main() else None
+            final = dist.broadcast_object(results)
+            assert final is not None
+            return final
         return self._finish(runs)
 
     def run_dir(self, seed: int, arm: str) -> Path:
