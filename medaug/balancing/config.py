@@ -57,6 +57,14 @@ class BalanceConfig:
     checkpoint_every: int | None = None
     #: fewest images of a class to grow (fewer is refused)
     min_class_images: int = MIN_CLASS_IMAGES
+    #: audit the synthetic images at the end (figures, verdict, closest pairs in the report)
+    audit: bool = True
+    #: replace the images the audit flags as near-copies of training images
+    reject_memorized: bool = False
+    #: the audit's feature extractor: a registered name, a local weights file, options
+    audit_extractor: str = "domain"
+    audit_weights: Path | None = None
+    audit_options: Mapping[str, Any] = field(default_factory=dict)
     seed: int = 0
     device: Any = "auto"  # str or torch.device
     resume: bool = False
@@ -84,6 +92,8 @@ class BalanceConfig:
             raise MedaugError("give --epochs or --steps, not both")
         if self.checkpoint_every is not None and self.steps is None:
             raise MedaugError("--checkpoint-every goes with --steps (without it: every epoch)")
+        if self.reject_memorized and not self.audit:
+            raise MedaugError("--reject-memorized needs the audit (drop --no-audit)")
         if self.min_class_images < 1:
             raise MedaugError("--min-class-images must be at least 1")
         if self.seed < 0:

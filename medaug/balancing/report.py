@@ -142,6 +142,7 @@ def write_report_md(
     settings: Mapping[str, Any],
     images: Mapping[str, Mapping[str, str]],
     notes: Sequence[str] = (),
+    audit: str | None = None,
 ) -> None:
     """``report.md``: counts before/after, settings, timings and links to the figures."""
     before, added, after = summary["counts_before"], summary["added"], summary["counts_after"]
@@ -185,6 +186,8 @@ def write_report_md(
         f"{seconds.get('total', 0.0):.1f} s (summed over resumed sessions).",
         "",
     ]
+    if audit:
+        parts += [audit, ""]
     for cls, figs in images.items():
         parts += [f"## {cls}", ""]
         if figs.get("losses"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,12 @@ from medaug.balancing.manifest import ManifestRow, write_manifest
 from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import write_class_figures, write_report_md
 from medaug.balancing.runstate import RunState, load_state, now_iso, settings_diff
-from medaug.balancing.sampling import SampleJob, sample_to_files
+from medaug.balancing.sampling import SampleJob, replace_images, sample_to_files
 from medaug.balancing.strategy import parse_strategy, resolve_targets
 from medaug.balancing.timings import Timings
 from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.data.dataset import ImageDataset
+from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
 from medaug.locking import folder_lock
 
@@ -108,6 +110,7 @@ class _Session:
     warnings: list[str]
     rows: list[ManifestRow] = field(default_factory=list)
     fitted: dict[str, TrainResult] = field(default_factory=dict)
+    jobs: dict[str, SampleJob] = field(default_factory=dict)
 
 
 class BalanceRun:
@@ -147,6 +150,8 @@ class BalanceRun:
         }
         # step-based training and other reading options only when given, so that runs
         # without them keep their old settings (and stay resumable)
+        if cfg.reject_memorized:
+            settings["reject_memorized"] = True
         if cfg.steps is not None:
             settings["steps"] = cfg.steps
             settings["checkpoint_every"] = cfg.effective_checkpoint_every
@@ -354,6 +359,63 @@ class BalanceRun:
                 self._save(run)
         return True
 
+    def _audit(self, run: _Session) -> dict[str, Any]:
+        """Audit every grown class (``medaug audit OUT``) into ``report/audit/``; with
+        ``reject_memorized``, first replace the flagged near-copies with fresh samples and
+        audit again. An audit that cannot run (too few images...) is skipped with a reason."""
+        from medaug.auditing import audit_output, report_markdown, write_audit
+
+        options = DataOptions(
+            cache_dir=self.cfg.options.cache_dir, workers=self.cfg.options.workers
+        )
+        self.reporter.message("auditing the synthetic images (medaug audit)")
+        try:
+            report = audit_output(self.layout.root, options=options, device=run.device)
+            replaced: dict[str, int] = {}
+            if self.cfg.reject_memorized:
+                replaced = self._reject_memorized(run, report)
+                if any(replaced.values()):
+                    report = audit_output(self.layout.root, options=options, device=run.device)
+        except MedaugError as exc:
+            self.reporter.message(f"audit skipped: {exc}")
+            skipped = f"audit skipped: {exc}"
+            return {"summary": {"skipped": str(exc)}, "markdown": f"## Audit\n\n{skipped}\n"}
+        folder = self.layout.report_dir / "audit"
+        files = write_audit(report, folder)
+        pngs = {c: f"audit/{p.name}" for c, p in files.closest_pairs.items()}
+        summary = {**_audit_figures(report), "report": str(files.markdown)}
+        if self.cfg.reject_memorized:
+            summary["replaced"] = replaced
+        return {"summary": summary, "markdown": report_markdown(report, pngs=pngs, heading="##")}
+
+    def _reject_memorized(self, run: _Session, report: Any) -> dict[str, int]:
+        """Replace each flagged near-copy with the next fresh sample of its generator that
+        the same memorization screen accepts (deterministic: the same flags give the same
+        replacements). Returns the number replaced per class."""
+        from medaug.auditing import MemorizationScreen
+
+        replaced: dict[str, int] = {}
+        for cls, audit in report.classes.items():
+            flagged = [Path(audit.synthetic_ids[i]).name for i in audit.flagged_indices]
+            if not flagged:
+                continue
+            indices = [int(name.rsplit("_", 1)[1].split(".")[0]) for name in flagged]
+            rows = run.ds.class_indices(cls)
+            screen = MemorizationScreen(
+                run.ds.to_tensor(rows),
+                settings=report.settings.memorization,
+                groups=[str(p) for p in run.ds.patients[rows]],
+            )
+            done = replace_images(
+                run.fitted[cls].generator,
+                run.jobs[cls],
+                indices,
+                partial(_copies, screen),
+            )
+            replaced[cls] = len(done)
+            self.reporter.message(f"{cls}: replaced {len(done)} of {len(indices)} near-copies")
+        return replaced
+
     def _save(self, run: _Session) -> None:
         """Persist the run record with the timings so far (resumed runs add them up)."""
         run.state.summary["seconds"] = run.timings.to_dict()
@@ -409,6 +471,7 @@ class BalanceRun:
             bit_depth=result.info.bit_depth,
             series=series,
         )
+        run.jobs[cls] = job
         self.reporter.sampling(cls, n)
         rows = sample_to_files(
             result.generator, job, on_written=lambda k: self.reporter.sampled(cls, k)
@@ -420,6 +483,7 @@ class BalanceRun:
         layout, ds, to_add, rows, state = self.layout, run.ds, run.to_add, run.rows, run.state
         counts = ds.counts()
         write_manifest(layout.manifest, rows)
+        audit = self._audit(run) if self.cfg.audit and to_add else None
         figures = {
             cls: write_class_figures(
                 layout,
@@ -457,6 +521,7 @@ class BalanceRun:
             "finished": state.finished,
             "seconds": run.timings.to_dict(),
             "warnings": run.warnings,
+            "audit": audit["summary"] if audit else None,
             "generator_epochs": {
                 unit: info["epochs"] for unit, info in state.classes.items() if "epochs" in info
             },
@@ -480,10 +545,22 @@ class BalanceRun:
             settings={**state.settings, "device": str(run.device), "medaug": __version__},
             images=figures,
             notes=notes,
+            audit=audit["markdown"] if audit else None,
         )
         state.summary = summary
         state.save(layout.root)
         return summary
+
+
+def _copies(screen: Any, images: torch.Tensor) -> list[bool]:
+    """Which of ``images`` the memorization screen flags as near-copies."""
+    return [m.flagged for m in screen.screen(images).nearest]
+
+
+def _audit_figures(report: Any) -> dict[str, Any]:
+    """The audit's figures per class, for the ``--json`` summary."""
+    data = report.to_json()
+    return {"extractor": data["extractor"], "classes": data["classes"]}
 
 
 def _output_format(ds: ImageDataset) -> str:

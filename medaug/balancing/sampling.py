@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,9 +132,42 @@ def sample_to_files(
     return [_row(job, i, p) for i, p in enumerate(paths)]
 
 
-def _write_one(job: SampleJob, index: int, pixels: Any) -> None:
+def replace_images(
+    generator: Any,
+    job: SampleJob,
+    flagged: Sequence[int],
+    is_copy: Callable[[torch.Tensor], Sequence[bool]],
+    *,
+    max_candidates: int = 4096,
+) -> dict[int, int]:
+    """Overwrite the job's images ``flagged`` (indices) with fresh samples that
+    ``is_copy`` accepts (``False``), drawn in order from the indices after the job's own:
+    ``n, n + 1, ...`` of the same deterministic stream. Returns ``{image: stream index}``;
+    an image stays flagged when ``max_candidates`` draws found no replacement."""
+    todo = sorted(flagged)
+    done: dict[int, int] = {}
+    first = job.n  # the next unused index of the stream
+    while todo and first < job.n + max_candidates:
+        chunk = first // CHUNK
+        images = sample_chunk(generator, job.class_name, job.class_index, job.seed, chunk)
+        images = images[first - chunk * CHUNK :]
+        pixels = to_pixels(images, job.bit_depth)
+        for offset, copy in enumerate(is_copy(images)):
+            if not todo:
+                break
+            if not copy:
+                image = todo.pop(0)
+                done[image] = first + offset
+                _write_one(job, image, pixels[offset], stream_index=done[image])
+        first = (chunk + 1) * CHUNK
+    return done
+
+
+def _write_one(job: SampleJob, index: int, pixels: Any, *, stream_index: int | None = None) -> None:
     path = job.out_dir / synthetic_name(job.seed, index, job.output_format)
-    prov = _provenance(job, index)
+    prov = _provenance(job, index if stream_index is None else stream_index)
+    if stream_index is not None:
+        prov["medaug:replaces_flagged_copy"] = "true"
     if job.output_format == "dicom":
         series = job.series or DicomSeries(job.class_name, "", "")
         write_dicom_sc(

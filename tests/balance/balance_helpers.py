@@ -11,7 +11,8 @@ from click.testing import CliRunner, Result
 
 from medaug.cli import build_cli
 
-TINY = ["--image-size", "16", "--epochs", "1", "--batch-size", "8"]
+#: tiny training; the audit (slow: it trains an extractor) is tested on its own
+TINY = ["--image-size", "16", "--epochs", "1", "--batch-size", "8", "--no-audit"]
 
 
 def run(args: list[str], *, ok: bool = True) -> Result:

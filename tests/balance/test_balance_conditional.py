@@ -38,6 +38,7 @@ def test_one_conditional_generator_serves_all_classes(image_folder, tmp_path: Pa
             "16",
             "--epochs",
             "2",
+            "--no-audit",
         ]
     )
     assert summary["counts_after"] == {"a": 9, "b": 9, "c": 9}

@@ -20,7 +20,7 @@ from .balance_helpers import TINY, class_files, manifest, run, run_json
 
 pytestmark = pytest.mark.slow
 
-SMALL = ["--image-size", "16", "--batch-size", "4", "-O", "ngf=8", "-O", "ndf=8"]
+SMALL = ["--image-size", "16", "--batch-size", "4", "-O", "ngf=8", "-O", "ndf=8", "--no-audit"]
 
 
 def _start(args: list[str], stderr: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:

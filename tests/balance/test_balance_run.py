@@ -145,6 +145,7 @@ def test_library_api_and_copy_mode(image_folder, tmp_path: Path) -> None:
             batch_size=4,
             link="copy",
             channels=3,
+            audit=False,
         )
     )
     assert result.summary["counts_after"] == {"NORMAL": 10, "PNEUMONIA": 10}

@@ -36,6 +36,7 @@ def test_balance_by_steps_checkpoints_periodically_and_resumes(
     data = image_folder({"NORMAL": 8, "PNEUMONIA": 20}, size=16)
     out = tmp_path / "out"
     args = ["balance", str(data), "--out", str(out), "--image-size", "16", "--batch-size", "4"]
+    args += ["--no-audit"]
     args += ["--steps", "6", "--checkpoint-every", "4"]
     summary = run_json(args)
     # NORMAL: 8 images, batch 4 -> 2 steps per epoch -> 3 epochs; grids every 2 epochs + last

@@ -35,6 +35,7 @@ def balanced_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
             batch_size=8,
             device="cpu",
             progress=False,
+            audit=False,
             options=DataOptions(cache_dir=base / "cache"),
         )
     )

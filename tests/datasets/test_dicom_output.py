@@ -27,6 +27,7 @@ def test_dicom_balance_output(rsna_dicom_sample: Path, tmp_path: Path) -> None:
             batch_size=4,
             device="cpu",
             progress=False,
+            audit=False,
             options=options,
         )
     )

@@ -34,7 +34,7 @@ def test_no_command_changes_its_inputs(tmp_path: Path) -> None:
     test = write_image_folder(tmp_path / "test", {"NORMAL": 4, "PNEUMONIA": 4}, size=16, seed=2)
     inputs = _state(train, test)
     small = ["--image-size", "16", "--batch-size", "4"]
-    gen = ["-O", "ngf=8", "-O", "ndf=8"]
+    gen = ["-O", "ngf=8", "-O", "ndf=8", "--no-audit"]
     clf = ["--classifier", "simple-cnn", "--classifier-option", "widths=[8,16]"]
 
     _ok(["inspect", str(train), "--json"])

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from medaug.cli import build_cli
 from tests.helpers import tree_hash, write_image_folder
 
-TINY = ["--image-size", "16", "--batch-size", "4", "-O", "ngf=8", "-O", "ndf=8"]
+TINY = ["--image-size", "16", "--batch-size", "4", "-O", "ngf=8", "-O", "ndf=8", "--no-audit"]
 ROOT = Path(__file__).resolve().parents[2]
 
 

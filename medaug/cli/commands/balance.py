@@ -83,6 +83,39 @@ from medaug.errors import MedaugError
 @seed_option
 @device_option
 @dataset_options
+@click.option(
+    "--audit/--no-audit",
+    default=True,
+    show_default=True,
+    help="Audit the synthetic images at the end (realism, diversity, copies of training "
+    "images; see 'medaug audit'): figures and verdict in the report and --json.",
+)
+@click.option(
+    "--reject-memorized",
+    is_flag=True,
+    help="Replace the images the audit flags as near-copies of training images with "
+    "fresh samples (deterministic), then audit again.",
+)
+@click.option(
+    "--audit-extractor",
+    default="domain",
+    show_default=True,
+    metavar="NAME",
+    help="Feature extractor of the audit (see 'medaug audit --help').",
+)
+@click.option(
+    "--audit-weights",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Local weights file for --audit-extractor (never downloaded).",
+)
+@click.option(
+    "--audit-option",
+    "audit_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Option of the audit's extractor (repeatable), e.g. steps=200.",
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in OUT.")
 @click.option(
     "--link",
@@ -115,6 +148,11 @@ def command(
     batch_size: int | None,
     seed: int,
     device: str,
+    audit: bool,
+    reject_memorized: bool,
+    audit_extractor: str,
+    audit_weights: Path | None,
+    audit_options: tuple[str, ...],
     resume: bool,
     link: str,
     options: tuple[str, ...],
@@ -165,6 +203,11 @@ def command(
         batch_size=batch_size,
         seed=seed,
         device=device,
+        audit=audit,
+        reject_memorized=reject_memorized,
+        audit_extractor=audit_extractor,
+        audit_weights=audit_weights,
+        audit_options=parse_key_values(audit_options, "--audit-option"),
         resume=resume,
         link=link,
         generator_options=parse_key_values(options),
