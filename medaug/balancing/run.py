@@ -362,31 +362,66 @@ class BalanceRun:
     def _audit(self, run: _Session) -> dict[str, Any]:
         """Audit every grown class (``medaug audit OUT``) into ``report/audit/``; with
         ``reject_memorized``, first replace the flagged near-copies with fresh samples and
-        audit again. An audit that cannot run (too few images...) is skipped with a reason."""
-        from medaug.auditing import audit_output, report_markdown, write_audit
-
-        options = DataOptions(
-            cache_dir=self.cfg.options.cache_dir, workers=self.cfg.options.workers
+        audit again. An audit that cannot run (too few images...) is skipped with a reason;
+        classes too small to audit are named in ``not_audited``."""
+        from medaug.auditing import (
+            AuditSettings,
+            ExtractorSpec,
+            audit_output,
+            report_markdown,
+            write_audit,
         )
+
+        cfg, settings, counts = self.cfg, AuditSettings(), run.ds.counts()
+        small = {
+            c: f"{counts[c]} real and {n} synthetic images"
+            for c, n in sorted(run.to_add.items())
+            if counts[c] < settings.min_real or n < settings.min_synthetic
+        }
+        classes = sorted(c for c in run.to_add if c not in small)
+        if not classes:  # checked before the extractor is trained, which takes a while
+            listing = "; ".join(f"{c}: {v}" for c, v in small.items())
+            return self._audit_skipped(
+                f"the audit needs at least {settings.min_real} real and "
+                f"{settings.min_synthetic} synthetic images of a class ({listing})"
+            )
+        options = DataOptions(cache_dir=cfg.options.cache_dir, workers=cfg.options.workers)
+        extractor = ExtractorSpec(cfg.audit_extractor, cfg.audit_weights, cfg.audit_options)
         self.reporter.message("auditing the synthetic images (medaug audit)")
+
+        def audit() -> Any:
+            return audit_output(
+                self.layout.root,
+                options=options,
+                extractor=extractor,
+                device=run.device,
+                classes=classes,
+            )
+
         try:
-            report = audit_output(self.layout.root, options=options, device=run.device)
+            report = audit()
             replaced: dict[str, int] = {}
-            if self.cfg.reject_memorized:
+            if cfg.reject_memorized:
                 replaced = self._reject_memorized(run, report)
                 if any(replaced.values()):
-                    report = audit_output(self.layout.root, options=options, device=run.device)
+                    report = audit()
         except MedaugError as exc:
-            self.reporter.message(f"audit skipped: {exc}")
-            skipped = f"audit skipped: {exc}"
-            return {"summary": {"skipped": str(exc)}, "markdown": f"## Audit\n\n{skipped}\n"}
-        folder = self.layout.report_dir / "audit"
-        files = write_audit(report, folder)
+            return self._audit_skipped(str(exc))
+        files = write_audit(report, self.layout.report_dir / "audit")
         pngs = {c: f"audit/{p.name}" for c, p in files.closest_pairs.items()}
         summary = {**_audit_figures(report), "report": str(files.markdown)}
-        if self.cfg.reject_memorized:
+        if small:
+            summary["not_audited"] = small
+        if cfg.reject_memorized:
             summary["replaced"] = replaced
         return {"summary": summary, "markdown": report_markdown(report, pngs=pngs, heading="##")}
+
+    def _audit_skipped(self, reason: str) -> dict[str, Any]:
+        self.reporter.message(f"audit skipped: {reason}")
+        return {
+            "summary": {"skipped": reason},
+            "markdown": f"## Audit\n\naudit skipped: {reason}\n",
+        }
 
     def _reject_memorized(self, run: _Session, report: Any) -> dict[str, int]:
         """Replace each flagged near-copy with the next fresh sample of its generator that

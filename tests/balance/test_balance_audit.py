@@ -116,7 +116,7 @@ def test_an_audit_that_cannot_run_is_skipped_with_a_reason(image_folder, tmp_pat
     summary = run_json(
         ["balance", str(data), "--out", str(tmp_path / "o"), "--image-size", "16", "--epochs", "1"]
     )
-    assert "needs at least" in summary["audit"]["skipped"]
+    assert "the audit needs at least 24 real" in summary["audit"]["skipped"]
     text = (tmp_path / "o" / "report" / "report.md").read_text()
     assert "audit skipped" in text
     state = json.loads((tmp_path / "o" / ".medaug-run.json").read_text())
