@@ -16,8 +16,10 @@ from typing import Any
 import click
 
 from medaug import __version__
-from medaug.console import error, warn
+from medaug.cli.launch import describe_failure, launch_session, report_error
+from medaug.console import warn
 from medaug.errors import MedaugError, PluginLoadWarning
+from medaug.runtime import prefer_passive_openmp_wait
 
 EPILOG = """\b
 Examples:
@@ -81,15 +83,15 @@ class MedaugGroup(click.Group):
         except MedaugError as exc:
             if _debug(ctx):
                 raise
-            error(str(exc))
+            report_error(str(exc))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            error("interrupted")
+            report_error("interrupted")
             ctx.exit(130)
         except Exception as exc:
             if _debug(ctx):
                 raise
-            error(f"{type(exc).__name__}: {exc} (run 'medaug --debug ...' for the traceback)")
+            report_error(describe_failure(exc))
             ctx.exit(1)
 
 
@@ -142,10 +144,13 @@ def build_cli() -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    prefer_passive_openmp_wait()  # before torch loads its OpenMP runtime
     warnings.simplefilter("default", PluginLoadWarning)
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
+    args = argv if argv is not None else sys.argv[1:]
     try:
-        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="medaug")
+        with launch_session(args):
+            cli.main(args=args, prog_name="medaug")
     finally:
         warnings.showwarning = previous

@@ -24,6 +24,20 @@ def device_option(f: F) -> F:
     )(f)
 
 
+def threads_option(f: F) -> F:
+    """``--threads N`` (0: automatic; apply with :func:`medaug.runtime.configure_threads`)."""
+    return click.option(
+        "--threads",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        metavar="N",
+        help="CPU threads for computing (and decode processes unless --workers is given); "
+        "0 = the cores this process may use (affinity, cgroup quota), shared among "
+        "torchrun's processes on the machine.",
+    )(f)
+
+
 def channels_option(f: F) -> F:
     """``--channels auto|1|3`` (a string, as :func:`medaug.data.load_dataset` accepts it)."""
     return click.option(

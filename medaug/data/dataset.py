@@ -1,15 +1,20 @@
 """``ImageDataset`` and ``load_dataset``: a labelled dataset decoded to the working size.
 
 ``load_dataset`` scans (cached), decodes only what the decode cache lacks (in
-parallel), and returns every image as one ``(N, C, H, W)`` array, memory-mapped from
-the cache when nothing had to change.
+parallel, each image written to the cache as it is decoded), and returns every image
+as one ``(N, C, H, W)`` array memory-mapped from the cache: a dataset larger than the
+memory loads. Gray images asked for as 3 channels are a read-only broadcast view of
+the same file; colour images asked for as 1 channel are converted in chunks into
+memory (``N x H x W`` values).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +23,8 @@ import torch
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
-from medaug.data.decode import decode_records
-from medaug.data.imaging import convert_channels, widen
+from medaug.data.decode import Result, iter_decode
+from medaug.data.imaging import channels_view
 from medaug.data.options import DataOptions, parse_channels
 from medaug.data.scan import check_scan, open_dataset
 from medaug.errors import MedaugError
@@ -117,32 +122,27 @@ def _progress(total: int, enabled: bool) -> Any:
     )
 
 
-def _decode_missing(
+@contextmanager
+def _decoded(
     reader: Reader,
     records: list[ImageRecord],
     image_size: int,
     workers: int | None,
     progress: bool,
-) -> list[np.ndarray | str]:
+) -> Iterator[Generator[Result, None, None]]:
+    """The decode results of ``records`` in order, as they come, with a progress bar;
+    leaving early stops the decode workers."""
     bar = _progress(len(records), progress)
-    if bar is None:
-        return decode_records(reader, records, image_size, workers=workers)
-    with bar:
-        task = bar.add_task("decoding", total=len(records))
-        return decode_records(
-            reader, records, image_size, workers=workers, on_done=lambda n: bar.advance(task, n)
-        )
-
-
-def _assemble(rows: list[np.ndarray]) -> np.ndarray:
-    dtype = np.uint16 if any(r.dtype == np.uint16 for r in rows) else np.uint8
-    channels = 3 if any(r.shape[0] == 3 for r in rows) else 1
-    size = rows[0].shape[1:]
-    out = np.empty((len(rows), channels, *size), dtype=dtype)
-    bits = 16 if dtype == np.uint16 else 8
-    for i, row in enumerate(rows):
-        out[i] = widen(row[None], bits)[0]
-    return out
+    with bar if bar is not None else nullcontext():
+        on_done = None
+        if bar is not None:
+            task = bar.add_task("decoding", total=len(records))
+            on_done = partial(bar.advance, task)
+        results = iter_decode(reader, records, image_size, workers=workers, on_done=on_done)
+        try:
+            yield results
+        finally:
+            results.close()
 
 
 def _update_bundle(
@@ -155,56 +155,42 @@ def _update_bundle(
     workers: int | None,
     progress: bool,
 ) -> tuple[list[int], dict[int, str], np.ndarray, np.ndarray]:
-    """Decode what ``bundle`` lacks for ``scan``, write the new bundle, return
-    ``(rows, failed_rows, images, gray)``."""
+    """Decode what ``bundle`` lacks for ``scan`` and write the new bundle, one row at a
+    time (rows kept from ``bundle`` are copied from its file); return ``(rows,
+    failed_rows, images, gray)`` with ``images`` memory-mapped from the new bundle."""
     stats: dict[Path, os.stat_result] = {}
     keys = [_record_key(r, stats) for r in scan.records]
     old_rows = {k: i for i, k in enumerate(bundle.keys)} if bundle else {}
     old_failed = bundle.failed if bundle else {}
-    todo = [i for i, k in enumerate(keys) if k not in old_rows and k not in old_failed]
-    decoded = _decode_missing(
-        reader, [scan.records[i] for i in todo], image_size, workers, progress
-    )
-    new = dict(zip(todo, decoded, strict=True))
-
+    todo = {i for i, k in enumerate(keys) if k not in old_rows and k not in old_failed}
     failed: dict[str, str] = {}
     failed_rows: dict[int, str] = {}
     good: list[int] = []
-    rows: list[np.ndarray] = []
-    gray_list: list[bool] = []
-    for i, key in enumerate(keys):
-        result = new.get(i)
-        if isinstance(result, str) or (result is None and key in old_failed):
-            failed[key] = failed_rows[i] = result if isinstance(result, str) else old_failed[key]
-            continue
-        good.append(i)
-        if isinstance(result, np.ndarray):
-            rows.append(result)
-            gray_list.append(result.shape[0] == 1)
-        else:
-            assert bundle is not None
-            j = old_rows[key]
-            rows.append(np.asarray(bundle.images[j]))
-            gray_list.append(bool(bundle.gray[j]))
-    images = _assemble(rows) if rows else np.zeros((0, 1, image_size, image_size), np.uint8)
-    gray = np.asarray(gray_list, dtype=bool)
-    try:
-        store.save(
-            cache.Bundle(
-                keys=[keys[i] for i in good],
-                images=images,
-                gray=gray,
-                failed=failed,
-                scan_key=scan_key,
-                rows=good,
-                failed_rows=failed_rows,
-            )
-        )
-    except OSError as exc:
+    missing = [scan.records[i] for i in sorted(todo)]
+    with (
+        store.writer(len(keys), image_size) as writer,
+        _decoded(reader, missing, image_size, workers, progress) as results,
+    ):
+        for i, key in enumerate(keys):
+            result: Result | None = next(results) if i in todo else None
+            if isinstance(result, str) or (result is None and key in old_failed):
+                failed[key] = failed_rows[i] = (
+                    result if isinstance(result, str) else old_failed[key]
+                )
+                continue
+            good.append(i)
+            if result is None:
+                assert bundle is not None
+                result = np.asarray(bundle.images[old_rows[key]])
+                if bundle.gray[old_rows[key]] and result.shape[0] == 3:
+                    result = result[:1]  # stored widened to 3 channels: gray at heart
+            writer.add(key, result)
+        new = writer.commit(failed=failed, scan_key=scan_key, rows=good, failed_rows=failed_rows)
+    if writer.problem:
         from medaug.console import warn
 
-        warn(f"could not write the decode cache in {store.dir}: {exc}")
-    return good, failed_rows, images, gray
+        warn(f"{writer.problem}; the decoded images are kept in memory")
+    return good, failed_rows, new.images, new.gray
 
 
 def load_dataset(
@@ -273,7 +259,7 @@ def load_dataset(
     kept = replace(scan, records=records, skipped=skipped)
     check_scan(kept, min_classes=min_classes)
     out_channels = want if want is not None else (1 if bool(np.all(gray)) else 3)
-    images = convert_channels(images, out_channels)
+    images = channels_view(images, out_channels)
     classes = kept.classes
     index = {c: i for i, c in enumerate(classes)}
     return ImageDataset(

@@ -2,7 +2,9 @@
 
 A process pool (``fork`` where available) spreads records over the cores in chunks;
 each worker keeps one full-resolution frame at a time. A record that fails to decode
-becomes a reason string, never an exception.
+becomes a reason string, never an exception. :func:`iter_decode` yields the results in
+order as chunks finish, so a caller can write each away (the decode cache does) instead
+of holding every decoded image.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -130,45 +132,45 @@ def decode_records(
 ) -> list[Result]:
     """Decode every record (order kept) on ``workers`` processes (default: all CPUs).
     ``on_done(n)`` is called as chunks of ``n`` records finish."""
+    return list(iter_decode(reader, records, image_size, workers=workers, on_done=on_done))
+
+
+def iter_decode(
+    reader: Reader,
+    records: Sequence[ImageRecord],
+    image_size: int,
+    *,
+    workers: int | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> Generator[Result, None, None]:
+    """:func:`decode_records` as a generator: each result is yielded, in order, as soon
+    as its chunk is done. Stopping early cancels the chunks not started."""
     n_workers = default_workers() if workers is None else max(1, int(workers))
     if multiprocessing.current_process().daemon:
         n_workers = 1
     if n_workers == 1 or len(records) < MIN_PARALLEL:
-        out: list[Result] = []
         for record in records:
-            out.append(decode_one(reader, record, image_size))
+            yield decode_one(reader, record, image_size)
             if on_done:
                 on_done(1)
-        return out
+        return
     chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)]
-    results: list[Result] = []
+    pool = ProcessPoolExecutor(
+        max_workers=min(n_workers, len(chunks)),
+        mp_context=_context(),
+        initializer=_init_worker,
+        initargs=(reader,),
+    )
     try:
-        _pool_decode(reader, chunks, image_size, n_workers, results, on_done)
+        done = pool.map(_decode_chunk, chunks, [image_size] * len(chunks))
+        for chunk, results in zip(chunks, done, strict=True):
+            yield from results
+            if on_done:
+                on_done(len(chunk))
     except BrokenProcessPool:
         raise MedaugError(
             "a decode worker process died (a decoder crash on a malformed file, or out of "
             "memory); rerun with --workers 1 to find the file"
         ) from None
-    return results
-
-
-def _pool_decode(
-    reader: Reader,
-    chunks: list[Sequence[ImageRecord]],
-    image_size: int,
-    n_workers: int,
-    results: list[Result],
-    on_done: Callable[[int], None] | None,
-) -> None:
-    with ProcessPoolExecutor(
-        max_workers=min(n_workers, len(chunks)),
-        mp_context=_context(),
-        initializer=_init_worker,
-        initargs=(reader,),
-    ) as pool:
-        for chunk, done in zip(
-            chunks, pool.map(_decode_chunk, chunks, [image_size] * len(chunks)), strict=True
-        ):
-            results.extend(done)
-            if on_done:
-                on_done(len(chunk))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

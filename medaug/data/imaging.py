@@ -135,6 +135,29 @@ def convert_channels(images: np.ndarray, channels: int | None) -> np.ndarray:
     raise ValueError(f"cannot convert {have} channels to {channels}")
 
 
+#: rows converted at a time by :func:`channels_view` (bounds its float32 working memory)
+CONVERT_ROWS = 4096
+
+
+def channels_view(images: np.ndarray, channels: int) -> np.ndarray:
+    """:func:`convert_channels` for a whole (memory-mapped) dataset without materialising
+    it: the same count returns ``images`` itself, gray to 3 channels is a read-only
+    broadcast view of it, colour to 1 channel (luma) is computed :data:`CONVERT_ROWS`
+    rows at a time into a new in-memory ``(N, 1, H, W)`` array."""
+    have = images.shape[1]
+    if channels == have:
+        return images
+    if have == 1 and channels == 3:
+        return np.broadcast_to(images, (images.shape[0], 3, *images.shape[2:]))
+    if have == 3 and channels == 1:
+        out = np.empty((images.shape[0], 1, *images.shape[2:]), dtype=images.dtype)
+        for start in range(0, images.shape[0], CONVERT_ROWS):
+            stop = start + CONVERT_ROWS
+            out[start:stop] = convert_channels(np.asarray(images[start:stop]), 1)
+        return out
+    raise ValueError(f"cannot convert {have} channels to {channels}")
+
+
 def widen(images: np.ndarray, bit_depth: int) -> np.ndarray:
     """``uint8`` images as ``uint16`` (x257, so 255 -> 65535) when ``bit_depth`` is 16."""
     if bit_depth == 16 and images.dtype == np.uint8:

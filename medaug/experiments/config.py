@@ -44,6 +44,10 @@ class ExperimentConfig:
     #: generator training length in steps per unit (overrides ``gen_epochs``)
     gen_steps: int | None = None
     gen_batch_size: int = 64
+    #: audit each seed's synthetic images (recorded next to the accuracy figures)
+    audit: bool = True
+    #: options of the audit's domain extractor (e.g. ``{"steps": 200}``)
+    audit_options: dict[str, Any] = field(default_factory=dict)
     positive_class: str | None = None
     device: str = "auto"
     #: how both --train and --test are read
@@ -98,6 +102,8 @@ class ExperimentConfig:
             d.pop("data_options")
         if d["gen_steps"] is None:  # runs from before --gen-steps keep their fingerprint
             d.pop("gen_steps")
+        for key in ("audit", "audit_options"):  # the audit changes no number of a run
+            d.pop(key)
         d["train"] = str(Path(self.train).expanduser().resolve())
         d["test"] = str(Path(self.test).expanduser().resolve())
         blob = json.dumps(d, sort_keys=True, default=str).encode()

@@ -156,6 +156,7 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {arm} | " + " | ".join(_diff(per[m], m) for m in METRIC_NAMES) + " |")
         lines += ["", *[f"- {t}" for t in results["sentences"]], ""]
     lines += uncertainty_section(results)
+    lines += audit_section(results)
     if results.get("warnings"):
         lines += ["## Warnings", "", *[f"- {w}" for w in results["warnings"]], ""]
     lines += [
@@ -195,6 +196,38 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def audit_section(results: dict[str, Any]) -> list[str]:
+    """The audit of each seed's synthetic images (``medaug audit``), next to the accuracy."""
+    audits = results.get("audits") or {}
+    if not audits:
+        return []
+    lines = [
+        "## Audit of the synthetic images (per seed)",
+        "",
+        "Against the training part's real images of the class; real-vs-real in brackets "
+        "(docs/audit.md explains the figures).",
+        "",
+        "| Seed | Class | FID | Precision | Recall | Coverage | C2ST AUC | Flagged copies "
+        "| Verdict |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for seed, audit in audits.items():
+        for cls, a in audit.get("classes", {}).items():
+            if "skipped" in a:
+                lines.append(f"| {seed} | {cls} | {a['skipped']} | | | | | | |")
+                continue
+            b = a["baseline"]
+            cells = [
+                f"{fmt_value(a[m], 2)} ({fmt_value(b[m], 2)})"
+                for m in ("fid", "precision", "recall", "coverage", "c2st_auc")
+            ]
+            flagged = len(a["memorization"]["flagged"])
+            lines.append(
+                f"| {seed} | {cls} | {' | '.join(cells)} | {flagged} | {a['verdict']['summary']} |"
+            )
+    return [*lines, ""]
 
 
 def write_report(results: dict[str, Any], path: Path) -> Path:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from medaug.atomic import atomic_write_json
 from medaug.balancing.config import DEFAULT_CHECKPOINT_EVERY
 from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec
 from medaug.balancing.progress import LineReporter
@@ -132,9 +133,14 @@ class GenerativeOversampler(Resampler):
         seed: int = 0,
         device: torch.device | str = "cpu",
         log: Log = lambda _m: None,
+        audit: bool = True,
+        audit_options: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.audit, self.audit_options = audit, dict(audit_options or {})
+        #: the audit of the images of the last fit_resample (``None`` without audit)
+        self.audit_result: dict[str, Any] | None = None
         self.generator, self.options = generator, dict(options or {})
         self.epochs, self.steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
         self.device = torch.device(device)
@@ -182,7 +188,36 @@ class GenerativeOversampler(Resampler):
                 pixels = ((fake.float().cpu() + 1) / 2).clamp(0, 1).mul(255).round()
                 save_grid(self.work_dir / f"{class_folder_name(cls)}.png", pixels[:64] / 127.5 - 1)
                 out[cls] = pixels / 255.0
+        if self.audit:
+            self.audit_result = self._audit(train, out)
+            atomic_write_json(self.work_dir / "audit.json", self.audit_result)
         return out
+
+    def _audit(self, train: TensorData, extra: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+        """The audit (medaug.auditing) of each class's synthetic images against the
+        training part's real images of that class, which the generator learned from."""
+        from medaug.auditing import AuditSettings, ExtractorSpec, audit_sets
+
+        settings, real_all = AuditSettings(), train.x * 2 - 1
+        prepared = None
+        classes: dict[str, Any] = {}
+        for cls, images in sorted(extra.items()):
+            real = real_all[train.y == train.classes.index(cls)]
+            if len(real) < settings.min_real or len(images) < settings.min_synthetic:
+                classes[cls] = {
+                    "skipped": f"the audit needs at least {settings.min_real} real and "
+                    f"{settings.min_synthetic} synthetic images, got {len(real)} and {len(images)}"
+                }
+                continue
+            if prepared is None:
+                spec = ExtractorSpec(options=self.audit_options)
+                prepared = spec.prepare(real_all, seed=self.seed, device=self.device)
+            result = audit_sets(
+                real, images * 2 - 1, extractor=prepared, settings=settings, name=cls
+            )
+            classes[cls] = result.to_json()
+            self.log(f"seed {self.seed}: audit of {cls}: {result.verdict.summary}")
+        return {"extractor": prepared.name if prepared else None, "classes": classes}
 
 
 @dataclass(frozen=True)
@@ -214,6 +249,8 @@ def _gan(ctx: ArmContext) -> Resampler:
         seed=ctx.seed,
         device=ctx.device,
         log=ctx.log,
+        audit=cfg.audit,
+        audit_options=cfg.audit_options,
         synthetic=cfg.synthetic,
         strategy=cfg.strategy,
     )

@@ -170,7 +170,12 @@ class ExperimentRun:
                     idx = patient_split(self.ds, val_fraction=cfg.val_fraction, seed=seed)
                     split = from_dataset(self.ds, idx[0]), from_dataset(self.ds, idx[1])
                 resampler = RESAMPLERS[arm](ArmContext(cfg, seed, self.device, self.out, log))
-                runs.append(self._run_arm(arm, seed, resampler.fit_resample(split[0]), split[1]))
+                record = self._run_arm(arm, seed, resampler.fit_resample(split[0]), split[1])
+                audit = getattr(resampler, "audit_result", None)
+                if audit is not None:  # the synthetic images' audit, next to the accuracy
+                    record["audit"] = audit
+                    atomic_write_json(self.run_dir(seed, arm) / "result.json", record)
+                runs.append(record)
         if dist.world_size() > 1:
             order = {s: i for i, s in enumerate(cfg.seed_list)}
             gathered = [r for part in dist.all_gather_object(runs) for r in part]
@@ -277,6 +282,9 @@ class ExperimentRun:
             "comparisons": comparisons,
             "sentences": sentences,
             "test_set": test_set,
+            "audits": {
+                str(r["seed"]): r["audit"] for r in runs if r["arm"] == "gan" and "audit" in r
+            },
             "test_set_sentences": test_set_sentences(test_set),
             "runs": [
                 {k: v for k, v in r.items() if k not in ("history", "predictions")} for r in runs

@@ -6,6 +6,12 @@ the frame's values (``window="bits"``: of the range BitsStored allows). MONOCHRO
 inverted so bone is bright. Only the requested frame is decoded (pydicom reads one
 frame of a multi-frame file); it is resized straight away. Output: uint8 when
 BitsStored <= 8, else uint16.
+
+8-bit grayscale JPEG frames are decoded by Pillow (:mod:`medaug_dicom.reduced`): at a
+reduced DCT scale when the mapping is fixed (the LUTs then run on the small image),
+in full with the resize before the min-max mapping otherwise. :func:`decode_frame_full`
+is the plain pipeline (pydicom decodes the whole frame, the mapping runs on every
+pixel, then the resize), used for everything else and as the reference in tests.
 """
 
 from __future__ import annotations
@@ -21,8 +27,12 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 from medaug.data.imaging import fit_square_float, quantize, to_chw
 from medaug.errors import MedaugError
 from medaug_dicom.codecs import decoder_problem
+from medaug_dicom.reduced import How, decode_jpeg, route
 
 WINDOW_MODES = ("auto", "minmax", "bits")
+#: ``decode`` reader option: ``reduced`` takes the Pillow/DCT-scaled path where it
+#: applies, ``full`` always decodes whole frames with pydicom (the pipeline of earlier versions)
+DECODE_MODES = ("reduced", "full")
 _PRESENTATION_LUT_SHAPE = 0x20500020
 
 
@@ -53,8 +63,17 @@ def _stored_range(ds: Dataset) -> tuple[float, float]:
     return 0.0, 2.0**bits - 1
 
 
-def gray_unit(stored: np.ndarray, ds: Dataset, window: str = "auto") -> np.ndarray:
-    """A single-sample frame's stored values to display values in ``[0, 1]``."""
+def gray_unit(
+    stored: np.ndarray,
+    ds: Dataset,
+    window: str = "auto",
+    *,
+    extremes: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """A single-sample frame's stored values to display values in ``[0, 1]``.
+
+    ``extremes``: the lowest and highest Modality-LUT value of the whole frame, for a
+    min-max scaling of ``stored`` when it is a resized copy of the frame."""
     values = apply_modality_lut(stored, ds)
     if window == "auto" and "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         lut = apply_voi_lut(
@@ -75,6 +94,8 @@ def gray_unit(stored: np.ndarray, ds: Dataset, window: str = "auto") -> np.ndarr
             lo_s, hi_s = _stored_range(ds)
             ends = apply_modality_lut(np.array([lo_s, hi_s]), ds).astype(np.float64)
             lo, hi = float(np.min(ends)), float(np.max(ends))
+        elif extremes is not None:
+            lo, hi = extremes
         else:
             lo, hi = float(np.min(values)), float(np.max(values))
         span = hi - lo
@@ -89,6 +110,39 @@ def gray_unit(stored: np.ndarray, ds: Dataset, window: str = "auto") -> np.ndarr
     return unit.astype(np.float32, copy=False)
 
 
+def _modality_extremes(lowest: float, highest: float, ds: Dataset) -> tuple[float, float]:
+    """The Modality-LUT values of a frame's lowest and highest stored values, in order
+    (the rescale is affine, so they are the frame's extremes after it)."""
+    ends = apply_modality_lut(np.array([lowest, highest], dtype=np.float64), ds)
+    ends = np.asarray(ends, dtype=np.float64)
+    return float(np.min(ends)), float(np.max(ends))
+
+
+def decode_frame_pillow(
+    ds: Dataset, *, how: How, image_size: int, channels: int | None, window: str = "auto"
+) -> np.ndarray | None:
+    """The ``draft`` or ``jpeg-full`` route of :mod:`medaug_dicom.reduced` for ``ds``;
+    ``None`` when Pillow declines."""
+    decoded = decode_jpeg(ds, how, image_size)
+    if decoded is None:
+        return None
+    if decoded.extremes is None:  # draft: the mapping runs on the reduced frame
+        small = fit_square_float(gray_unit(decoded.stored, ds, window), image_size)
+    else:  # jpeg-full: already resized; min-max scaling by the full frame's extremes
+        extremes = _modality_extremes(*decoded.extremes, ds)
+        small = gray_unit(decoded.stored, ds, window, extremes=extremes)
+    return to_chw(quantize(small, 8), channels)
+
+
+def _read(path: Path) -> Dataset | None:
+    """The whole file (the reader sends only JPEG files this way: their pixel data is
+    small, and one read is quicker than a header read plus a deferred one)."""
+    try:
+        return dcmread(path)
+    except Exception:  # unreadable here: the full decode reports it
+        return None
+
+
 def decode_frame(
     path: Path,
     *,
@@ -97,8 +151,36 @@ def decode_frame(
     image_size: int,
     channels: int | None,
     window: str = "auto",
+    decode: str = "reduced",
 ) -> np.ndarray:
-    """Decode frame ``frame`` of ``path`` to ``(C, image_size, image_size)``."""
+    """Decode frame ``frame`` of ``path`` to ``(C, image_size, image_size)``:
+    through Pillow where :func:`medaug_dicom.reduced.route` allows it (``decode=
+    "reduced"``), else with :func:`decode_frame_full`."""
+    if decode == "reduced" and frames == 1:
+        ds = _read(path)
+        if ds is not None:
+            how = route(ds, frames=frames, window=window).how
+            out = decode_frame_pillow(
+                ds, how=how, image_size=image_size, channels=channels, window=window
+            )
+            if out is not None:
+                return out
+    return decode_frame_full(
+        path, frame=frame, frames=frames, image_size=image_size, channels=channels, window=window
+    )
+
+
+def decode_frame_full(
+    path: Path,
+    *,
+    frame: int,
+    frames: int,
+    image_size: int,
+    channels: int | None,
+    window: str = "auto",
+) -> np.ndarray:
+    """Decode frame ``frame`` of ``path`` to ``(C, image_size, image_size)`` with pydicom:
+    the whole frame is decoded and mapped, then resized."""
     ds_out = Dataset()
     try:
         stored = pixel_array(

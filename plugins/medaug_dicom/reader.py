@@ -21,7 +21,8 @@ from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
 from medaug_dicom.codecs import decoder_problem
 from medaug_dicom.labels import ID_ATTRIBUTES, CsvLabels, LabelMatcher, read_labels
-from medaug_dicom.pixels import WINDOW_MODES, decode_frame
+from medaug_dicom.pixels import DECODE_MODES, WINDOW_MODES, decode_frame
+from medaug_dicom.reduced import PILLOW_JPEG_SYNTAXES
 
 DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
 NON_IMAGE_MODALITIES = frozenset(
@@ -44,7 +45,10 @@ NON_IMAGE_MODALITIES = frozenset(
     }
 )
 MULTIFRAME_MODES = ("frames", "skip")
-TOKEN_VERSION = 2
+#: 3: JPEG frames decoded by Pillow (reduced DCT scale, LUTs on the small image)
+TOKEN_VERSION = 3
+#: transfer-syntax names (as scans store them) that may take Pillow's JPEG path
+_PILLOW_JPEG_NAMES = frozenset(UID(uid).name for uid in PILLOW_JPEG_SYNTAXES)
 
 
 def looks_like_dicom(path: Path) -> bool:
@@ -98,9 +102,12 @@ class DicomReader(Reader):
         window: str = "auto",
         multiframe: str = "frames",
         max_pixels: int | None = None,
+        decode: str = "reduced",
     ) -> None:
         """``max_pixels``: pixels per frame (Rows x Columns) above which a file is skipped
-        (default ``$MEDAUG_MAX_PIXELS``, else 50 million)."""
+        (default ``$MEDAUG_MAX_PIXELS``, else 50 million). ``decode``: ``"reduced"``
+        decodes 8-bit grayscale JPEG frames with Pillow, at a reduced DCT scale where the
+        display mapping allows it; ``"full"`` decodes every frame whole with pydicom."""
         if labels is not None and label_tag is not None:
             raise MedaugError("give either --labels or --label-tag, not both")
         if window not in WINDOW_MODES:
@@ -109,6 +116,8 @@ class DicomReader(Reader):
             )
         if multiframe not in MULTIFRAME_MODES:
             raise MedaugError(f"invalid multiframe {multiframe!r}: expected frames or skip")
+        if decode not in DECODE_MODES:
+            raise MedaugError(f"invalid decode {decode!r}: expected reduced or full")
         compile_patient_regex(patient_regex)
         self.labels_path = Path(labels).expanduser().resolve() if labels is not None else None
         self.csv: CsvLabels | None = (
@@ -122,12 +131,21 @@ class DicomReader(Reader):
         self.window = window
         self.multiframe = multiframe
         self.max_pixels = resolve_max_pixels(max_pixels)
+        self.decode_mode = decode
 
     @classmethod
     def can_read(cls, root: Path, **options: Any) -> float:
         """1.0 with a DICOM-only option (``labels``, ``label_tag``, ``window``...); 0.9
         when ``root`` itself holds DICOM files; else 0 (class folders go to ``folder``)."""
-        dicom_only = ("labels", "label_tag", "id_column", "label_column", "window", "multiframe")
+        dicom_only = (
+            "labels",
+            "label_tag",
+            "id_column",
+            "label_column",
+            "window",
+            "multiframe",
+            "decode",
+        )
         if any(options.get(k) is not None for k in dicom_only):
             return 1.0
         try:
@@ -142,7 +160,7 @@ class DicomReader(Reader):
         return 0.0
 
     def cache_token(self) -> str:
-        return f"DicomReader:{TOKEN_VERSION}:{self.window}:{self.max_pixels}"
+        return f"DicomReader:{TOKEN_VERSION}:{self.window}:{self.max_pixels}:{self.decode_mode}"
 
     def scan_token(self) -> str:
         csv_id: tuple[Any, ...] = ()
@@ -293,6 +311,8 @@ class DicomReader(Reader):
         if too_large:
             raise MedaugError(too_large)
         frames = int(meta.get("frames", 1))
+        syntax = meta.get("transfer_syntax")
+        pillow_may = syntax is None or syntax in _PILLOW_JPEG_NAMES
         return decode_frame(
             record.path,
             frame=record.frame,
@@ -300,4 +320,5 @@ class DicomReader(Reader):
             image_size=image_size,
             channels=channels,
             window=self.window,
+            decode=self.decode_mode if pillow_may else "full",
         )

@@ -41,8 +41,9 @@ def test_dicom_balance_output(rsna_dicom_sample: Path, tmp_path: Path) -> None:
     by_path = {str(r.path): reference.images[i] for i, r in enumerate(reference.records)}
     for i in ds.real_indices():
         expected = by_path[ds.provenance(i)["original_path"]].astype(np.float32) / 255
-        # medaug's reader rounds to 8 bits after resizing: half a grey level apart at most
-        assert np.abs(ds.load_image(i).numpy() - expected).max() <= 0.5 / 255 + 1e-6
+        # the reader rounds to 8 bits after resizing and decodes JPEG frames with
+        # libjpeg-turbo (BalancedFolder: pydicom): within 1.5 grey levels
+        assert np.abs(ds.load_image(i).numpy() - expected).max() <= 1.5 / 255 + 1e-6
 
     synthetic = ds.synthetic_indices()
     assert synthetic

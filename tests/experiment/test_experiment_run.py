@@ -290,7 +290,8 @@ def test_fingerprint_ignores_default_data_options() -> None:
     }
     plain = ExperimentConfig(**kw)
     d = plain.to_dict()
-    for key in ("out", "arms", "seeds", "device", "data_options", "gen_steps"):
+    new = ("data_options", "gen_steps", "audit", "audit_options")  # newer than the old runs
+    for key in ("out", "arms", "seeds", "device", *new):
         d.pop(key)
     d["train"], d["test"] = str(Path("a").resolve()), str(Path("b").resolve())
     old = hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -326,3 +327,25 @@ def test_a_test_folder_without_a_class_gives_null_metrics_and_a_warning(
     row = next(line for line in paired if line.startswith("| classic"))
     cells = dict(zip(header.split("|"), row.split("|"), strict=True))
     assert cells[" Specificity "].strip() == "n/a"  # not "+0.0"
+
+
+@pytest.mark.usefixtures("fake_generator")
+def test_each_seeds_synthetic_images_are_audited_next_to_the_accuracy(tmp_path: Path) -> None:
+    train = write_image_folder(tmp_path / "train", {"NORMAL": 32, "PNEUMONIA": 60}, size=20, seed=1)
+    test = write_image_folder(tmp_path / "test", {"NORMAL": 6, "PNEUMONIA": 6}, size=20, seed=2)
+    res = _run(
+        train,
+        test,
+        tmp_path / "o",
+        *("--generator", "mean-gen", "--arms", "baseline,gan", "--seeds", "1"),
+        *("--val-split", "0.1", "--audit-option", "steps=20", "--json"),
+    )
+    assert res.exit_code == 0, res.output
+    results = json.loads(res.stdout)
+    audit = results["audits"]["0"]["classes"]["NORMAL"]
+    for key in ("fid", "precision", "recall", "coverage", "c2st_auc", "baseline", "verdict"):
+        assert key in audit
+    gan = json.loads((tmp_path / "o" / "runs" / "seed0" / "gan" / "result.json").read_text())
+    assert gan["audit"]["classes"]["NORMAL"]["fid"] == audit["fid"]
+    assert (tmp_path / "o" / "generators" / "seed0" / "audit.json").is_file()
+    assert "Audit of the synthetic images (per seed)" in (tmp_path / "o" / "report.md").read_text()

@@ -86,6 +86,20 @@ from medaug.console import console, err_console, print_json
     default=None,
     help="Generator training length in optimisation steps (instead of --gen-epochs).",
 )
+@click.option(
+    "--audit/--no-audit",
+    default=True,
+    show_default=True,
+    help="Audit each seed's synthetic images (FID, precision/recall, copies...), "
+    "recorded next to the accuracy figures.",
+)
+@click.option(
+    "--audit-option",
+    "audit_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Option of the audit's domain extractor (repeatable), e.g. steps=200.",
+)
 @click.option("--gen-batch-size", type=click.IntRange(min=2), default=64, show_default=True)
 @click.option(
     "--gen-option",
@@ -109,6 +123,8 @@ def command(
     classic_augment: str,
     gen_epochs: int,
     gen_steps: int | None,
+    audit: bool,
+    audit_options: tuple[str, ...],
     gen_batch_size: int,
     gen_options: tuple[str, ...],
     device: str,
@@ -159,6 +175,8 @@ def command(
         generator_options=parse_key_values(gen_options, "--gen-option"),
         gen_epochs=gen_epochs,
         gen_steps=gen_steps,
+        audit=audit,
+        audit_options=parse_key_values(audit_options, "--audit-option"),
         gen_batch_size=gen_batch_size,
         positive_class=kw["positive_class"],
         device=device,

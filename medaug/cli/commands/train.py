@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from medaug.cli.options import (
     model_spec,
     pop_data_options,
     seed_option,
+    threads_option,
     train_config,
     training_options,
 )
@@ -38,9 +40,16 @@ from medaug.cli.options import (
 )
 @seed_option
 @device_option
+@threads_option
 @json_option
 def command(
-    data: Path, out: Path, val_dir: Path | None, device: str, as_json: bool, **kw: Any
+    data: Path,
+    out: Path,
+    val_dir: Path | None,
+    device: str,
+    threads: int,
+    as_json: bool,
+    **kw: Any,
 ) -> None:
     """Train a classifier on DATA and keep the best epoch.
 
@@ -52,17 +61,27 @@ def command(
     metrics.json, history.json, curves.png, val_roc.png, val_confusion.png and
     augment.json (the albumentations pipeline, replayable with --augment).
 
+    Under torchrun every process trains on its share of each epoch (data-parallel,
+    effective batch = --batch-size x processes, peak --lr x sqrt(processes)); only
+    the first writes files and prints.
+
     \b
     Examples:
       medaug train data/train --classifier simple-cnn --out runs/cnn
       medaug train data/train --classifier timm:resnet18 --epochs 10 \\
                    --augment strong --val data/val --out runs/r18
+      torchrun --nproc_per_node 2 -m medaug train data/train \\
+                   --classifier simple-cnn --out runs/ddp
     """
     from medaug.cli.render import metrics_table
     from medaug.console import console, err_console, print_json
+    from medaug.runtime import configure_threads
     from medaug.training import TrainRequest, train
     from medaug.training.progress import epoch_line
 
+    options = pop_data_options(kw)
+    if threads and options.workers is None:
+        options = replace(options, workers=threads)
     request = TrainRequest(
         data=data,
         out=out,
@@ -74,9 +93,10 @@ def command(
         channels=kw["channels"],
         augment=kw["augment"],
         positive_class=kw["positive_class"],
-        options=pop_data_options(kw),
+        options=options,
         device=device,
     )
+    configure_threads(threads)
     outcome = train(
         request,
         log=lambda line: err_console.print(line, markup=False),
