@@ -38,6 +38,19 @@ def threads_option(f: F) -> F:
     )(f)
 
 
+def apply_threads(threads: int, options: DataOptions) -> DataOptions:
+    """Set the thread count for this process (``--threads``; 0 = automatic) and, when
+    ``--threads`` is given without ``--workers``, use as many decode processes."""
+    from dataclasses import replace
+
+    from medaug.runtime import configure_threads
+
+    configure_threads(threads)
+    if threads and options.workers is None:
+        return replace(options, workers=threads)
+    return options
+
+
 def channels_option(f: F) -> F:
     """``--channels auto|1|3`` (a string, as :func:`medaug.data.load_dataset` accepts it)."""
     return click.option(

@@ -10,7 +10,6 @@ of holding every decoded image.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,15 +31,14 @@ _worker_reader: Reader | None = None
 
 
 def default_workers() -> int:
-    """Worker processes to use: the CPUs this process may run on (at most 8); 1 inside a
+    """Worker processes to use: the cores this process may use (affinity, cgroup quota;
+    :func:`medaug.runtime.usable_cpus`; at most 8); 1 inside a
     daemonic process (a DataLoader worker...), which may not start children."""
     if multiprocessing.current_process().daemon:
         return 1
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
+    from medaug.runtime import usable_cpus
+
+    return max(1, min(usable_cpus(), 8))
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -71,7 +71,10 @@ class RunRecord:
     - ``files``: what was written into the run folder: ``model`` (model.pt),
       ``history`` (history.json), ``curves`` (curves.png), ``augment`` (augment.json,
       when a pipeline was used), ``roc`` and ``confusion`` (``<prefix>roc.png`` and
-      ``<prefix>confusion.png``, prefix ``test_`` or ``val_`` after ``split``).
+      ``<prefix>confusion.png``, prefix ``test_`` or ``val_`` after ``split``);
+    - ``world_size``: data-parallel ranks that trained the model (1: one process);
+      ``weights_sha256``: SHA-256 of the saved weights
+      (:func:`~medaug.training.parallel.state_digest`), the same on every rank (checked).
     """
 
     classes: list[str]
@@ -90,6 +93,8 @@ class RunRecord:
     val_counts: dict[str, int]
     class_weights: list[float] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    world_size: int = 1
+    weights_sha256: str = ""
 
     @property
     def n_train(self) -> int:
@@ -120,6 +125,8 @@ class RunRecord:
             "n_val": self.n_val,
             "class_weights": self.class_weights,
             "files": {k: str(v) for k, v in self.files.items()},
+            "world_size": self.world_size,
+            "weights_sha256": self.weights_sha256,
         }
 
 

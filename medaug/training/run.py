@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from medaug import distributed
 from medaug.atomic import atomic_write_json
 from medaug.errors import MedaugError
 from medaug.training.augment import Augmenter, save_pipeline
@@ -22,6 +23,7 @@ from medaug.training.checkpoint import save_checkpoint
 from medaug.training.data import TensorData
 from medaug.training.metrics import compute_metrics, predict_labels
 from medaug.training.normalize import Normalizer
+from medaug.training.parallel import predict_proba_everywhere
 from medaug.training.plots import plot_confusion, plot_history, plot_roc
 from medaug.training.record import Predictions
 from medaug.training.spec import ModelSpec
@@ -97,13 +99,16 @@ def fit(
     pipeline: A.Compose | None,
     positive: int | None,
     on_epoch: EpochCallback | None = None,
+    data_parallel: bool = False,
 ) -> TrainResult:
-    """Build the classifier for ``train``'s shape and classes, and train it."""
+    """Build the classifier for ``train``'s shape and classes, and train it
+    (``data_parallel``: with the other ranks, each augmenting with its own seed)."""
     torch.manual_seed(config.seed)
     model = spec.build(
         num_classes=len(train.classes), in_chans=train.channels, image_size=train.image_size
     )
-    augmenter = Augmenter(pipeline, seed=config.seed) if pipeline is not None else None
+    aug_seed = distributed.rank_seed(config.seed) if data_parallel else config.seed
+    augmenter = Augmenter(pipeline, seed=aug_seed) if pipeline is not None else None
     return train_classifier(
         model,
         train,
@@ -113,6 +118,7 @@ def fit(
         augmenter=augmenter,
         positive=positive,
         on_epoch=on_epoch,
+        data_parallel=data_parallel,
     )
 
 
@@ -124,9 +130,14 @@ def evaluate_model(
     threshold: float,
     positive: int | None,
     device: torch.device,
+    data_parallel: bool = False,
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """Metrics and probabilities ``(N, K)`` of ``model`` on ``data``."""
-    proba = predict_proba(model, data.x, normalizer, device=device)
+    """Metrics and probabilities ``(N, K)`` of ``model`` on ``data`` (``data_parallel``:
+    predicted by all ranks together, the same numbers on each)."""
+    if data_parallel and distributed.world_size() > 1:
+        proba = predict_proba_everywhere(model, data.x, normalizer, device=device)
+    else:
+        proba = predict_proba(model, data.x, normalizer, device=device)
     metrics = compute_metrics(
         data.y.numpy(), proba, data.classes, positive=positive, threshold=threshold
     )

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import albumentations as A
 import torch
 
+from medaug import distributed
 from medaug.errors import MedaugError
 from medaug.runtime import seed_everything
 from medaug.training.config import TrainConfig
@@ -41,6 +42,7 @@ def fit_and_evaluate(
     test: TensorData | None = None,
     on_epoch: EpochCallback | None = None,
     extra: dict[str, Any] | None = None,
+    data_parallel: bool = False,
 ) -> RunRecord:
     """Fit ``spec`` on ``train``, keep the best epoch on ``val``, evaluate, save.
 
@@ -55,6 +57,10 @@ def fit_and_evaluate(
     ``test_roc.png``/``test_confusion.png`` (or ``val_...``). ``on_epoch`` receives each
     history row as it is made. Returns the :class:`~medaug.training.RunRecord` (fields
     documented there; per-image predictions in ``record.predictions``).
+
+    ``data_parallel``: every rank of the active process group calls this with the same
+    arguments and trains its shard (:func:`~medaug.training.train_classifier`); only
+    rank 0 writes into ``run_dir``, and every rank returns the same record.
     """
     target = test if test is not None else val
     if target is None or len(target) == 0:
@@ -76,9 +82,7 @@ def fit_and_evaluate(
         pipeline=pipeline,
         positive=positive,
         on_epoch=on_epoch,
-    )
-    files = save_training(
-        run_dir, result, spec, train, pipeline=pipeline, positive=positive, extra=extra
+        data_parallel=data_parallel,
     )
     metrics, proba = evaluate_model(
         result.model,
@@ -87,9 +91,19 @@ def fit_and_evaluate(
         threshold=result.threshold,
         positive=positive,
         device=device,
+        data_parallel=data_parallel,
     )
-    prefix = "test_" if split == "test" else "val_"
-    files.update(save_evaluation_figures(run_dir, metrics, target, proba, positive, prefix=prefix))
+    files: dict[str, Path] = {}
+    if distributed.is_main() or not data_parallel:
+        files = save_training(
+            run_dir, result, spec, train, pipeline=pipeline, positive=positive, extra=extra
+        )
+        prefix = "test_" if split == "test" else "val_"
+        files.update(
+            save_evaluation_figures(run_dir, metrics, target, proba, positive, prefix=prefix)
+        )
+    if data_parallel:
+        files = distributed.broadcast_object(files)
     return RunRecord(
         classes=list(train.classes),
         positive_class=train.classes[positive] if positive is not None else None,
@@ -107,4 +121,6 @@ def fit_and_evaluate(
         val_counts=val.counts() if val is not None else {},
         class_weights=list(result.class_weights),
         files=files,
+        world_size=result.world_size,
+        weights_sha256=result.weights_sha256,
     )

@@ -5,6 +5,11 @@ Model selection uses the validation split only: after each epoch the validation 
 validation loss) and training stops after ``patience`` epochs without improvement. The
 decision threshold of a binary problem is then calibrated on the validation split
 (Youden's J) and stored with the model.
+
+With ``data_parallel`` on the ranks of a torchrun launch, every rank runs this loop on
+its shard of each epoch's batch order (:mod:`~medaug.training.parallel`): the effective
+batch is ``batch_size`` x world size, the peak learning rate is scaled by
+``sqrt(world size)``, and validation runs on all ranks with identical predictions.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from medaug import distributed
 from medaug.errors import MedaugError
+from medaug.training import parallel
 from medaug.training.augment import Augmenter
 from medaug.training.config import (
     BALANCED_WEIGHTS,
@@ -47,6 +54,11 @@ class TrainResult:
     stopped_early: bool
     seconds: float
     class_weights: list[float] = field(default_factory=list)
+    #: data-parallel ranks that trained the model (1: a single process)
+    world_size: int = 1
+    #: SHA-256 of the final state_dict (:func:`~medaug.training.parallel.state_digest`),
+    #: checked to be the same on every rank when ``world_size`` > 1
+    weights_sha256: str = ""
 
 
 EpochCallback = Callable[[dict[str, float]], None]
@@ -118,41 +130,51 @@ def train_classifier(
     augmenter: Augmenter | None = None,
     positive: int | None = None,
     on_epoch: EpochCallback | None = None,
+    data_parallel: bool = False,
 ) -> TrainResult:
     """Train ``model`` on ``train``; select the best epoch on ``val`` (or the last one).
 
     ``positive`` is the positive class index of a binary problem (for the threshold).
+    ``data_parallel``: train with the other ranks of the active process group
+    (:mod:`medaug.distributed`; a single process without one). Every rank must call
+    this with the same model, data and settings; all end with the same weights (checked).
     """
     if len(train) == 0:
         raise MedaugError("the training set is empty")
     started = time.perf_counter()
-    gen = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
+    world = distributed.world_size() if data_parallel else 1
+    rank = distributed.rank() if world > 1 else 0
+    gen = torch.Generator().manual_seed(config.seed)  # the batch order, shared by all ranks
+    torch.manual_seed(distributed.rank_seed(config.seed) if world > 1 else config.seed)
     normalizer = Normalizer.fit(train.x)
     weights = parse_class_weights(config.class_weights, train.counts())
     weight_t = torch.tensor(weights, dtype=torch.float32, device=device) if weights else None
     criterion = nn.CrossEntropyLoss(weight=weight_t, label_smoothing=config.label_smoothing)
     eval_criterion = nn.CrossEntropyLoss(weight=weight_t)
     model.to(device)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
+    net = model
+    if world > 1:
+        model = parallel.sync_batchnorm(model, device)
+        net = parallel.wrap(model, device)
+    peak_lr = parallel.scaled_lr(config.lr, world)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=config.weight_decay)
     n = len(train)
-    steps = max(1, math.ceil(n / config.batch_size))
+    steps = max(1, math.ceil(math.ceil(n / world) / config.batch_size))
     history: list[dict[str, float]] = []
     best: tuple[float, float] | None = None
     best_state: dict[str, torch.Tensor] | None = None
     best_epoch, since_best, stopped = 0, 0, False
     for epoch in range(config.epochs):
-        model.train()
+        net.train()
         perm = torch.randperm(n, generator=gen)
+        order = parallel.shard(perm, rank, world) if world > 1 else perm
         loss_sum, correct, seen = 0.0, 0, 0
         for step in range(steps):
-            idx = perm[step * config.batch_size : (step + 1) * config.batch_size]
-            if len(idx) < 2 and n > 1:  # BatchNorm cannot train on a batch of one
+            idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+            if len(idx) < 2 and len(order) > 1:  # BatchNorm cannot train on a batch of one
                 continue
             for group in optimizer.param_groups:
-                group["lr"] = config.lr * _lr_factor(
+                group["lr"] = peak_lr * _lr_factor(
                     epoch + step / steps, config.epochs, config.warmup_epochs
                 )
             xb = train.x[idx]
@@ -160,7 +182,7 @@ def train_classifier(
                 xb = augmenter(xb)
             xb = normalizer(xb.to(device))
             yb = train.y[idx].to(device)
-            logits = model(xb)
+            logits = net(xb)
             loss = criterion(logits, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -168,6 +190,10 @@ def train_classifier(
             loss_sum += float(loss.detach()) * len(idx)
             correct += int((logits.detach().argmax(1) == yb).sum())
             seen += len(idx)
+        if world > 1:
+            loss_sum, n_correct, n_seen = parallel.sum_over_ranks([loss_sum, correct, seen])
+            correct, seen = int(n_correct), int(n_seen)
+            parallel.sync_buffers(model)
         row: dict[str, float] = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],
@@ -176,7 +202,7 @@ def train_classifier(
         }
         improved = True
         if val is not None and len(val) > 0:
-            proba = predict_proba(model, val.x, normalizer, device=device)
+            proba = _predict(model, val.x, normalizer, device=device, everywhere=world > 1)
             val_loss = float(
                 eval_criterion(
                     torch.from_numpy(proba).clamp_min(1e-7).log().float().to(device),
@@ -208,9 +234,13 @@ def train_classifier(
             break
     if best_state is not None:
         model.load_state_dict(best_state)
+    # ranks that train together must agree; a rank training alone has nothing to compare
+    weights_sha256 = (
+        parallel.check_same_weights(model) if world > 1 else parallel.state_digest(model)
+    )
     threshold, val_metrics = 0.5, None
     if val is not None and len(val) > 0:
-        proba = predict_proba(model, val.x, normalizer, device=device)
+        proba = _predict(model, val.x, normalizer, device=device, everywhere=world > 1)
         threshold = _threshold(config.threshold, val.y.numpy(), proba, positive)
         val_metrics = compute_metrics(
             val.y.numpy(), proba, val.classes, positive=positive, threshold=threshold
@@ -227,7 +257,23 @@ def train_classifier(
         stopped_early=stopped,
         seconds=time.perf_counter() - started,
         class_weights=weights or [],
+        world_size=world,
+        weights_sha256=weights_sha256,
     )
+
+
+def _predict(
+    model: nn.Module,
+    x: torch.Tensor,
+    normalizer: Normalizer,
+    *,
+    device: torch.device,
+    everywhere: bool,
+) -> np.ndarray:
+    """:func:`predict_proba`, shared out over the ranks when ``everywhere``."""
+    if everywhere:
+        return parallel.predict_proba_everywhere(model, x, normalizer, device=device)
+    return predict_proba(model, x, normalizer, device=device)
 
 
 def _threshold(

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from medaug import distributed
 from medaug.atomic import atomic_write_json
 from medaug.data import load_dataset, patient_split
 from medaug.data.options import DataOptions
@@ -22,6 +23,7 @@ from medaug.training.checkpoint import load_checkpoint
 from medaug.training.data import TensorData, align_classes, from_dataset
 from medaug.training.metrics import resolve_positive_class
 from medaug.training.normalize import Normalizer
+from medaug.training.parallel import data_digest, scaled_lr
 from medaug.training.record import EvalOutcome, RunRecord, TrainOutcome
 from medaug.training.request import TrainRequest
 from medaug.training.run import (
@@ -55,23 +57,38 @@ def train(
     ``log`` receives progress lines, ``on_epoch`` each epoch's history row; ``progress``
     shows decode progress bars on stderr. Bad input raises
     :class:`~medaug.errors.MedaugError`.
+
+    Under torchrun (an active :mod:`medaug.distributed` process group of several ranks)
+    every rank calls this with the same request and trains data-parallel: the first
+    rank of each machine decodes the data into the cache, the others then read it; the
+    ranks check that they read the same data; only rank 0 writes files. Every rank
+    returns the same outcome (its own timings aside).
     """
     say: Log = log or (lambda _m: None)
+    data_parallel = distributed.world_size() > 1
     device = resolve_device(request.device)
     pipeline = load_pipeline(request.augment)
     roots = [request.data] + ([request.val] if request.val is not None else [])
     out = check_out_dir(request.out, roots)
     seed_everything(request.config.seed)
-    train_set, val_set = _train_and_val(request, progress=progress)
+    with distributed.main_first():
+        train_set, val_set = _train_and_val(request, progress=progress)
+    if data_parallel:
+        distributed.check_same_on_all_ranks(
+            data_digest(train_set, val_set),
+            "the training and validation data",
+            hint="every rank must read the same dataset (same files, options and cache)",
+        )
     if len(val_set) == 0:
         raise MedaugError("the validation split is empty: use a larger --val-split or --val DIR")
     classes = train_set.classes
     positive = resolve_positive_class(classes, request.positive_class)
     if positive is not None:
         say(f"positive class: {classes[positive]}")
+    ranks = f", {distributed.world_size()} ranks" if data_parallel else ""
     say(
         f"training {request.model.classifier} on {len(train_set)} images "
-        f"{train_set.counts()}, validating on {len(val_set)} ({device})"
+        f"{train_set.counts()}, validating on {len(val_set)} ({device}{ranks})"
     )
     record = fit_and_evaluate(
         request.model,
@@ -83,9 +100,12 @@ def train(
         positive=positive,
         run_dir=out,
         on_epoch=on_epoch,
+        data_parallel=data_parallel,
     )
     report = _train_report(request, record, channels=train_set.channels)
-    atomic_write_json(out / "metrics.json", report)
+    if distributed.is_main():
+        atomic_write_json(out / "metrics.json", report)
+    distributed.barrier()
     return TrainOutcome(out=out, record=record, report=report)
 
 
@@ -190,6 +210,12 @@ def _train_report(request: TrainRequest, record: RunRecord, *, channels: int) ->
         "classifier": request.model.classifier,
         "classifier_options": request.model.options,
         "train_config": request.config.to_dict(),
+        "parallel": {
+            "world_size": record.world_size,
+            "effective_batch_size": request.config.batch_size * record.world_size,
+            "peak_lr": scaled_lr(request.config.lr, record.world_size),
+            "weights_sha256": record.weights_sha256,
+        },
         "augment": request.augment,
         "image_size": request.image_size,
         "channels": channels,

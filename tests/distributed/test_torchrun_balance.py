@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 def _args(data: Path, out: Path) -> list[str]:
     small = ["--image-size", "16", "--epochs", "2", "--batch-size", "4"]
-    gen = ["-O", "ngf=8", "-O", "ndf=8", "--no-audit"]
+    gen = ["-O", "ngf=8", "-O", "ndf=8", "--no-audit", "--threads", "1"]
     return ["balance", str(data), "--out", str(out), *small, *gen, "--seed", "3", "--json"]
 
 

@@ -24,6 +24,7 @@ def _args(train: Path, test: Path, out: Path) -> list[str]:
         *("--classifier", "simple-cnn", "--classifier-option", "widths=[8,16]"),
         *("--image-size", "16", "--epochs", "1", "--batch-size", "8", "--augment", "none"),
         *("--arms", "baseline,classic", "--seeds", "2", "--json"),
+        *("--threads", "1"),  # the same arithmetic in every process: results compare exactly
     ]
 
 

@@ -21,6 +21,7 @@ from medaug.balancing.config import (
 from medaug.balancing.files import LINK_MODES
 from medaug.balancing.strategy import STRATEGY_HELP
 from medaug.cli.options import (
+    apply_threads,
     channels_option,
     dataset_options,
     device_option,
@@ -28,6 +29,7 @@ from medaug.cli.options import (
     parse_key_values,
     pop_data_options,
     seed_option,
+    threads_option,
 )
 from medaug.console import console, err_console, print_json
 from medaug.errors import MedaugError
@@ -82,6 +84,7 @@ from medaug.errors import MedaugError
 )
 @seed_option
 @device_option
+@threads_option
 @dataset_options
 @click.option(
     "--audit/--no-audit",
@@ -148,6 +151,7 @@ def command(
     batch_size: int | None,
     seed: int,
     device: str,
+    threads: int,
     audit: bool,
     reject_memorized: bool,
     audit_extractor: str,
@@ -212,7 +216,7 @@ def command(
         link=link,
         generator_options=parse_key_values(options),
         progress=not as_json,
-        options=pop_data_options(dataset),
+        options=apply_threads(threads, pop_data_options(dataset)),
     )
     reporter: Any = None
     if not as_json:

@@ -8,11 +8,13 @@ from typing import Any
 import click
 
 from medaug.cli.options import (
+    apply_threads,
     dataset_options,
     device_option,
     json_option,
     parse_key_values,
     pop_data_options,
+    threads_option,
     train_config,
     training_options,
 )
@@ -109,6 +111,7 @@ from medaug.console import console, err_console, print_json
     help="Option for the generator plugin (repeatable).",
 )
 @device_option
+@threads_option
 @json_option
 def command(
     train_dir: Path,
@@ -128,6 +131,7 @@ def command(
     gen_batch_size: int,
     gen_options: tuple[str, ...],
     device: str,
+    threads: int,
     as_json: bool,
     **kw: Any,
 ) -> None:
@@ -180,7 +184,7 @@ def command(
         gen_batch_size=gen_batch_size,
         positive_class=kw["positive_class"],
         device=device,
-        options=pop_data_options(kw),
+        options=apply_threads(threads, pop_data_options(kw)),
     )
     results = run_experiment(
         cfg, log=lambda m: err_console.print(m, markup=False), progress=not as_json

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from medaug.cli.options import (
+    apply_threads,
     dataset_options,
     device_option,
     json_option,
@@ -75,13 +75,10 @@ def command(
     """
     from medaug.cli.render import metrics_table
     from medaug.console import console, err_console, print_json
-    from medaug.runtime import configure_threads
     from medaug.training import TrainRequest, train
     from medaug.training.progress import epoch_line
 
-    options = pop_data_options(kw)
-    if threads and options.workers is None:
-        options = replace(options, workers=threads)
+    options = apply_threads(threads, pop_data_options(kw))
     request = TrainRequest(
         data=data,
         out=out,
@@ -96,7 +93,6 @@ def command(
         options=options,
         device=device,
     )
-    configure_threads(threads)
     outcome = train(
         request,
         log=lambda line: err_console.print(line, markup=False),
