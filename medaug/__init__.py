@@ -44,6 +44,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "BalanceConfig": ("medaug.balancing", "BalanceConfig"),
     "DataOptions": ("medaug.data.options", "DataOptions"),
     "ExperimentConfig": ("medaug.experiments", "ExperimentConfig"),
+    "audit": ("medaug.auditing", "audit"),
     "balance": ("medaug.balancing", "balance"),
     "contracts": ("medaug.contracts", ""),
     "evaluate": ("medaug.training", "evaluate"),
@@ -60,6 +61,7 @@ __all__ = [
     "ExperimentConfig",
     "MedaugError",
     "__version__",
+    "audit",
     "balance",
     "create_classifier",
     "create_feature_extractor",
@@ -97,6 +99,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from medaug import contracts as contracts
+    from medaug.auditing import audit as audit
     from medaug.balancing import BalanceConfig as BalanceConfig
     from medaug.balancing import balance as balance
     from medaug.data import load_dataset as load_dataset

@@ -16,6 +16,7 @@ Library use::
     report.to_json()["classes"]["NORMAL"]["fid"]
 
     result = audit_sets(real, synthetic, train)              # tensors in [-1, 1]
+    result = audit_sets(ImageSet(real, ids=paths, groups=patients), synthetic)
     result.flagged_indices                                   # near-copies to replace
 
     flag_memorized(synthetic, train)                         # just the copy screen
@@ -31,6 +32,7 @@ from medaug.auditing.extractors import (
     build_extractor,
     prepare_extractor,
 )
+from medaug.auditing.images import ImageSet
 from medaug.auditing.memorization import (
     MemorizationResult,
     MemorizationScreen,
@@ -51,6 +53,7 @@ __all__ = [
     "ClassAudit",
     "ClosestPair",
     "ExtractorSpec",
+    "ImageSet",
     "MemorizationResult",
     "MemorizationScreen",
     "MemorizationSettings",

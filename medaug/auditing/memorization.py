@@ -5,8 +5,10 @@ artefacts do not hide a copy), then the central crop of the synthetic image is s
 the training image by up to ``max_shift`` pixels in each direction and the highest
 normalised cross-correlation (Pearson over the overlap) is the similarity: 1.0 for the
 same picture, whatever its brightness, contrast or a few pixels of shift. Every
-synthetic image is compared exactly with the training images that are most alike at
-16x16 pixels and in feature space (``candidates``), using FFTs.
+synthetic image is compared exactly, using FFTs, with the ``candidates`` training images
+most alike by each of three cheap criteria: the same sliding correlation on 16x16
+versions (shifts scaled down), the low-frequency Fourier magnitude spectrum (blind to
+shifts, which move only the phase), and feature-space similarity.
 
 Feature space: cosine similarity of the extractor's features, standardised with the
 training images' mean and standard deviation.
@@ -32,7 +34,10 @@ from medaug.auditing.settings import MemorizationSettings
 from medaug.errors import MedaugError
 
 LOW_RES = 16
-PAIR_CHUNK = 1024
+#: low frequencies kept in each direction for the shift-blind spectrum descriptor
+MAX_FREQUENCIES = 12
+PAIR_CHUNK = 256
+BLUR_CHUNK = 64
 ROW_CHUNK = 1024
 
 
@@ -131,7 +136,15 @@ def _blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
     size = 2 * math.ceil(3 * sigma) + 1
     size = min(size, images.shape[-1] - (1 - images.shape[-1] % 2))
-    return gaussian_blur(images, kernel_size=[size, size], sigma=[sigma, sigma])
+    # in chunks: the convolution's workspace grows with the batch (1 GB for 1,349 at 64 px)
+    return torch.cat(
+        [
+            gaussian_blur(
+                images[i : i + BLUR_CHUNK], kernel_size=[size, size], sigma=[sigma, sigma]
+            )
+            for i in range(0, len(images), BLUR_CHUNK)
+        ]
+    )
 
 
 def _unit_rows(x: torch.Tensor) -> torch.Tensor:
@@ -140,8 +153,17 @@ def _unit_rows(x: torch.Tensor) -> torch.Tensor:
     return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def _low_res(images: torch.Tensor) -> torch.Tensor:
-    return _unit_rows(F.adaptive_avg_pool2d(images, min(LOW_RES, images.shape[-1])))
+def _spectrum(images: torch.Tensor) -> torch.Tensor:
+    """Unit rows of the log magnitude of the lowest spatial frequencies: the same for a
+    shifted copy (a shift changes only the phase), blind to brightness offsets."""
+    size = images.shape[-1]
+    keep = max(2, min(MAX_FREQUENCIES, size // 4))
+    centred = images - images.mean(dim=(2, 3), keepdim=True)
+    magnitude = torch.fft.rfft2(centred).abs()
+    low = torch.cat(
+        [magnitude[..., :keep, :keep], magnitude[..., size - keep + 1 :, :keep]], dim=-2
+    )
+    return _unit_rows(torch.log1p(low)).float()
 
 
 def _group_ids(groups: Sequence[str] | None, n: int) -> torch.Tensor:
@@ -160,12 +182,16 @@ def _best(
     query_groups: torch.Tensor | None,
     key_groups: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Top-``k`` cosine similarities of unit rows (excluding same-group pairs when
-    ``query_groups`` is given): values and indices, ``-inf`` where nothing is allowed."""
-    k = min(k, len(keys))
+    """Top-``k`` cosine similarities of unit rows ``queries`` ``(Q, D)`` to ``keys``
+    ``(S, N, D)`` (``S`` views of every key; the best view counts), excluding same-group
+    pairs when ``query_groups`` is given: values and indices, ``-inf`` where none is allowed."""
+    k = min(k, keys.shape[1])
     values, indices = [], []
     for start in range(0, len(queries), ROW_CHUNK):
-        sims = queries[start : start + ROW_CHUNK] @ keys.T
+        q = queries[start : start + ROW_CHUNK]
+        sims = q @ keys[0].T
+        for view in keys[1:]:
+            sims = torch.maximum(sims, q @ view.T)
         if query_groups is not None:
             same = query_groups[start : start + ROW_CHUNK, None] == key_groups[None, :]
             sims = sims.masked_fill(same, float("-inf"))
@@ -189,7 +215,28 @@ class _PixelIndex:
         s1 = F.avg_pool2d(train, crop, stride=1).double().sum(dim=1) * window
         s2 = F.avg_pool2d(train * train, crop, stride=1).double().sum(dim=1) * window
         self.denominator = (s2 - s1 * s1 / n).clamp_min(1e-12).sqrt().float()
-        self.low = _low_res(train)
+        # candidates: the same sliding correlation on 16x16 versions, one key per offset
+        self.low_size = min(LOW_RES, size)
+        low_shift = math.ceil(shift * self.low_size / size) if shift else 0
+        self.low_shift = max(0, min(low_shift, (self.low_size - 4) // 2))
+        low = F.adaptive_avg_pool2d(train, self.low_size)
+        crop_low = self.low_size - 2 * self.low_shift
+        side = 2 * self.low_shift + 1
+        self.low_keys = torch.stack(
+            [
+                _unit_rows(low[..., dy : dy + crop_low, dx : dx + crop_low]).float()
+                for dy in range(side)
+                for dx in range(side)
+            ]
+        )
+
+        self.spectrum = _spectrum(train)
+
+    def low_queries(self, images: torch.Tensor) -> torch.Tensor:
+        """Unit rows of the central crops of the 16x16 versions of ``images``."""
+        r = self.low_shift
+        low = F.adaptive_avg_pool2d(images, self.low_size)
+        return _unit_rows(low[..., r : self.low_size - r, r : self.low_size - r]).float()
 
     def templates(self, images: torch.Tensor) -> torch.Tensor:
         """FFTs of the zero-mean, unit-norm central crops of ``images``."""
@@ -273,12 +320,17 @@ class MemorizationScreen:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """Nearest training image of every query, in pixel and in feature space."""
         n_cand = self.settings.candidates
-        _, low_idx = _best(_low_res(blurred), self.index.low, n_cand, query_groups, self.groups)
-        candidates = [low_idx]
+        _, low_idx = _best(
+            self.index.low_queries(blurred), self.index.low_keys, n_cand, query_groups, self.groups
+        )
+        _, spectrum_idx = _best(
+            _spectrum(blurred), self.index.spectrum[None], n_cand, query_groups, self.groups
+        )
+        candidates = [low_idx, spectrum_idx]
         feature_sim = feature_idx = None
         if features is not None and self.features is not None:
             top_v, top_i = _best(
-                features, self.features, max(1, n_cand // 2), query_groups, self.groups
+                features, self.features[None], max(1, n_cand // 2), query_groups, self.groups
             )
             feature_sim, feature_idx = top_v[:, 0], top_i[:, 0]
             candidates.append(top_i)

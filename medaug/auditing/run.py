@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,19 +62,9 @@ def audit(
         real_set.images, seed=settings.seed, device=_device(device), cache_dir=options.cache_dir
     )
     seconds["extractor"] = time.perf_counter() - start - seconds["load"]
-    name = require_dir(synthetic).name
+    name = Path(os.path.abspath(Path(synthetic).expanduser())).name or "synthetic"
     result = audit_sets(
-        real_set.images,
-        syn_set.images,
-        train_set.images if train_set is not None else None,
-        extractor=prepared,
-        settings=settings,
-        name=name,
-        real_groups=real_set.groups,
-        train_groups=train_set.groups if train_set is not None else None,
-        real_ids=real_set.ids,
-        synthetic_ids=syn_set.ids,
-        train_ids=train_set.ids if train_set is not None else None,
+        real_set, syn_set, train_set, extractor=prepared, settings=settings, name=name
     )
     seconds["total"] = time.perf_counter() - start
     source = {
@@ -113,14 +104,7 @@ def audit_output(
     results: dict[str, ClassAudit] = {}
     for cls in grown:
         results[cls.name] = audit_sets(
-            cls.real.images,
-            cls.synthetic.images,
-            extractor=prepared,
-            settings=settings,
-            name=cls.name,
-            real_groups=cls.real.groups,
-            real_ids=cls.real.ids,
-            synthetic_ids=cls.synthetic.ids,
+            cls.real, cls.synthetic, extractor=prepared, settings=settings, name=cls.name
         )
     seconds["total"] = time.perf_counter() - start
     source = {"balance_output": str(Path(root).expanduser().resolve())}

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
+from medaug.auditing.images import ImageSet
 from medaug.data.cache import cache_root, digest
 from medaug.data.dataset import ImageDataset, load_dataset
 from medaug.data.files import require_dir
@@ -30,15 +30,6 @@ from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
 
 VIEWS_DIR = "audit-views-v1"
-
-
-@dataclass(frozen=True)
-class ImageSet:
-    """Images of one class as the audit uses them."""
-
-    images: torch.Tensor  # (N, C, H, W) float32 in [-1, 1]
-    ids: list[str]
-    groups: list[str]
 
 
 def _record_id(path: Path, base: Path, frame: int) -> str:
@@ -52,8 +43,8 @@ def _record_id(path: Path, base: Path, frame: int) -> str:
 def _image_set(ds: ImageDataset, rows: np.ndarray, base: Path) -> ImageSet:
     return ImageSet(
         images=ds.to_tensor(rows),
-        ids=[_record_id(ds.records[i].path, base, ds.records[i].frame) for i in rows],
-        groups=[str(ds.records[i].patient_id) for i in rows],
+        ids=tuple(_record_id(ds.records[i].path, base, ds.records[i].frame) for i in rows),
+        groups=tuple(str(ds.records[i].patient_id) for i in rows),
     )
 
 
@@ -187,4 +178,4 @@ def load_output(
     return out, _image_set(ds, all_real, dataset_root), size, ds.channels
 
 
-__all__ = ["ImageSet", "OutputClass", "load_folder", "load_output", "read_run_settings"]
+__all__ = ["OutputClass", "load_folder", "load_output", "read_run_settings"]

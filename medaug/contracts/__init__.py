@@ -3,6 +3,7 @@
 - :mod:`medaug.contracts.generator`: what a generator plugin (a GAN...) must do.
 - :mod:`medaug.contracts.classifier`: what a classifier plugin (a CNN...) must build.
 - :mod:`medaug.contracts.reader`: what a dataset reader plugin must provide.
+- :mod:`medaug.contracts.features`: what a feature-extractor plugin (for the audit) must do.
 
 :mod:`medaug.testing` ships checks of these contracts for a plugin's own test suite.
 Names are imported on first use, so the reader contract does not pull in torch.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "ClassifierFactory": "classifier",
+    "FeatureExtractor": "features",
     "FitCallback": "generator",
     "Generator": "generator",
     "ImageRecord": "reader",
@@ -36,6 +38,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from medaug.contracts.classifier import ClassifierFactory as ClassifierFactory
+    from medaug.contracts.features import FeatureExtractor as FeatureExtractor
     from medaug.contracts.generator import FitCallback as FitCallback
     from medaug.contracts.generator import Generator as Generator
     from medaug.contracts.reader import ImageRecord as ImageRecord

@@ -12,31 +12,37 @@ Nothing is downloaded: a backbone without ``--weights`` is a one-line error.
 
 from __future__ import annotations
 
-import medaug
-from medaug_features.backbones import TimmExtractor, TorchvisionExtractor
-from medaug_features.domain import DomainExtractor
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "DomainExtractor",
-    "TimmExtractor",
-    "TorchvisionExtractor",
-    "register_feature_extractors",
-]
+import medaug
+
+if TYPE_CHECKING:
+    from medaug.hookspecs import Register
+
+__all__ = ["register_feature_extractors"]
 
 
 @medaug.hookimpl
-def register_feature_extractors(register: medaug.hookspecs.Register) -> None:
-    """Register ``domain``, ``timm:<model>`` and ``torchvision:<model>``."""
-    register("domain", DomainExtractor)
+def register_feature_extractors(register: Register) -> None:
+    """Register ``domain``, ``timm:<model>`` and ``torchvision:<model>``.
+
+    The factories are imported on first use, so listing plugins needs no torch.
+    """
+    register(
+        "domain",
+        "medaug_features.domain:DomainExtractor",
+        description="Autoencoder features trained on the real images being audited "
+        "(no weights needed)",
+    )
     register(
         "timm",
-        TimmExtractor,
+        "medaug_features.backbones:TimmExtractor",
         variants=True,
         description="Any timm model, e.g. timm:resnet18 --weights FILE (local weights only)",
     )
     register(
         "torchvision",
-        TorchvisionExtractor,
+        "medaug_features.backbones:TorchvisionExtractor",
         variants=True,
         description="Any torchvision classifier, e.g. torchvision:densenet121 --weights FILE",
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from medaug.auditing import PreparedExtractor, prepare_extractor
+from medaug.auditing import ImageSet, PreparedExtractor, prepare_extractor
 from medaug.data import load_dataset
 
 SAMPLE = Path(__file__).resolve().parents[2] / "medaug" / "sample_data" / "chestxray2017-sample"
@@ -22,6 +22,10 @@ class Images:
     x: torch.Tensor
     groups: list[str]
     names: list[str]
+
+    def set(self) -> ImageSet:
+        """As the audit takes them: images, file names, patient ids."""
+        return ImageSet(self.x, ids=tuple(self.names), groups=tuple(self.groups))
 
 
 @pytest.fixture(scope="session")

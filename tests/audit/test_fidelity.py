@@ -22,9 +22,7 @@ FAST = AuditSettings(subsets=3, kid_subsets=5, folds=3)
 def test_identical_sets_give_fid_zero_and_full_precision_recall(
     normal: Images, domain: PreparedExtractor
 ) -> None:
-    result = audit_sets(
-        normal.x, normal.x, extractor=domain, settings=FAST, real_groups=normal.groups
-    )
+    result = audit_sets(normal.set(), normal.x, extractor=domain, settings=FAST)
     m = result.metrics
     assert m.fid == pytest.approx(0.0, abs=1e-3)
     assert m.precision == m.recall == m.coverage == 1.0
@@ -38,7 +36,7 @@ def test_disjoint_distributions_give_large_fid_and_auc_one(
 ) -> None:
     g = torch.Generator().manual_seed(0)
     fake = torch.rand((40, *normal.x.shape[1:]), generator=g) * 2 - 1  # uniform noise
-    result = audit_sets(normal.x, fake, extractor=domain, settings=FAST, real_groups=normal.groups)
+    result = audit_sets(normal.set(), fake, extractor=domain, settings=FAST)
     m, b = result.metrics, result.baseline
     assert m.fid > 20 * b.fid
     assert m.kid > 20 * max(b.kid, 1e-3)
@@ -61,13 +59,7 @@ def test_fid_agrees_with_torchmetrics_on_the_same_features(
 
 
 def test_uncertainties_are_reported_and_finite(normal: Images, domain: PreparedExtractor) -> None:
-    result = audit_sets(
-        normal.x,
-        noise(normal.x[:40], 0.2),
-        extractor=domain,
-        settings=FAST,
-        real_groups=normal.groups,
-    )
+    result = audit_sets(normal.set(), noise(normal.x[:40], 0.2), extractor=domain, settings=FAST)
     for metrics in (result.metrics, result.baseline):
         stds = [metrics.fid_std, metrics.kid_std, metrics.precision_std, metrics.c2st_auc_std]
         assert all(math.isfinite(s) and s >= 0 for s in stds)

@@ -12,6 +12,7 @@ from PIL import Image
 
 from medaug.auditing import (
     AuditSettings,
+    ImageSet,
     MemorizationScreen,
     MemorizationSettings,
     PreparedExtractor,
@@ -98,13 +99,7 @@ def test_audit_reports_flags_with_ids(
     synthetic = torch.cat([held_out.x[:20], noise(train.x[[3, 11]], 0.04)])
     ids = [f"syn_{i}.png" for i in range(len(synthetic))]
     result = audit_sets(
-        train.x,
-        synthetic,
-        extractor=domain,
-        settings=FAST,
-        real_groups=train.groups,
-        real_ids=train.names,
-        synthetic_ids=ids,
+        train.set(), ImageSet(synthetic, ids=tuple(ids)), extractor=domain, settings=FAST
     )
     assert result.flagged_indices == [20, 21]
     flagged = result.to_json()["memorization"]["flagged"]
@@ -131,13 +126,8 @@ def test_closest_pairs_png(
     tmp_path: Path, split: tuple[Images, Images], domain: PreparedExtractor
 ) -> None:
     train, held_out = split
-    result = audit_sets(
-        train.x,
-        torch.cat([held_out.x[:12], train.x[[1]]]),
-        extractor=domain,
-        settings=FAST,
-        real_groups=train.groups,
-    )
+    synthetic = torch.cat([held_out.x[:12], train.x[[1]]])
+    result = audit_sets(train.set(), synthetic, extractor=domain, settings=FAST)
     path = tmp_path / "pairs.png"
     write_closest_pairs(path, result.closest_pairs, "NORMAL")
     with Image.open(path) as img:

@@ -74,6 +74,7 @@ def test_python_dash_m_medaug() -> None:
 
 
 def test_public_names_resolve_to_the_library() -> None:
+    from medaug.auditing import audit
     from medaug.balancing import BalanceConfig, balance
     from medaug.data import DataOptions, load_dataset
     from medaug.experiments import ExperimentConfig, run_experiment
@@ -87,6 +88,7 @@ def test_public_names_resolve_to_the_library() -> None:
         "evaluate": evaluate,
         "experiment": run_experiment,
         "ExperimentConfig": ExperimentConfig,
+        "audit": audit,
         "load_dataset": load_dataset,
         "DataOptions": DataOptions,
         "resolve_device": resolve_device,

@@ -1,6 +1,6 @@
 """Every command leaves every input file's bytes and modification time unchanged: the
-data folders, a labels CSV, the checkpoints ``generate`` reads, the model ``evaluate``
-reads."""
+data folders, the checkpoints ``generate`` reads, the model ``evaluate`` reads, the
+folders and the balance output ``audit`` reads."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _ok(args: list[str]) -> None:
 
 
 def test_no_command_changes_its_inputs(tmp_path: Path) -> None:
-    train = write_image_folder(tmp_path / "train", {"NORMAL": 8, "PNEUMONIA": 14}, size=16, seed=1)
+    train = write_image_folder(tmp_path / "train", {"NORMAL": 26, "PNEUMONIA": 40}, size=16, seed=1)
     test = write_image_folder(tmp_path / "test", {"NORMAL": 4, "PNEUMONIA": 4}, size=16, seed=2)
     inputs = _state(train, test)
     small = ["--image-size", "16", "--batch-size", "4"]
@@ -41,8 +41,19 @@ def test_no_command_changes_its_inputs(tmp_path: Path) -> None:
     _ok(["balance", str(train), "--out", str(tmp_path / "bal"), *small, "--epochs", "1", *gen])
     checkpoints = tmp_path / "bal" / "checkpoints"
     read_only = _state(checkpoints)
-    _ok(["generate", "-c", str(checkpoints), "-n", "3", "--out", str(tmp_path / "more")])
+    _ok(["generate", "-c", str(checkpoints), "-n", "12", "--out", str(tmp_path / "more")])
     assert _state(checkpoints) == read_only
+    balanced = _state(tmp_path / "bal" / "dataset", tmp_path / "bal" / "manifest.csv")
+    fast = ["--image-size", "16", "--extractor-option", "steps=10"]
+    _ok(["audit", str(tmp_path / "bal"), "--out", str(tmp_path / "aud1"), *fast])
+    _ok(
+        [
+            "audit",
+            *("--real", str(train / "PNEUMONIA"), "--synthetic", str(tmp_path / "more" / "NORMAL")),
+            *("--train", str(train / "NORMAL"), "--out", str(tmp_path / "aud2"), *fast),
+        ]
+    )
+    assert _state(tmp_path / "bal" / "dataset", tmp_path / "bal" / "manifest.csv") == balanced
     _ok(["train", str(train), "--out", str(tmp_path / "cnn"), *clf, *small, "--epochs", "1"])
     model = tmp_path / "cnn" / "model.pt"
     read_only = _state(model)
