@@ -39,10 +39,15 @@ def test_train_then_evaluate(image_folder: Callable[..., Path], tmp_path: Path) 
             "light",
             "--classifier-option",
             "widths=[8,16]",
+            "--threads",
+            "2",
             "--json",
         ],
     )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # conftest's setting, for the tests after this one
     assert res.exit_code == 0, res.output
+    assert threads == 2  # --threads reached torch
     report = json.loads(res.stdout)
     assert report["metrics"]["positive_class"] == "PNEUMONIA"
     assert "positive class: PNEUMONIA" in res.stderr and "epoch 2/2: loss" in res.stderr

@@ -40,6 +40,7 @@ TRAIN_KEYS = {
     "classifier",
     "classifier_options",
     "train_config",
+    "parallel",
     "augment",
     "image_size",
     "channels",
