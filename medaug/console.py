@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -24,10 +25,10 @@ def print_json(data: Any) -> None:
 
 
 def warn(message: str) -> None:
-    """One warning line on stderr."""
-    err_console.print(f"[yellow]Warning:[/yellow] {message}", markup=True, soft_wrap=True)
+    """One warning line on stderr (``message`` is plain text: brackets print as they are)."""
+    err_console.print(f"[yellow]Warning:[/yellow] {escape(message)}", markup=True, soft_wrap=True)
 
 
 def error(message: str) -> None:
-    """One error line on stderr."""
-    err_console.print(f"[red]Error:[/red] {message}", markup=True, soft_wrap=True)
+    """One error line on stderr (``message`` is plain text: brackets print as they are)."""
+    err_console.print(f"[red]Error:[/red] {escape(message)}", markup=True, soft_wrap=True)

@@ -34,6 +34,13 @@ def _isolated_cache(
 
 
 @pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Commands set torch's thread count (--threads); every test starts from one thread."""
+    yield
+    torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_plugin_host() -> Iterator[None]:
     """Every test starts from a freshly loaded plugin host and leaves none behind."""
     medaug.plugins.reset_host()

@@ -16,8 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import TextIO
 
-from rich.markup import escape
-
 from medaug import distributed
 from medaug.console import console, err_console, error
 from medaug.errors import MedaugError
@@ -29,7 +27,7 @@ def report_error(message: str) -> None:
     err_console.quiet = False
     try:
         r = distributed.rank()
-        error(escape(f"rank {r}: {message}" if r else message))
+        error(f"rank {r}: {message}" if r else message)
     finally:
         err_console.quiet = quiet
 

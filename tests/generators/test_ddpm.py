@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import torch
 from click.testing import CliRunner
 from medaug_diffusion.ema import EMA
 from medaug_diffusion.model import DDPM, ConditionalDDPM
-from medaug_diffusion.options import DEFAULTS
+from medaug_diffusion.options import DEFAULTS, SCHEDULES
 from medaug_diffusion.unet import build_unet, level_channels, level_sizes
 from monai.networks.nets import DiffusionModelUNet
 from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
@@ -61,6 +62,14 @@ def test_defaults_and_monai_building_blocks() -> None:
     betas = gen._train_scheduler.betas
     assert betas[0].item() == pytest.approx(1e-4) and betas[-1].item() == pytest.approx(0.02)
     assert gen.opt.param_groups[0]["lr"] == 2e-4
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_every_offered_monai_schedule_trains_and_samples(schedule: str) -> None:
+    gen = _ddpm(schedule=schedule, timesteps=50, sample_steps=2)
+    gen.fit(_images(4), epochs=1, batch_size=4, seed=0)
+    out = gen.sample(2, seed=0)
+    assert torch.isfinite(out).all() and out.abs().max() <= 1
 
 
 @pytest.mark.parametrize("value", [True, "true", "1"])
@@ -170,6 +179,48 @@ def test_sampling_uses_the_ema_weights() -> None:
     assert not torch.equal(gen.sample(2, seed=0), before)
 
 
+class _Oracle(nn.Module):
+    """The exact noise predictor for data that is one constant image per class
+    (``level[label]``; the "no class" label gets the last level)."""
+
+    def __init__(self, alphas_cumprod: torch.Tensor, levels: list[float]) -> None:
+        super().__init__()
+        self.ab, self.levels = alphas_cumprod, torch.tensor(levels)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        timesteps: torch.Tensor,
+        context: torch.Tensor | None = None,
+        class_labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        a = self.ab[timesteps.long()].view(-1, 1, 1, 1)
+        labels = torch.zeros(len(x), dtype=torch.long) if class_labels is None else class_labels
+        x0 = self.levels[labels].view(-1, 1, 1, 1)
+        return (x - a.sqrt() * x0) / (1 - a).sqrt()
+
+
+@pytest.mark.parametrize("sample_steps", [1, 7, 25])
+def test_ddim_with_an_exact_noise_predictor_returns_the_data(sample_steps: int) -> None:
+    gen = _ddpm(sample_steps=sample_steps)
+    gen.ema.net = _Oracle(gen._sampler.alphas_cumprod, [0.3])
+    out = gen.sample(70, seed=0)  # two chunks of DDIM batches
+    assert torch.allclose(out, torch.full_like(out, 0.3), atol=1e-4)
+
+
+def test_labels_and_guidance_reach_the_noise_predictor() -> None:
+    gen = _ddpm(conditional=True, num_classes=2, guidance=1.0)
+    gen.ema.net = _Oracle(gen._sampler.alphas_cumprod, [-0.5, 0.5, 0.0])
+    labels = torch.tensor([0, 1, 1])
+    out = gen.sample(3, seed=0, labels=labels).mean(dim=(1, 2, 3))
+    assert torch.allclose(out, torch.tensor([-0.5, 0.5, 0.5]), atol=1e-4)
+    assert torch.allclose(gen.sample(2, seed=0).mean(dim=(1, 2, 3)), torch.zeros(2), atol=1e-4)
+    # guidance 2 extrapolates away from the "no class" image (0.0) beyond the class (0.5)
+    gen._opts["guidance"] = 2.0
+    guided = gen.sample(1, seed=0, labels=torch.tensor([1]))
+    assert guided.mean() > 0.5 + 1e-3
+
+
 def test_samples_are_plain_tensors_in_range() -> None:
     out = _ddpm().sample(3, seed=0)
     assert not out.is_inference() and out.dtype == torch.float32
@@ -237,7 +288,16 @@ def test_state_from_another_device_type_loads_for_sampling_and_training() -> Non
     assert other.epochs_done == 2 and torch.isfinite(other.sample(2, seed=0)).all()
 
 
+@pytest.fixture
+def _keep_torch_threads() -> Iterator[None]:
+    """The CLI sizes torch's thread pool for the machine; later tests expect one thread."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("_keep_torch_threads")
 def test_balance_then_generate_with_a_conditional_ddpm(image_folder, tmp_path: Path) -> None:
     data = image_folder({"a": 4, "b": 8}, size=16)
     out, more = tmp_path / "out", tmp_path / "more"
@@ -303,6 +363,7 @@ def test_without_monai_building_ddpm_says_how_to_install(without: str) -> None:
     assert 'pip install "medaug[diffusion]"' in message
 
 
+@pytest.mark.usefixtures("_keep_torch_threads")
 def test_without_monai_balance_fails_with_one_line(
     without: str, image_folder, tmp_path: Path
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from medaug.cli.options import json_option
@@ -48,7 +49,8 @@ def command(as_json: bool) -> None:
     for col in ("name", "kind", "plugin", "version", "description"):
         table.add_column(col)
     for row in rows:
-        table.add_row(row["name"], row["kind"], row["plugin"], row["version"], row["description"])
+        cells = (row[k] for k in ("name", "kind", "plugin", "version", "description"))
+        table.add_row(*(escape(str(c)) for c in cells))  # plain text: "medaug[diffusion]"
     console.print(table)
     if not rows:
         console.print("No plugins registered.")
