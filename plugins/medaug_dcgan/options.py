@@ -30,8 +30,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "ema": 0.0,
     },
     "small-data": {
-        "ngf": 64,
-        "ndf": 64,
+        "ngf": 32,
+        "ndf": 32,
         "loss": "hinge",
         "lr": 1e-4,
         "lr_d": 4e-4,

@@ -220,8 +220,8 @@ def test_spectral_norm_vectors_are_redrawn_from_the_seed() -> None:
     b = medaug.create_generator("dcgan", image_size=16, spectral_norm=True)
     a._start(4)
     b._start(4)
-    for (key, va), vb in zip(a.netD.state_dict().items(), b.netD.state_dict().values(), strict=True):
-        assert torch.equal(va, vb), key
+    sa, sb = a.netD.state_dict(), b.netD.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
 # -- DiffAugment ---------------------------------------------------------------------------
@@ -333,8 +333,8 @@ def test_wrong_shape_or_state_is_a_clear_error() -> None:
     with pytest.raises(medaug.MedaugError, match="px"):
         gen.load_state_dict(other.state_dict())
     paper = medaug.create_generator("dcgan", image_size=16, preset="paper")
-    with pytest.raises(medaug.MedaugError, match="spectral_norm=False"):
-        gen.load_state_dict(paper.state_dict())
+    with pytest.raises(medaug.MedaugError, match="dcgan state was trained with"):
+        gen.load_state_dict(paper.state_dict())  # another architecture: named, refused
     narrow = medaug.create_generator("dcgan", image_size=16, ngf=8)
     with pytest.raises(medaug.MedaugError, match="ngf=8"):
         gen.load_state_dict(narrow.state_dict())
@@ -352,7 +352,7 @@ def test_a_medaug_0_1_0_state_loads_with_the_paper_preset() -> None:
     new = medaug.create_generator("dcgan", image_size=16, preset="paper")
     new.load_state_dict(state)
     assert torch.equal(new.sample(3, seed=1), old.sample(3, seed=1))
-    with pytest.raises(medaug.MedaugError, match="0.1.0 state: build with -O preset=paper"):
+    with pytest.raises(medaug.MedaugError, match=r"0\.1\.0 state: build with -O preset=paper"):
         medaug.create_generator("dcgan", image_size=16).load_state_dict(state)
 
 
