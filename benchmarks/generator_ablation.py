@@ -170,6 +170,7 @@ def _row(audit: Any, *, baseline: bool = False) -> dict[str, Any]:
     m = audit.baseline if baseline else audit.metrics
     row = {
         "fid": round(m.fid, 2),
+        "fid_std": round(m.fid_std, 2),
         "kid": round(m.kid, 4),
         "precision": round(m.precision, 3),
         "recall": round(m.recall, 3),

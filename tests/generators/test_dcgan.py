@@ -62,13 +62,15 @@ def test_paper_preset_is_the_papers() -> None:
     assert set(DEFAULTS) == set(opts)
 
 
-def test_default_preset_turns_the_data_efficient_options_on() -> None:
-    gen = medaug.create_generator("dcgan", image_size=16)
+def test_small_data_preset_turns_the_data_efficient_options_on() -> None:
+    gen = medaug.create_generator("dcgan", image_size=16, preset="small-data")
     opts = gen.options()
-    assert opts["preset"] == DEFAULT_PRESET
-    assert {k: opts[k] for k in PRESETS[DEFAULT_PRESET]} == PRESETS[DEFAULT_PRESET]
+    assert opts["preset"] == "small-data"
+    assert {k: opts[k] for k in PRESETS["small-data"]} == PRESETS["small-data"]
     assert gen.optG.param_groups[0]["lr"] == opts["lr"]
     assert gen.optD.param_groups[0]["lr"] == opts["lr_d"]
+    # the default stays the measured-better plain DCGAN until the ablation says otherwise
+    assert medaug.create_generator("dcgan", image_size=16).options()["preset"] == DEFAULT_PRESET
 
 
 def test_options_next_to_a_preset_override_it() -> None:
@@ -324,7 +326,7 @@ def test_ema_generator_is_what_samples() -> None:
 
 
 def test_wrong_shape_or_state_is_a_clear_error() -> None:
-    gen = medaug.create_generator("dcgan", image_size=16)
+    gen = medaug.create_generator("dcgan", image_size=16, preset="small-data")
     with pytest.raises(medaug.MedaugError, match="expects images of shape"):
         gen.fit(torch.zeros(4, 1, 32, 32), epochs=1, batch_size=2, seed=0)
     with pytest.raises(medaug.MedaugError, match="not a dcgan state"):
@@ -353,7 +355,7 @@ def test_a_medaug_0_1_0_state_loads_with_the_paper_preset() -> None:
     new.load_state_dict(state)
     assert torch.equal(new.sample(3, seed=1), old.sample(3, seed=1))
     with pytest.raises(medaug.MedaugError, match=r"0\.1\.0 state: build with -O preset=paper"):
-        medaug.create_generator("dcgan", image_size=16).load_state_dict(state)
+        medaug.create_generator("dcgan", image_size=16, preset="small-data").load_state_dict(state)
 
 
 def test_state_from_another_device_type_loads_for_sampling_and_training() -> None:
@@ -390,7 +392,7 @@ def test_batch_larger_than_data_uses_one_full_batch() -> None:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("preset", ["paper", DEFAULT_PRESET])
+@pytest.mark.parametrize("preset", ["paper", "small-data"])
 def test_cuda_amp_channels_last_trains(preset: str) -> None:
     gen = medaug.create_generator("dcgan", image_size=32, device="cuda", preset=preset)
     x = torch.rand(16, 1, 32, 32) * 2 - 1
