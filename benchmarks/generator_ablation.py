@@ -1,14 +1,14 @@
-"""Ablation of the ``dcgan`` options on one real class, under the same wall-clock budget.
+"""Ablation of the ``dcgan`` options on one real class, under the same time budget.
 
-Trains medaug 0.1.0's DCGAN (``-O preset=paper``), the new default (``preset=small-data``)
-and the paper's DCGAN with each data-efficient option of the new default added alone,
-each for the same wall-clock budget (checked between epochs), samples ``--samples``
-images from each and audits them with :func:`medaug.auditing.audit_sets` against the
-class's real images (``domain`` extractor, trained once on them and reused, so every
-row is measured with the same features). Prints a JSON table: FID, KID, precision,
-recall, density, coverage, C2ST AUC, flagged copies, steps, minutes. ``--clock cpu``
-counts the process's CPU time instead of wall-clock time: on a machine shared with other
-jobs that is the fair budget (with ``--threads 1``, minutes on one core).
+Trains medaug 0.1.0's DCGAN (``-O preset=paper``), every other preset (``compact``,
+``small-data``) and the paper's DCGAN with each data-efficient option turned on alone
+(``OPTION_TRIALS``), each for the same budget (checked between epochs), samples
+``--samples`` images from each and audits them with :func:`medaug.auditing.audit_sets`
+against the class's real images (``domain`` extractor, trained once on them and reused,
+so every row is measured with the same features). Prints a JSON table: FID, KID,
+precision, recall, density, coverage, C2ST AUC, flagged copies, steps, minutes.
+``--clock cpu`` counts the process's CPU time instead of wall-clock time: on a machine
+shared with other jobs that is the fair budget (with ``--threads 1``, minutes on one core).
 
 With ``--subset N`` the generators learn from N randomly chosen images (a small class)
 and are audited against all of the class's images; the copy screen compares with the N
@@ -17,7 +17,8 @@ they learned from. Each trained row's samples are saved in ``--out`` before its 
 
     python benchmarks/generator_ablation.py \\
         --real /work/shared/datasets/chestxray2017/train/NORMAL --minutes 10 --subset 100
-    python benchmarks/generator_ablation.py --real DIR --configs paper,default --minutes 2
+    python benchmarks/generator_ablation.py --real DIR --configs paper,compact --minutes 2 \
+        --clock cpu --threads 1 --row "paper+cutout:preset=paper;diffaugment=cutout"
 """
 
 from __future__ import annotations
@@ -33,27 +34,16 @@ from typing import Any
 import numpy as np
 import torch
 
-#: option groups of the new default, each added alone to the paper's DCGAN
-GROUPS: dict[str, tuple[str, ...]] = {
-    "diffaugment": ("diffaugment",),
-    "ema": ("ema",),
-    "spectral_norm": ("spectral_norm",),
-    "hinge": ("loss",),
-    "ttur": ("lr", "lr_d", "beta1"),
-    "width": ("ngf", "ndf"),
-}
 
+def configurations() -> dict[str, dict[str, Any]]:
+    """``paper`` (medaug 0.1.0), every other preset, and ``paper+<option>`` for each
+    data-efficient option turned on alone (its values from ``OPTION_TRIALS``)."""
+    from medaug_dcgan.options import OPTION_TRIALS, PRESETS
 
-def configurations(default_preset: str) -> dict[str, dict[str, Any]]:
-    """``paper`` (medaug 0.1.0), ``default`` and ``paper+<group>`` for each option group
-    whose values differ between the two presets."""
-    from medaug_dcgan.options import PRESETS
-
-    paper, new = PRESETS["paper"], PRESETS[default_preset]
-    configs: dict[str, dict[str, Any]] = {"paper": {"preset": "paper"}, "default": {}}
-    for group, keys in GROUPS.items():
-        if any(paper[k] != new[k] for k in keys):
-            configs[f"paper+{group}"] = {"preset": "paper", **{k: new[k] for k in keys}}
+    configs: dict[str, dict[str, Any]] = {"paper": {"preset": "paper"}}
+    configs.update({name: {"preset": name} for name in PRESETS if name != "paper"})
+    for name, values in OPTION_TRIALS.items():
+        configs[f"paper+{name}"] = {"preset": "paper", **values}
     return configs
 
 
@@ -201,14 +191,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--configs", default=None, help="comma-separated names (default: all)")
-    parser.add_argument("--preset", default="small-data", help="the new default preset")
     parser.add_argument(
-        "--option",
-        "-O",
+        "--row",
+        dest="option_row",
         action="append",
         default=[],
-        metavar="KEY=VALUE",
-        help="extra options for the 'default' row (JSON values)",
+        metavar="NAME:KEY=VALUE;KEY=VALUE",
+        help="an extra row with these options, e.g. 'paper+cutout:preset=paper;diffaugment=cutout'",
     )
     parser.add_argument(
         "--all-option",
@@ -235,10 +224,12 @@ def main() -> None:
     from medaug.runtime import resolve_device
 
     device = resolve_device(args.device)
-    configs = configurations(args.preset)
+    configs = configurations()
     for name in configs:
         configs[name].update(parse_options(args.all_option))
-    configs["default"].update(parse_options(args.option))
+    for name in args.option_row:
+        row, _, options = name.partition(":")
+        configs[row] = parse_options(options.split(";")) if options else {}
     if args.configs:
         wanted = args.configs.split(",")
         unknown = sorted(set(wanted) - set(configs))

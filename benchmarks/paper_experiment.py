@@ -13,6 +13,12 @@ see docs/results.md for the measured per-epoch times)::
     python benchmarks/paper_experiment.py \\
         --train ../shared/datasets/chestxray2017/train --test chest_xray/test --out bench/
 
+The GAN arm uses the ``dcgan`` defaults (``--setup default``: the ``compact`` preset,
+trained ``DEFAULT_STEPS`` steps at batch 64); ``--setup v0.1.0`` repeats medaug 0.1.0's
+benchmark DCGAN (the paper's DCGAN at ngf = ndf = 32, 25 epochs at batch 32) for the
+comparison row. ``benchmarks/dev_split.py`` makes the patient-grouped development split
+used while the official test split is not at hand.
+
 Reduced run (1 seed, fewer epochs; for a quick look, not for the results table)::
 
     python benchmarks/paper_experiment.py --train ... --test ... --out bench-quick/ --quick
@@ -27,25 +33,33 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from medaug.balancing.config import DEFAULT_BATCH_SIZE, DEFAULT_STEPS
 from medaug.console import console, err_console
 from medaug.experiments import ExperimentConfig, run_experiment
 from medaug.experiments.report import rich_table
 from medaug.training import TrainConfig
 
 #: settings of the full benchmark (documented in docs/results.md)
-FULL = {
-    "seeds": 3,
-    "epochs": 20,
-    "gen_epochs": 25,
-}
+FULL = {"seeds": 3, "epochs": 20}
 #: the reduced benchmark
-QUICK = {
-    "seeds": 1,
-    "epochs": 6,
-    "gen_epochs": 4,
+QUICK = {"seeds": 1, "epochs": 6}
+#: the GAN arm's generator: today's dcgan defaults, or medaug 0.1.0's benchmark DCGAN;
+#: the training length is steps (``gen_steps``) or epochs (``gen_epochs``), full / quick
+SETUPS: dict[str, dict[str, Any]] = {
+    "default": {
+        "generator_options": {},
+        "gen_steps": (DEFAULT_STEPS, 200),
+        "gen_batch_size": DEFAULT_BATCH_SIZE,
+    },
+    "v0.1.0": {
+        "generator_options": {"preset": "paper", "ngf": 32, "ndf": 32},
+        "gen_epochs": (25, 4),
+        "gen_batch_size": 32,
+    },
 }
 
 
@@ -54,14 +68,22 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
     preset = QUICK if args.quick else FULL
     seeds = args.seeds or preset["seeds"]
     epochs = args.epochs or preset["epochs"]
-    gen_epochs = args.gen_epochs or preset["gen_epochs"]
+    setup = SETUPS[args.setup]
+    length: dict[str, int | None] = {"gen_epochs": 25, "gen_steps": None}
+    for key in ("gen_epochs", "gen_steps"):
+        if key in setup:
+            length[key] = setup[key][1 if args.quick else 0]
+    if args.gen_epochs:
+        length = {"gen_epochs": args.gen_epochs, "gen_steps": None}
+    if args.gen_steps:
+        length = {"gen_epochs": 25, "gen_steps": args.gen_steps}
     return ExperimentConfig(
         train=args.train,
         test=args.test,
         out=args.out,
         classifier="simple-cnn",
         generator="dcgan",
-        arms=("baseline", "gan", "classic"),
+        arms=tuple(args.arms.split(",")),
         seeds=seeds,
         image_size=64,
         channels=1,
@@ -81,10 +103,10 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
         ),
         augment="strong",
         classic_augment="standard",
-        # a DCGAN with 32 base filters: 4x cheaper than 64 on CPU
-        generator_options={"ngf": 32, "ndf": 32},
-        gen_epochs=gen_epochs,
-        gen_batch_size=32,
+        generator_options=dict(setup["generator_options"]),
+        gen_epochs=int(length["gen_epochs"] or 25),
+        gen_steps=length["gen_steps"],
+        gen_batch_size=setup["gen_batch_size"],
         device=args.device,
     )
 
@@ -97,7 +119,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="reduced run (1 seed, 6 epochs)")
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--gen-epochs", type=int, default=None)
+    parser.add_argument(
+        "--setup",
+        choices=sorted(SETUPS),
+        default="default",
+        help="the GAN arm's generator: today's dcgan defaults or medaug 0.1.0's",
+    )
+    parser.add_argument(
+        "--arms", default="baseline,gan,classic", help="comma-separated arms to run"
+    )
+    parser.add_argument("--gen-epochs", type=int, default=None, help="instead of the setup's")
+    parser.add_argument("--gen-steps", type=int, default=None, help="instead of the setup's")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = parser.parse_args(argv)

@@ -12,10 +12,16 @@ from medaug.balancing.files import LINK_MODES
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import MedaugError
 
+#: training length per generator when neither ``--steps`` nor ``--epochs`` is given, in
+#: optimisation steps, so that a class of 100 images trains as long as one of 1,349
+#: (``docs/generators.md``: a few hundred steps give rough images, ~1,500 usable ones)
+DEFAULT_STEPS = 1500
+#: medaug 0.1.0's default length in epochs (what ``effective_epochs`` falls back to)
 DEFAULT_EPOCHS = 25
 DEFAULT_BATCH_SIZE = 64
-DEMO_EPOCHS = 20
-DEMO_BATCH_SIZE = 16
+#: the bundled demo's length and batch: recognizable X-rays in ~2 minutes on 2 CPU cores
+DEMO_STEPS = 800
+DEMO_BATCH_SIZE = 32
 DEMO_OUT = Path("medaug-demo")
 DEFAULT_CHECKPOINT_EVERY = 200
 #: fewest images of a class a generator is trained on (fewer is refused; overridable)
@@ -37,8 +43,9 @@ def sample_data_path() -> Path:
 class BalanceConfig:
     """Everything ``medaug balance`` takes; ``data=None`` means the bundled sample.
 
-    ``epochs``/``batch_size`` of ``None`` take :data:`DEFAULT_EPOCHS` /
-    :data:`DEFAULT_BATCH_SIZE` (the demo's shorter settings for the bundled sample).
+    With neither ``steps`` nor ``epochs`` a generator trains :data:`DEFAULT_STEPS` steps
+    (:data:`DEMO_STEPS` on the bundled sample); ``batch_size=None`` takes
+    :data:`DEFAULT_BATCH_SIZE` (:data:`DEMO_BATCH_SIZE` on the bundled sample).
     Invalid values raise :class:`MedaugError` when the config is built.
     """
 
@@ -51,7 +58,8 @@ class BalanceConfig:
     channels: int | str = "auto"
     epochs: int | None = None
     batch_size: int | None = None
-    #: training length in optimisation steps per generator (overrides ``epochs``)
+    #: training length in optimisation steps per generator (``None``: the default length,
+    #: unless ``epochs`` is given)
     steps: int | None = None
     #: steps between checkpoints with ``steps`` (default :data:`DEFAULT_CHECKPOINT_EVERY`)
     checkpoint_every: int | None = None
@@ -90,8 +98,8 @@ class BalanceConfig:
             raise MedaugError("--steps and --checkpoint-every must be at least 1")
         if self.steps is not None and self.epochs is not None:
             raise MedaugError("give --epochs or --steps, not both")
-        if self.checkpoint_every is not None and self.steps is None:
-            raise MedaugError("--checkpoint-every goes with --steps (without it: every epoch)")
+        if self.checkpoint_every is not None and self.epochs is not None:
+            raise MedaugError("--checkpoint-every goes with --steps (with --epochs: every epoch)")
         if self.reject_memorized and not self.audit:
             raise MedaugError("--reject-memorized needs the audit (drop --no-audit)")
         if self.min_class_images < 1:
@@ -110,15 +118,21 @@ class BalanceConfig:
         return (sample_data_path() if self.data is None else self.data).resolve()
 
     @property
+    def effective_steps(self) -> int | None:
+        """Training length in steps; ``None`` when ``epochs`` was given instead."""
+        if self.steps is not None or self.epochs is not None:
+            return self.steps
+        return DEMO_STEPS if self.bundled else DEFAULT_STEPS
+
+    @property
     def effective_epochs(self) -> int:
-        if self.epochs is not None:
-            return self.epochs
-        return DEMO_EPOCHS if self.bundled else DEFAULT_EPOCHS
+        """Epochs when training by epochs (ignored when :attr:`effective_steps` is set)."""
+        return self.epochs if self.epochs is not None else DEFAULT_EPOCHS
 
     @property
     def effective_checkpoint_every(self) -> int | None:
         """Steps between checkpoints (``None``: every epoch, when training by epochs)."""
-        if self.steps is None:
+        if self.effective_steps is None:
             return None
         return self.checkpoint_every or DEFAULT_CHECKPOINT_EVERY
 
@@ -133,9 +147,10 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_CHECKPOINT_EVERY",
     "DEFAULT_EPOCHS",
+    "DEFAULT_STEPS",
     "DEMO_BATCH_SIZE",
-    "DEMO_EPOCHS",
     "DEMO_OUT",
+    "DEMO_STEPS",
     "MIN_CLASS_IMAGES",
     "RECOMMENDED_CLASS_IMAGES",
     "BalanceConfig",

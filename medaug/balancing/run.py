@@ -152,8 +152,8 @@ class BalanceRun:
         # without them keep their old settings (and stay resumable)
         if cfg.reject_memorized:
             settings["reject_memorized"] = True
-        if cfg.steps is not None:
-            settings["steps"] = cfg.steps
+        if cfg.effective_steps is not None:
+            settings["steps"] = cfg.effective_steps
             settings["checkpoint_every"] = cfg.effective_checkpoint_every
         if read:
             settings["data_options"] = read
@@ -273,7 +273,7 @@ class BalanceRun:
                 device=device,
                 output_format=_output_format(ds),
                 bit_depth=ds.bit_depth,
-                steps=cfg.steps,
+                steps=cfg.effective_steps,
                 checkpoint_every=cfg.effective_checkpoint_every,
                 min_images=cfg.min_class_images,
             ),
@@ -565,11 +565,8 @@ class BalanceRun:
             summary["study_uid"] = state.summary["study_uid"]
         notes = [f"warning: {w}" for w in run.warnings]
         if self.cfg.bundled:
-            length = (
-                f"{self.cfg.steps} steps"
-                if self.cfg.steps
-                else f"{self.cfg.effective_epochs} epochs"
-            )
+            steps = self.cfg.effective_steps
+            length = f"{steps} steps" if steps else f"{self.cfg.effective_epochs} epochs"
             notes.append(
                 "bundled demo sample of ChestXray2017 (Kermany et al., CC BY 4.0, see "
                 f"NOTICE.md); short training ({length} per generator)"

@@ -1,9 +1,12 @@
 """DCGAN generator plugin for medaug (Radford, Metz & Chintala, 2015, arXiv:1511.06434).
 
-Follows pytorch/examples ``dcgan/main.py``: z of 100 dims, ngf = ndf = 64, Adam lr 2e-4,
-betas (0.5, 0.999), N(0, 0.02) init, non-saturating loss (here in its logits form,
-``BCEWithLogitsLoss``, so mixed precision works). Unlike the example, the layer stack is
-built from the image size (any power of two >= 16; 32, 64, 128 and 256 documented).
+``-O preset=paper`` follows pytorch/examples ``dcgan/main.py``: z of 100 dims, ngf = ndf
+= 64, Adam lr 2e-4, betas (0.5, 0.999), N(0, 0.02) init, non-saturating loss (here in its
+logits form, ``BCEWithLogitsLoss``, so mixed precision works). The default preset,
+``compact``, is that network at half width, sampled from an exponential moving average of
+G's weights (measured best at equal time; ``medaug_dcgan.options``). Unlike the example,
+the layer stack is built from the image size (any power of two >= 16; 32, 64, 128 and 256
+documented).
 """
 
 from __future__ import annotations

@@ -59,6 +59,21 @@ def test_steps_options_are_checked(tmp_path: Path) -> None:
     with pytest.raises(MedaugError, match="not both"):
         BalanceConfig(out=tmp_path, epochs=3, steps=10)
     with pytest.raises(MedaugError, match="goes with --steps"):
-        BalanceConfig(out=tmp_path, checkpoint_every=10)
+        BalanceConfig(out=tmp_path, epochs=3, checkpoint_every=10)
     with pytest.raises(MedaugError, match="at least 1"):
         BalanceConfig(out=tmp_path, steps=0)
+
+
+def test_the_default_length_is_in_steps_so_small_classes_train_as_long(tmp_path: Path) -> None:
+    from medaug.balancing.config import DEFAULT_CHECKPOINT_EVERY, DEFAULT_STEPS, DEMO_STEPS
+
+    user = BalanceConfig(out=tmp_path, data=tmp_path / "data")
+    assert (user.effective_steps, user.effective_checkpoint_every) == (
+        DEFAULT_STEPS,
+        DEFAULT_CHECKPOINT_EVERY,
+    )
+    assert BalanceConfig(out=tmp_path).effective_steps == DEMO_STEPS  # the bundled demo
+    assert BalanceConfig(out=tmp_path, checkpoint_every=7).effective_checkpoint_every == 7
+    by_epochs = BalanceConfig(out=tmp_path, data=tmp_path / "data", epochs=3)
+    assert (by_epochs.effective_steps, by_epochs.effective_epochs) == (None, 3)
+    assert by_epochs.effective_checkpoint_every is None  # every epoch

@@ -69,8 +69,16 @@ def test_small_data_preset_turns_the_data_efficient_options_on() -> None:
     assert {k: opts[k] for k in PRESETS["small-data"]} == PRESETS["small-data"]
     assert gen.optG.param_groups[0]["lr"] == opts["lr"]
     assert gen.optD.param_groups[0]["lr"] == opts["lr_d"]
-    # the default stays the measured-better plain DCGAN until the ablation says otherwise
-    assert medaug.create_generator("dcgan", image_size=16).options()["preset"] == DEFAULT_PRESET
+
+
+def test_the_default_is_the_compact_preset_the_paper_at_half_width_with_ema() -> None:
+    assert DEFAULT_PRESET == "compact"
+    gen = medaug.create_generator("dcgan", image_size=16)
+    opts = gen.options()
+    paper = PRESETS["paper"]
+    changed = {k for k in PRESETS["compact"] if opts[k] != {**paper, "lr_d": paper["lr"]}[k]}
+    assert changed == {"ngf", "ndf", "ema"}
+    assert (opts["ngf"], opts["ndf"], opts["ema"]) == (32, 32, 0.999) and gen._ema is not None
 
 
 def test_options_next_to_a_preset_override_it() -> None:
@@ -392,7 +400,7 @@ def test_batch_larger_than_data_uses_one_full_batch() -> None:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("preset", ["paper", "small-data"])
+@pytest.mark.parametrize("preset", list(PRESETS))
 def test_cuda_amp_channels_last_trains(preset: str) -> None:
     gen = medaug.create_generator("dcgan", image_size=32, device="cuda", preset=preset)
     x = torch.rand(16, 1, 32, 32) * 2 - 1

@@ -12,9 +12,10 @@ from medaug.balancing.config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CHECKPOINT_EVERY,
     DEFAULT_EPOCHS,
+    DEFAULT_STEPS,
     DEMO_BATCH_SIZE,
-    DEMO_EPOCHS,
     DEMO_OUT,
+    DEMO_STEPS,
     MIN_CLASS_IMAGES,
     RECOMMENDED_CLASS_IMAGES,
 )
@@ -55,19 +56,20 @@ from medaug.errors import MedaugError
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
-    help=f"Training epochs per generator [default: {DEFAULT_EPOCHS}; demo {DEMO_EPOCHS}].",
+    help="Training length in epochs per generator, instead of --steps (medaug 0.1.0 "
+    f"trained {DEFAULT_EPOCHS} epochs).",
 )
 @click.option(
     "--steps",
     type=click.IntRange(min=1),
-    help="Training length in optimisation steps per generator, instead of --epochs: a "
-    "class of 100 images gets as many steps as one of 1,349.",
+    help="Training length in optimisation steps per generator: a class of 100 images "
+    f"gets as many steps as one of 1,349 [default: {DEFAULT_STEPS}; demo {DEMO_STEPS}].",
 )
 @click.option(
     "--checkpoint-every",
     type=click.IntRange(min=1),
-    help=f"With --steps: steps between checkpoints and progress grids "
-    f"[default: {DEFAULT_CHECKPOINT_EVERY}]; without it, every epoch.",
+    help=f"Steps between checkpoints and progress grids [default: "
+    f"{DEFAULT_CHECKPOINT_EVERY}]; with --epochs, every epoch.",
 )
 @click.option(
     "--min-class-images",
