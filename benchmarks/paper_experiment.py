@@ -69,14 +69,14 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
     seeds = args.seeds or preset["seeds"]
     epochs = args.epochs or preset["epochs"]
     setup = SETUPS[args.setup]
-    length: dict[str, int | None] = {"gen_epochs": 25, "gen_steps": None}
+    length: dict[str, int | None] = {"gen_epochs": None, "gen_steps": None}
     for key in ("gen_epochs", "gen_steps"):
         if key in setup:
             length[key] = setup[key][1 if args.quick else 0]
     if args.gen_epochs:
         length = {"gen_epochs": args.gen_epochs, "gen_steps": None}
     if args.gen_steps:
-        length = {"gen_epochs": 25, "gen_steps": args.gen_steps}
+        length = {"gen_epochs": None, "gen_steps": args.gen_steps}
     return ExperimentConfig(
         train=args.train,
         test=args.test,
@@ -104,7 +104,7 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
         augment="strong",
         classic_augment="standard",
         generator_options=dict(setup["generator_options"]),
-        gen_epochs=int(length["gen_epochs"] or 25),
+        gen_epochs=length["gen_epochs"],
         gen_steps=length["gen_steps"],
         gen_batch_size=setup["gen_batch_size"],
         device=args.device,

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medaug.balancing.config import DEFAULT_EPOCHS, DEFAULT_STEPS
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import MedaugError
 from medaug.training.config import TrainConfig
@@ -40,8 +41,10 @@ class ExperimentConfig:
     classifier_options: dict[str, Any] = field(default_factory=dict)
     pretrained: bool = False
     generator_options: dict[str, Any] = field(default_factory=dict)
-    gen_epochs: int = 25
-    #: generator training length in steps per unit (overrides ``gen_epochs``)
+    #: generator training length in epochs per unit (``None``: by steps)
+    gen_epochs: int | None = None
+    #: generator training length in steps per unit (overrides ``gen_epochs``; with
+    #: neither, ``DEFAULT_STEPS`` as in ``balance``)
     gen_steps: int | None = None
     gen_batch_size: int = 64
     #: audit each seed's synthetic images (recorded next to the accuracy figures)
@@ -69,10 +72,24 @@ class ExperimentConfig:
             raise MedaugError("--seeds must be >= 1")
         if self.gen_steps is not None and self.gen_steps < 1:
             raise MedaugError("--gen-steps must be >= 1")
+        if self.gen_epochs is not None and self.gen_epochs < 1:
+            raise MedaugError("--gen-epochs must be >= 1")
         if self.synthetic is not None and self.synthetic < 1:
             raise MedaugError("--synthetic must be >= 1")
         if not 0.0 < self.val_fraction < 1.0:
             raise MedaugError("--val-split must be between 0 and 1")
+
+    @property
+    def effective_gen_steps(self) -> int | None:
+        """The generators' length in steps; ``None`` when trained by ``gen_epochs``."""
+        if self.gen_steps is not None or self.gen_epochs is not None:
+            return self.gen_steps
+        return DEFAULT_STEPS
+
+    @property
+    def effective_gen_epochs(self) -> int:
+        """Epochs when training by epochs (ignored when :attr:`effective_gen_steps` is set)."""
+        return self.gen_epochs if self.gen_epochs is not None else DEFAULT_EPOCHS
 
     @property
     def seed_list(self) -> list[int]:

@@ -116,6 +116,16 @@ def uncertainty_section(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _gen_length(settings: dict[str, Any]) -> str:
+    """``"1500 steps"`` or ``"25 epochs"``: how long each generator trained."""
+    from medaug.balancing.config import DEFAULT_STEPS
+
+    steps, epochs = settings.get("gen_steps"), settings.get("gen_epochs")
+    if steps or not epochs:
+        return f"{steps or DEFAULT_STEPS} steps"
+    return f"{epochs} epochs"
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The whole report as Markdown."""
     s = results["settings"]
@@ -185,7 +195,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"- classifier: epochs {tc['epochs']}, batch {tc['batch_size']}, lr {tc['lr']}, "
         f"class weights {tc['class_weights']}, monitor {tc['monitor']} (patience "
         f"{tc['patience']}), threshold {tc['threshold']}, augment `{s['augment']}`",
-        f"- synthetic: {added} per selected class; generator epochs {s['gen_epochs']}, "
+        f"- synthetic: {added} per selected class; generator {_gen_length(s)}, "
         f"options {s['generator_options']}",
         f"- classic arm pipeline: `{s['classic_augment']}`; validation: patient-grouped "
         f"{s['val_fraction']:.0%} of the train folder (model selection + threshold only)",

@@ -248,6 +248,20 @@ def test_config_validation() -> None:
     assert a.fingerprint() == b.fingerprint()  # more seeds / other out: same experiment
 
 
+def test_generators_train_by_steps_unless_epochs_are_given() -> None:
+    from medaug.balancing.config import DEFAULT_STEPS
+    from medaug.experiments import ExperimentConfig
+
+    kw: dict[str, Any] = {"train": Path("a"), "test": Path("b"), "out": Path("c")}
+    kw.update(classifier="x", arms=("baseline",))
+    assert ExperimentConfig(**kw).effective_gen_steps == DEFAULT_STEPS  # as in balance
+    by_epochs = ExperimentConfig(**kw, gen_epochs=3)
+    assert (by_epochs.effective_gen_steps, by_epochs.effective_gen_epochs) == (None, 3)
+    assert ExperimentConfig(**kw, gen_epochs=3, gen_steps=7).effective_gen_steps == 7
+    with pytest.raises(MedaugError, match="gen-epochs"):
+        ExperimentConfig(**kw, gen_epochs=0)
+
+
 def test_experiment_on_dicoms_with_labels_csv(tmp_path: Path) -> None:
     """--labels (and the other dataset options) apply to both --train and --test."""
     from tests.helpers import write_labelled_dicoms

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from medaug.balancing.config import DEFAULT_STEPS
 from medaug.cli.options import (
     apply_threads,
     dataset_options,
@@ -78,15 +79,15 @@ from medaug.console import console, err_console, print_json
 @click.option(
     "--gen-epochs",
     type=click.IntRange(min=1),
-    default=25,
-    show_default=True,
-    help="Generator training epochs.",
+    default=None,
+    help="Generator training length in epochs, instead of --gen-steps.",
 )
 @click.option(
     "--gen-steps",
     type=click.IntRange(min=1),
     default=None,
-    help="Generator training length in optimisation steps (instead of --gen-epochs).",
+    help=f"Generator training length in optimisation steps [default: {DEFAULT_STEPS}, "
+    "as in balance]; overrides --gen-epochs.",
 )
 @click.option(
     "--audit/--no-audit",
@@ -124,7 +125,7 @@ def command(
     synthetic: int | None,
     strategy: str | None,
     classic_augment: str,
-    gen_epochs: int,
+    gen_epochs: int | None,
     gen_steps: int | None,
     audit: bool,
     audit_options: tuple[str, ...],
