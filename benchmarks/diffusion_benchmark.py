@@ -10,10 +10,15 @@ adds ddpm option sets (e.g. ``channels_last=true``, ``attention_res=0``).
 ``medaug balance -g ddpm``), the same starting noise is sampled with each DDIM step
 count; the table gives seconds per image and the RMS pixel distance (on [-1, 1]) to the
 ``--reference`` step count, i.e. how far each count is from the converged DDIM result.
+With ``--real ROOT/<class>`` each count's images are also audited against that class's
+real images (``medaug.auditing.audit_sets``, ``domain`` extractor trained once on them):
+FID, precision, recall and coverage per step count, the measurement behind the
+``sample_steps`` default.
 
     python benchmarks/diffusion_benchmark.py throughput                  # CPU, 64 px
     python benchmarks/diffusion_benchmark.py throughput --device cuda --image-size 128
     python benchmarks/diffusion_benchmark.py steps --checkpoint OUT/checkpoints/NORMAL.pt
+    python benchmarks/diffusion_benchmark.py steps --checkpoint ... --real DATA/NORMAL --n 500
 
 Prints one JSON object (and writes it to ``--json``).
 """
@@ -164,6 +169,7 @@ def steps(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         )
         seconds[count] = wall
     ref = outputs[args.reference]
+    audits = _audit_counts(args, info.image_size, info.channels, outputs) if args.real else {}
     rows = []
     for count in counts:
         rms = float((outputs[count] - ref).pow(2).mean(dim=(1, 2, 3)).sqrt().mean())
@@ -172,6 +178,7 @@ def steps(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
                 "sample_steps": count,
                 "s_per_image": round(seconds[count] / args.n, 4),
                 "rms_to_reference": round(rms, 4),
+                **audits.get(count, {}),
             }
         )
     return {
@@ -183,6 +190,29 @@ def steps(args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
         "reference_steps": args.reference,
         "rows": rows,
     }
+
+
+def _audit_counts(
+    args: argparse.Namespace, size: int, channels: int, outputs: dict[int, torch.Tensor]
+) -> dict[int, dict[str, float]]:
+    """FID, precision, recall and coverage of each step count's images against the real
+    images of class folder ``args.real`` (one ``domain`` extractor for all counts)."""
+    from medaug.auditing import AuditSettings, audit_sets, prepare_extractor
+    from medaug.data import load_dataset
+
+    ds = load_dataset(args.real.parent, image_size=size, channels=channels, progress=False)
+    real = ds.to_tensor(ds.class_indices(args.real.name))
+    extractor = prepare_extractor(real=real, seed=args.seed)
+    out: dict[int, dict[str, float]] = {}
+    for count, images in outputs.items():
+        m = audit_sets(real, images, extractor=extractor, settings=AuditSettings()).metrics
+        out[count] = {
+            "fid": round(m.fid, 2),
+            "precision": round(m.precision, 3),
+            "recall": round(m.recall, 3),
+            "coverage": round(m.coverage, 3),
+        }
+    return out
 
 
 def main() -> None:
@@ -205,6 +235,7 @@ def main() -> None:
     group.add_argument("--reference", type=int, default=250)
     group.add_argument("--n", type=int, default=32, help="images per step count")
     group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--real", type=Path, help="ROOT/<class>: audit each step count")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

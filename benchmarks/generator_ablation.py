@@ -12,13 +12,16 @@ shared with other jobs that is the fair budget (with ``--threads 1``, minutes on
 
 With ``--subset N`` the generators learn from N randomly chosen images (a small class)
 and are audited against all of the class's images; the copy screen compares with the N
-they learned from. Each trained row's samples are saved in ``--out`` before its audit
+they learned from. Each trained row's generator (``<name>.checkpoint.pt``) and samples
+are saved in ``--out`` before its audit
 (a rerun with the same settings reuses them), with a sample grid per configuration.
 
     python benchmarks/generator_ablation.py \\
         --real /work/shared/datasets/chestxray2017/train/NORMAL --minutes 10 --subset 100
     python benchmarks/generator_ablation.py --real DIR --configs paper,compact --minutes 2 \
         --clock cpu --threads 1 --row "paper+cutout:preset=paper;diffaugment=cutout"
+    python benchmarks/generator_ablation.py --real DIR --image-size 32 --configs compact \
+        --row "ddpm:generator=ddpm;width=16;attention_res=0"   # another generator, same budget
 """
 
 from __future__ import annotations
@@ -89,8 +92,10 @@ def train(
     """Train one configuration for the budget; return it and its training figures."""
     import medaug
 
+    options = dict(options)
+    name_of_generator = str(options.pop("generator", "dcgan"))
     gen = medaug.create_generator(
-        "dcgan", image_size=args.image_size, channels=1, device=device, **options
+        name_of_generator, image_size=args.image_size, channels=1, device=device, **options
     )
     steps_per_epoch = len(images) // min(args.batch_size, len(images))
     budget = args.minutes * 60
@@ -118,6 +123,7 @@ def train(
     seconds = clock() - t0 - paused
     steps = epochs * steps_per_epoch
     return gen, {
+        "generator": name_of_generator,
         "options": gen.options(),
         "epochs": epochs,
         "steps": steps,
@@ -125,6 +131,30 @@ def train(
         "wall_minutes": round((time.perf_counter() - wall0) / 60, 2),
         f"{args.clock}_ms_per_step": round(1000 * seconds / max(1, steps), 1),
     }
+
+
+def _save_checkpoint(gen: Any, figures: dict[str, Any], path: Path, args: Any) -> None:
+    """The trained generator as a ``balance`` checkpoint (``medaug generate``,
+    ``diffusion_benchmark.py steps`` read it)."""
+    from medaug.balancing.checkpoint import CheckpointInfo, save_checkpoint
+
+    info = CheckpointInfo(
+        generator=figures["generator"],
+        generator_options=gen.options(),
+        image_size=args.image_size,
+        channels=1,
+        class_name=args.real.name,
+        class_names=[args.real.name],
+        seed=args.seed,
+        epochs=figures["epochs"],
+        epochs_done=int(gen.epochs_done),
+        batch_size=args.batch_size,
+        complete=True,
+        output_format="png",
+        bit_depth=8,
+        history={},
+    )
+    save_checkpoint(path, info, gen.state_dict(), digest=False)
 
 
 def trained_row(
@@ -150,6 +180,7 @@ def trained_row(
         if saved["key"] == json.loads(json.dumps(key)):
             return saved["synthetic"], saved["figures"]
     gen, figures = train(name, options, images, args=args, device=device)
+    _save_checkpoint(gen, figures, args.out / f"{name}.checkpoint.pt", args)
     synthetic = gen.sample(args.samples, seed=args.seed + 1)
     figures["load_avg"] = round(os.getloadavg()[0], 2)
     torch.save({"key": key, "figures": figures, "synthetic": synthetic}, path)
@@ -190,14 +221,19 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000, help="synthetic images audited")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--configs", default=None, help="comma-separated names (default: all)")
+    parser.add_argument(
+        "--configs",
+        default=None,
+        help="comma-separated names (default: all); --row rows come on top",
+    )
     parser.add_argument(
         "--row",
         dest="option_row",
         action="append",
         default=[],
         metavar="NAME:KEY=VALUE;KEY=VALUE",
-        help="an extra row with these options, e.g. 'paper+cutout:preset=paper;diffaugment=cutout'",
+        help="an extra row with these options, e.g. 'paper+cutout:preset=paper;diffaugment=cutout'"
+        " ('generator=ddpm' trains another generator plugin with the same budget and audit)",
     )
     parser.add_argument(
         "--all-option",
@@ -227,15 +263,15 @@ def main() -> None:
     configs = configurations()
     for name in configs:
         configs[name].update(parse_options(args.all_option))
-    for name in args.option_row:
-        row, _, options = name.partition(":")
-        configs[row] = parse_options(options.split(";")) if options else {}
     if args.configs:
         wanted = args.configs.split(",")
         unknown = sorted(set(wanted) - set(configs))
         if unknown:
             parser.error(f"unknown configs {unknown}; known: {', '.join(configs)}")
         configs = {k: configs[k] for k in wanted}
+    for name in args.option_row:
+        row, _, options = name.partition(":")
+        configs[row] = parse_options(options.split(";")) if options else {}
 
     real, groups = load_class(args.real, args.image_size, args.cache_dir)
     train_images, train_groups = real, groups
