@@ -19,6 +19,14 @@ benchmark DCGAN (the paper's DCGAN at ngf = ndf = 32, 25 epochs at batch 32) for
 comparison row. ``benchmarks/dev_split.py`` makes the patient-grouped development split
 used while the official test split is not at hand.
 
+Another generator in the gan arm, e.g. a small diffusion model at 32 px, seeds shared out
+between two processes with torchrun::
+
+    torchrun --standalone --nproc_per_node 2 benchmarks/paper_experiment.py --train ... \
+        --test ... --out bench-ddpm32/ --arms baseline,gan --generator ddpm --image-size 32 \
+        --gen-steps 3000 --gen-batch-size 32 --gen-option width=16 --gen-option attention_res=0 \
+        --threads 1
+
 Reduced run (1 seed, fewer epochs; for a quick look, not for the results table)::
 
     python benchmarks/paper_experiment.py --train ... --test ... --out bench-quick/ --quick
@@ -31,12 +39,14 @@ folder: use a patient-grouped split of the train folder as ``--test`` while tuni
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from medaug import distributed as dist
 from medaug.balancing.config import DEFAULT_BATCH_SIZE, DEFAULT_STEPS
 from medaug.console import console, err_console
 from medaug.experiments import ExperimentConfig, run_experiment
@@ -63,12 +73,25 @@ SETUPS: dict[str, dict[str, Any]] = {
 }
 
 
+def _options(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as generator options (values parsed as JSON when they are)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def build_config(args: argparse.Namespace) -> ExperimentConfig:
     """The experiment settings: paper-like data, CPU-sized models, robust training."""
     preset = QUICK if args.quick else FULL
     seeds = args.seeds or preset["seeds"]
     epochs = args.epochs or preset["epochs"]
-    setup = SETUPS[args.setup]
+    setup = SETUPS[args.setup] if args.generator == "dcgan" else SETUPS["default"]
+    generator_options = {**setup["generator_options"], **_options(args.gen_option)}
     length: dict[str, int | None] = {"gen_epochs": None, "gen_steps": None}
     for key in ("gen_epochs", "gen_steps"):
         if key in setup:
@@ -82,10 +105,10 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
         test=args.test,
         out=args.out,
         classifier="simple-cnn",
-        generator="dcgan",
+        generator=args.generator,
         arms=tuple(args.arms.split(",")),
         seeds=seeds,
-        image_size=64,
+        image_size=args.image_size,
         channels=1,
         synthetic=400,  # the paper's 400 synthetic Normal images
         strategy="minority",
@@ -103,10 +126,10 @@ def build_config(args: argparse.Namespace) -> ExperimentConfig:
         ),
         augment="strong",
         classic_augment="standard",
-        generator_options=dict(setup["generator_options"]),
+        generator_options=generator_options,
         gen_epochs=length["gen_epochs"],
         gen_steps=length["gen_steps"],
-        gen_batch_size=setup["gen_batch_size"],
+        gen_batch_size=args.gen_batch_size or setup["gen_batch_size"],
         device=args.device,
     )
 
@@ -128,6 +151,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--arms", default="baseline,gan,classic", help="comma-separated arms to run"
     )
+    parser.add_argument(
+        "--generator", default="dcgan", help="the gan arm's generator plugin (e.g. ddpm)"
+    )
+    parser.add_argument(
+        "--gen-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="generator option on top of the setup's (JSON values), e.g. width=16",
+    )
+    parser.add_argument("--gen-batch-size", type=int, default=None, help="instead of the setup's")
+    parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--gen-epochs", type=int, default=None, help="instead of the setup's")
     parser.add_argument("--gen-steps", type=int, default=None, help="instead of the setup's")
     parser.add_argument("--device", default="cpu")
@@ -137,7 +172,12 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     cfg = build_config(args)
     started = time.perf_counter()
-    results = run_experiment(cfg, log=lambda m: err_console.print(m, markup=False), progress=True)
+    with dist.session():  # under torchrun the seeds are shared out between the ranks
+        results = run_experiment(
+            cfg, log=lambda m: err_console.print(m, markup=False), progress=True
+        )
+        if not dist.is_main():
+            return
     console.print(rich_table(results))
     for line in results["sentences"]:
         console.print(line)
