@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from medaug.cli.options import parse_key_values
+
 
 def configurations() -> dict[str, dict[str, Any]]:
     """``paper`` (medaug 0.1.0), every other preset, and ``paper+<option>`` for each
@@ -48,18 +50,6 @@ def configurations() -> dict[str, dict[str, Any]]:
     for name, values in OPTION_TRIALS.items():
         configs[f"paper+{name}"] = {"preset": "paper", **values}
     return configs
-
-
-def parse_options(items: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` strings as options (values parsed as JSON when they are JSON)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def load_class(folder: Path, image_size: int, cache_dir: Path | None) -> tuple[Any, Any]:
@@ -262,7 +252,7 @@ def main() -> None:
     device = resolve_device(args.device)
     configs = configurations()
     for name in configs:
-        configs[name].update(parse_options(args.all_option))
+        configs[name].update(parse_key_values(args.all_option))
     if args.configs:
         wanted = args.configs.split(",")
         unknown = sorted(set(wanted) - set(configs))
@@ -271,7 +261,7 @@ def main() -> None:
         configs = {k: configs[k] for k in wanted}
     for name in args.option_row:
         row, _, options = name.partition(":")
-        configs[row] = parse_options(options.split(";")) if options else {}
+        configs[row] = parse_key_values(options.split(";")) if options else {}
 
     real, groups = load_class(args.real, args.image_size, args.cache_dir)
     train_images, train_groups = real, groups

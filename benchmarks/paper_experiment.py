@@ -39,7 +39,6 @@ folder: use a patient-grouped split of the train folder as ``--test`` while tuni
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ import torch
 
 from medaug import distributed as dist
 from medaug.balancing.config import DEFAULT_BATCH_SIZE, DEFAULT_STEPS
+from medaug.cli.options import parse_key_values
 from medaug.console import console, err_console
 from medaug.experiments import ExperimentConfig, run_experiment
 from medaug.experiments.report import rich_table
@@ -73,25 +73,16 @@ SETUPS: dict[str, dict[str, Any]] = {
 }
 
 
-def _options(items: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` strings as generator options (values parsed as JSON when they are)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
 def build_config(args: argparse.Namespace) -> ExperimentConfig:
     """The experiment settings: paper-like data, CPU-sized models, robust training."""
     preset = QUICK if args.quick else FULL
     seeds = args.seeds or preset["seeds"]
     epochs = args.epochs or preset["epochs"]
     setup = SETUPS[args.setup] if args.generator == "dcgan" else SETUPS["default"]
-    generator_options = {**setup["generator_options"], **_options(args.gen_option)}
+    generator_options = {
+        **setup["generator_options"],
+        **parse_key_values(args.gen_option, "--gen-option"),
+    }
     length: dict[str, int | None] = {"gen_epochs": None, "gen_steps": None}
     for key in ("gen_epochs", "gen_steps"):
         if key in setup:
