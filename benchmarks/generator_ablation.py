@@ -251,8 +251,6 @@ def main() -> None:
 
     device = resolve_device(args.device)
     configs = configurations()
-    for name in configs:
-        configs[name].update(parse_key_values(args.all_option))
     if args.configs:
         wanted = args.configs.split(",")
         unknown = sorted(set(wanted) - set(configs))
@@ -262,6 +260,8 @@ def main() -> None:
     for name in args.option_row:
         row, _, options = name.partition(":")
         configs[row] = parse_key_values(options.split(";")) if options else {}
+    for name in configs:
+        configs[name].update(parse_key_values(args.all_option))
 
     real, groups = load_class(args.real, args.image_size, args.cache_dir)
     train_images, train_groups = real, groups
