@@ -84,7 +84,9 @@ def test_resume_after_kill_reaches_the_same_result(image_folder, tmp_path: Path)
 def test_ctrl_c_stops_cleanly_and_resumes(image_folder, tmp_path: Path) -> None:
     data = image_folder({"NORMAL": 24, "PNEUMONIA": 40}, size=16)
     out = tmp_path / "out"
-    args = ["balance", str(data), "--out", str(out), *SMALL, "--epochs", "30"]
+    # long enough that a busy machine cannot finish it between the first checkpoint and
+    # the signal (30 epochs did, once, with the test's own process descheduled)
+    args = ["balance", str(data), "--out", str(out), *SMALL, "--epochs", "120"]
     proc = _start(args, stderr=subprocess.PIPE)
     _wait_for(out / "checkpoints" / "NORMAL.pt", proc)
     proc.send_signal(signal.SIGINT)
