@@ -4,7 +4,10 @@ torchmetrics' ``FrechetInceptionDistance`` and ``KernelInceptionDistance`` take 
 :class:`torch.nn.Module` as their feature extractor (no torch-fidelity, no Inception
 download). The audit computes features once and then evaluates many subsets, so the
 module handed to torchmetrics is :class:`FeatureInput`, which passes the extractor's
-features through: the formulas are torchmetrics' own, not re-implemented here.
+features through: the formulas are torchmetrics' own, not re-implemented here. The
+metrics never synchronise across a torch.distributed process group (``sync_on_compute=
+False``): each audit holds all of its features, and under torchrun ranks audit different
+seeds or classes (a sync would mix them, or wait forever for a rank with nothing to audit).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ def frechet_distance(real: torch.Tensor, synthetic: torch.Tensor) -> float:
     """FID between two ``(N, D)`` feature sets (torchmetrics, float64)."""
     from torchmetrics.image.fid import FrechetInceptionDistance
 
-    metric = FrechetInceptionDistance(feature=FeatureInput(real.shape[1]))
+    metric = FrechetInceptionDistance(feature=FeatureInput(real.shape[1]), sync_on_compute=False)
     metric.update(real.double(), real=True)
     metric.update(synthetic.double(), real=False)
     return max(0.0, float(metric.compute()))
@@ -48,7 +51,10 @@ def kernel_distance(
         # "will save all extracted features in buffer": expected, the sets are small
         warnings.simplefilter("ignore", UserWarning)
         metric = KernelInceptionDistance(
-            feature=FeatureInput(real.shape[1]), subsets=subsets, subset_size=subset_size
+            feature=FeatureInput(real.shape[1]),
+            subsets=subsets,
+            subset_size=subset_size,
+            sync_on_compute=False,
         )
     metric.update(real.double(), real=True)
     metric.update(synthetic.double(), real=False)
