@@ -31,6 +31,15 @@ RECOMMENDED_CLASS_IMAGES = 50
 SAMPLE_NAME = "chestxray2017-sample"
 
 
+def training_steps(steps: int | None, epochs: int | None, default: int) -> int | None:
+    """A generator's training length in steps: ``steps`` when given, ``None`` when only
+    ``epochs`` is (it trains by epochs), else ``default``. ``balance`` and ``experiment``
+    share this rule."""
+    if steps is not None or epochs is not None:
+        return steps
+    return default
+
+
 def sample_data_path() -> Path:
     """The bundled ChestXray2017 sample (a few hundred 64 px images, CC BY 4.0)."""
     path = Path(str(resources.files("medaug.sample_data") / SAMPLE_NAME))
@@ -120,9 +129,8 @@ class BalanceConfig:
     @property
     def effective_steps(self) -> int | None:
         """Training length in steps; ``None`` when ``epochs`` was given instead."""
-        if self.steps is not None or self.epochs is not None:
-            return self.steps
-        return DEMO_STEPS if self.bundled else DEFAULT_STEPS
+        default = DEMO_STEPS if self.bundled else DEFAULT_STEPS
+        return training_steps(self.steps, self.epochs, default)
 
     @property
     def effective_epochs(self) -> int:
@@ -155,4 +163,5 @@ __all__ = [
     "RECOMMENDED_CLASS_IMAGES",
     "BalanceConfig",
     "sample_data_path",
+    "training_steps",
 ]

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medaug.balancing.config import DEFAULT_EPOCHS, DEFAULT_STEPS
+from medaug.balancing.config import DEFAULT_EPOCHS, DEFAULT_STEPS, training_steps
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import MedaugError
 from medaug.training.config import TrainConfig
@@ -82,9 +82,7 @@ class ExperimentConfig:
     @property
     def effective_gen_steps(self) -> int | None:
         """The generators' length in steps; ``None`` when trained by ``gen_epochs``."""
-        if self.gen_steps is not None or self.gen_epochs is not None:
-            return self.gen_steps
-        return DEFAULT_STEPS
+        return training_steps(self.gen_steps, self.gen_epochs, DEFAULT_STEPS)
 
     @property
     def effective_gen_epochs(self) -> int:

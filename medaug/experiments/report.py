@@ -118,12 +118,11 @@ def uncertainty_section(results: dict[str, Any]) -> list[str]:
 
 def _gen_length(settings: dict[str, Any]) -> str:
     """``"1500 steps"`` or ``"25 epochs"``: how long each generator trained."""
-    from medaug.balancing.config import DEFAULT_STEPS
+    from medaug.balancing.config import DEFAULT_STEPS, training_steps
 
-    steps, epochs = settings.get("gen_steps"), settings.get("gen_epochs")
-    if steps or not epochs:
-        return f"{steps or DEFAULT_STEPS} steps"
-    return f"{epochs} epochs"
+    epochs = settings.get("gen_epochs")
+    steps = training_steps(settings.get("gen_steps"), epochs, DEFAULT_STEPS)
+    return f"{steps} steps" if steps is not None else f"{epochs} epochs"
 
 
 def markdown(results: dict[str, Any]) -> str:
