@@ -105,15 +105,16 @@ DATASET_OPTION_NAMES: tuple[str, ...] = (
     "cache_dir",
     "workers",
     "max_pixels",
+    "window",
 )
 #: the dataset options that go to the reader itself (passed only when given)
-READER_OPTION_NAMES: tuple[str, ...] = ("id_column", "label_column", "max_pixels")
+READER_OPTION_NAMES: tuple[str, ...] = ("id_column", "label_column", "max_pixels", "window")
 
 
 def dataset_options(f: F) -> F:
     """How a dataset is read, the same for every command that reads one: ``--labels``,
     ``--label-tag``, ``--id-column``, ``--label-column``, ``--reader``,
-    ``--patient-regex``, ``--cache-dir`` and ``--workers``.
+    ``--patient-regex``, ``--cache-dir``, ``--workers``, ``--max-pixels`` and ``--window``.
 
     Turn the parsed values into one :class:`~medaug.data.options.DataOptions` with
     :func:`pop_data_options`.
@@ -168,6 +169,14 @@ def dataset_options(f: F) -> F:
             help="Skip images with more decoded pixels per frame (default 50 million, or "
             "$MEDAUG_MAX_PIXELS).",
         ),
+        click.option(
+            "--window",
+            default=None,
+            metavar="MODE",
+            help="DICOM display mapping: auto (the file's VOI LUT or window, else min-max "
+            "over the frame), minmax, or bits (the range BitsStored allows; 8-bit JPEG "
+            "frames are then decoded at a reduced scale, the fastest route).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -177,7 +186,8 @@ def dataset_options(f: F) -> F:
 def pop_data_options(values: dict[str, Any]) -> DataOptions:
     """Pop the :func:`dataset_options` values out of ``values`` (a command's keyword
     arguments) as one :class:`~medaug.data.options.DataOptions`; ``id_column``,
-    ``label_column`` and ``max_pixels`` become reader options, passed only when given."""
+    ``label_column``, ``max_pixels`` and ``window`` become reader options, passed only
+    when given."""
     opts = {name: values.pop(name, None) for name in DATASET_OPTION_NAMES}
     reader_options = {k: opts[k] for k in READER_OPTION_NAMES if opts[k] is not None}
     return DataOptions(

@@ -134,6 +134,8 @@ def test_every_data_command_has_the_dataset_options(runner: CliRunner, name: str
         "--patient-regex",
         "--cache-dir",
         "--workers",
+        "--max-pixels",
+        "--window MODE",
     ):
         assert flag in result.output, f"{name} --help lacks {flag}"
 

@@ -196,3 +196,34 @@ def test_rsna_copy_loads_through_pillow(rsna_dicom_sample: Path, tmp_path: Path)
     )
     d = np.abs(np.asarray(ds.images).astype(int) - ref.astype(int))
     assert d.mean() < JPEG_FULL_BOUND[0] and d.max() <= JPEG_FULL_BOUND[1]
+
+
+def test_window_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--window`` reaches the DICOM reader from every data command's options: ``bits``
+    sends a windowless 8-bit JPEG frame down the reduced ``draft`` route."""
+    from click.testing import CliRunner
+
+    from medaug.cli import build_cli
+
+    for cls in ("a", "b"):
+        _jpeg_dicom(tmp_path / "data" / cls / "x.dcm", _smooth(seed=ord(cls)), patient_id=cls)
+    routes: list[str] = []
+    decode = pixels.decode_frame_pillow
+
+    def spy(ds: Dataset, *, how: str, **kw: object) -> object:
+        routes.append(how)
+        return decode(ds, how=how, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pixels, "decode_frame_pillow", spy)
+    base = ["inspect", str(tmp_path / "data"), "--workers", "1", "--json"]
+    for window, route_taken in ((None, "jpeg-full"), ("bits", "draft"), ("minmax", "jpeg-full")):
+        routes.clear()
+        extra = ["--window", window] if window else []
+        cache = ["--cache-dir", str(tmp_path / f"cache-{window}")]
+        result = CliRunner().invoke(build_cli(), [*base, *cache, *extra])
+        assert result.exit_code == 0, result.output
+        assert routes == [route_taken] * 2, (window, routes)
+    result = CliRunner().invoke(build_cli(), [*base, "--window", "soft"])
+    assert result.exit_code != 0
+    assert "invalid window 'soft': expected one of auto, minmax, bits" in result.output
+    assert "Traceback" not in result.output
