@@ -214,7 +214,8 @@ def main() -> None:
     parser.add_argument(
         "--configs",
         default=None,
-        help="comma-separated names (default: all); --row rows come on top",
+        help="comma-separated names (default: all; 'none': only the --row rows); --row "
+        "rows come on top",
     )
     parser.add_argument(
         "--row",
@@ -251,7 +252,9 @@ def main() -> None:
 
     device = resolve_device(args.device)
     configs = configurations()
-    if args.configs:
+    if args.configs == "none":
+        configs = {}
+    elif args.configs:
         wanted = args.configs.split(",")
         unknown = sorted(set(wanted) - set(configs))
         if unknown:
