@@ -199,8 +199,8 @@ def test_rsna_copy_loads_through_pillow(rsna_dicom_sample: Path, tmp_path: Path)
 
 
 def test_window_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``--window`` reaches the DICOM reader from every data command's options: ``bits``
-    sends a windowless 8-bit JPEG frame down the reduced ``draft`` route."""
+    """``--window`` (one of every data command's dataset options) reaches the DICOM
+    reader: ``bits`` sends a windowless 8-bit JPEG frame down the reduced ``draft`` route."""
     from click.testing import CliRunner
 
     from medaug.cli import build_cli
