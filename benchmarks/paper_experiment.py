@@ -178,3 +178,5 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+    if dist.launched():
+        dist.exit_process(0)  # a Gloo rank can abort in interpreter shutdown otherwise

@@ -50,25 +50,35 @@ def launch_session(args: Sequence[str]) -> Iterator[None]:
     """Run a command line as one rank of a torchrun launch (a no-op without torchrun).
 
     A launch whose ranks were given different ``args`` fails on every rank with one
-    line naming the first rank that differs.
+    line naming the first rank that differs. When this call created the process group,
+    the process ends here, with the command's exit status, through
+    :func:`medaug.distributed.exit_process` (which says why).
     """
     if not distributed.launched():
         yield
         return
-    with ExitStack() as stack:
-        try:
-            stack.enter_context(distributed.session())
-            distributed.check_same_on_all_ranks(
-                list(args),
-                "the command line",
-                hint="torchrun must start every rank with the same medaug arguments",
-            )
-        except MedaugError as exc:
-            report_error(str(exc))
-            sys.exit(exc.exit_code)
-        if not distributed.is_main():
-            stack.enter_context(_muted_output())
-        yield
+    owner = not distributed.is_initialized()
+    try:
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(distributed.session())
+                distributed.check_same_on_all_ranks(
+                    list(args),
+                    "the command line",
+                    hint="torchrun must start every rank with the same medaug arguments",
+                )
+            except MedaugError as exc:
+                report_error(str(exc))
+                sys.exit(exc.exit_code)
+            if not distributed.is_main():
+                stack.enter_context(_muted_output())
+            yield
+    except SystemExit as exc:
+        if not owner:
+            raise
+        distributed.exit_process(exc.code)  # the group is gone: leave without finalizing
+    if owner:
+        distributed.exit_process(0)
 
 
 @contextmanager

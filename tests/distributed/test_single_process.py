@@ -3,6 +3,10 @@ variables are read strictly; the data-parallel pieces that need no second proces
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -133,3 +137,28 @@ def test_a_broken_link_between_ranks_is_described_as_such() -> None:
 def test_error_lines_keep_square_brackets(capsys: pytest.CaptureFixture[str]) -> None:
     report_error("cannot open [/data/x.dcm]: [Errno 2]")
     assert capsys.readouterr().err.strip() == "Error: cannot open [/data/x.dcm]: [Errno 2]"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"), [(None, 0, ""), (3, 3, ""), ("stopped: bad input", 1, "stopped")]
+)
+def test_exit_process_flushes_and_keeps_sys_exit_statuses(
+    code: int | str | None, status: int, stderr: str, tmp_path: Path
+) -> None:
+    """``exit_process`` ends like ``sys.exit(code)`` (how a torchrun rank leaves without
+    finalizing the interpreter), with buffered output and log records written first."""
+    log = tmp_path / "log.txt"
+    script = (
+        "import logging, sys\n"
+        "from medaug.distributed import exit_process\n"
+        f"logging.basicConfig(stream=open({str(log)!r}, 'w'), level=logging.INFO)\n"
+        "logging.info('logged')\n"
+        "sys.stdout.write('printed')\n"  # no newline, into a pipe: still buffered
+        f"exit_process({code!r})\n"
+        "print('never')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == status
+    assert done.stdout == "printed"
+    assert stderr in done.stderr and "Traceback" not in done.stderr
+    assert log.read_text().strip() == "INFO:root:logged"
