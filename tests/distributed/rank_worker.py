@@ -58,4 +58,7 @@ def main(order_file: Path, data: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2], sys.argv[3])
+    try:
+        main(Path(sys.argv[1]), sys.argv[2], sys.argv[3])
+    except SystemExit as exc:  # the group is destroyed: leave as docs/scaling.md advises
+        distributed.exit_process(exc.code)
