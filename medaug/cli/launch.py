@@ -58,6 +58,7 @@ def launch_session(args: Sequence[str]) -> Iterator[None]:
         yield
         return
     owner = not distributed.is_initialized()
+    code: int | str | None = 0
     try:
         with ExitStack() as stack:
             try:
@@ -76,9 +77,9 @@ def launch_session(args: Sequence[str]) -> Iterator[None]:
     except SystemExit as exc:
         if not owner:
             raise
-        distributed.exit_process(exc.code)  # the group is gone: leave without finalizing
-    if owner:
-        distributed.exit_process(0)
+        code = exc.code
+    if owner:  # the group is gone: leave without finalizing the interpreter
+        distributed.exit_process(code)
 
 
 @contextmanager

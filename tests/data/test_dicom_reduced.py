@@ -10,6 +10,7 @@ from pathlib import Path
 import medaug_dicom.pixels as pixels
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from medaug_dicom.pixels import decode_frame, decode_frame_full
 from medaug_dicom.reader import DicomReader
 from medaug_dicom.reduced import draft_request, route
@@ -19,6 +20,7 @@ from pydicom.data import get_testdata_file
 from pydicom.encaps import encapsulate
 from pydicom.uid import JPEGBaseline8Bit
 
+from medaug.cli import build_cli
 from medaug.data import load_dataset
 from medaug.errors import MedaugError
 from tests.helpers import write_dicom
@@ -201,10 +203,6 @@ def test_rsna_copy_loads_through_pillow(rsna_dicom_sample: Path, tmp_path: Path)
 def test_window_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``--window`` (one of every data command's dataset options) reaches the DICOM
     reader: ``bits`` sends a windowless 8-bit JPEG frame down the reduced ``draft`` route."""
-    from click.testing import CliRunner
-
-    from medaug.cli import build_cli
-
     for cls in ("a", "b"):
         _jpeg_dicom(tmp_path / "data" / cls / "x.dcm", _smooth(seed=ord(cls)), patient_id=cls)
     routes: list[str] = []
