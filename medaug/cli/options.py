@@ -211,6 +211,7 @@ def training_options(f: F) -> F:
     classifier, image size and channels, the training settings (:func:`train_config`),
     validation fraction, augmentation, positive class and classifier options
     (:func:`model_spec`)."""
+    from medaug.precision import PRECISIONS
     from medaug.training.config import MONITORS, TrainConfig
 
     d = TrainConfig()
@@ -304,6 +305,24 @@ def training_options(f: F) -> F:
             help="Start from pretrained weights (only if already in the local cache).",
         ),
         click.option(
+            "--precision",
+            type=click.Choice(PRECISIONS, case_sensitive=False),
+            default=d.precision,
+            show_default=True,
+            help="Compute precision: auto = bf16 on CUDA and on CPUs with AMX, else fp32 "
+            "(weights stay fp32; fp16 on CUDA only).",
+        ),
+        click.option(
+            "--aug-workers",
+            type=click.IntRange(min=-1),
+            default=d.aug_workers,
+            show_default=True,
+            metavar="N",
+            help="Processes that augment batches while the model trains; -1 = auto (on "
+            "CUDA the cores but one, up to 8; on the CPU 0: in this process). The images "
+            "do not depend on it.",
+        ),
+        click.option(
             "--classifier-option",
             "classifier_options",
             multiple=True,
@@ -331,6 +350,8 @@ def train_config(**kw: Any) -> TrainConfig:
         patience=kw["patience"],
         threshold=kw["threshold"],
         seed=kw.get("seed", 0),
+        precision=kw["precision"],
+        aug_workers=kw["aug_workers"],
     )
 
 

@@ -119,6 +119,12 @@ class Augmenter:
     def __init__(self, pipeline: A.Compose | None, *, seed: int = 0) -> None:
         self.pipeline = pipeline if pipeline is not None else _none()
         self.enabled = len(self.pipeline.transforms) > 0
+        self.seed = seed
+        self.pipeline.set_random_seed(seed)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the pipeline's random draws from ``seed`` (the training loop seeds
+        every batch, so a batch's augmentation does not depend on what ran before)."""
         self.pipeline.set_random_seed(seed)
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from medaug.errors import MedaugError
+from medaug.precision import check_precision
 
 MONITORS: dict[str, str] = {
     "balanced_accuracy": "max",
@@ -79,6 +80,11 @@ class TrainConfig:
     threshold: str = "calibrate"
     warmup_epochs: int = 1
     seed: int = 0
+    #: auto|fp32|bf16|fp16 (:mod:`medaug.precision`: bf16 on CUDA and on AMX CPUs)
+    precision: str = "auto"
+    #: augmentation worker processes (-1: auto, see
+    #: :func:`medaug.training.batches.auto_workers`); the images do not depend on it
+    aug_workers: int = -1
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -95,6 +101,9 @@ class TrainConfig:
             )
         if self.patience < 0 or self.warmup_epochs < 0 or self.seed < 0:
             raise MedaugError("--patience, warmup_epochs and --seed must be >= 0")
+        if self.aug_workers < -1:
+            raise MedaugError(f"--aug-workers must be >= 0 (or -1: auto), got {self.aug_workers}")
+        object.__setattr__(self, "precision", check_precision(self.precision, "--precision"))
         parse_threshold(self.threshold)
         parse_weight_pairs(self.class_weights)
 

@@ -19,6 +19,8 @@ from torch import nn
 
 from medaug.contracts.generator import FitCallback, Generator
 from medaug.errors import MedaugError
+from medaug.precision import autocast, resolve_precision, uses_grad_scaler
+from medaug.rng import device_generator
 from medaug_dcgan.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
 from medaug_dcgan.diffaugment import DiffAugment
 from medaug_dcgan.ema import WeightEMA
@@ -88,10 +90,7 @@ class DCGAN(Generator):
         self._cuda = self.device.type == "cuda"
         cl = self._opts["channels_last"]
         self._channels_last = self.device.type in ("cuda", "cpu") if cl == "auto" else bool(cl)
-        self._amp_dtype: torch.dtype | None = None
-        if self._cuda and self._opts["amp"]:
-            bf16 = torch.cuda.is_bf16_supported()
-            self._amp_dtype = torch.bfloat16 if bf16 else torch.float16
+        self._dtype = resolve_precision(self._opts["precision"], self.device)
         if self._cuda:
             torch.backends.cudnn.benchmark = True
 
@@ -106,9 +105,10 @@ class DCGAN(Generator):
         self._loss_d, self._loss_g = LOSSES[self._opts["loss"]]
         self._ema = WeightEMA(self.netG, self._opts["ema"]) if self._opts["ema"] > 0 else None
         self._new_optimizers()
+        # batch order and initial weights: CPU draws; per-step draws: on the device
         self._perm_rng = torch.Generator()
-        self._noise_rng = torch.Generator(device=self.device)
-        self._aug_rng = torch.Generator(device=self.device)
+        self._noise_rng = device_generator(self.device)
+        self._aug_rng = device_generator(self.device)
         self._epochs_done = 0
         self._reseed_device_rngs = False
         self._d_params = list(self.netD.parameters())
@@ -136,8 +136,7 @@ class DCGAN(Generator):
         betas = (self._opts["beta1"], self._opts["beta2"])
         self.optG = _adam(self.netG.parameters(), self._opts["lr"], betas)
         self.optD = _adam(self.netD.parameters(), self._opts["lr_d"], betas)
-        use_scaler = self._amp_dtype == torch.float16
-        self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=uses_grad_scaler(self._dtype))
 
     # -- contract -----------------------------------------------------------------------
 
@@ -149,9 +148,7 @@ class DCGAN(Generator):
         return dict(self._opts)
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if self._amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self._amp_dtype)
+        return autocast(self.device, self._dtype)
 
     def _check_images(self, images: torch.Tensor) -> None:
         want = (self.channels, self.image_size, self.image_size)

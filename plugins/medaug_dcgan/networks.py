@@ -18,6 +18,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from medaug.rng import normal_, randn
+
 MAX_WIDTH_MULT = 8
 
 
@@ -130,8 +132,12 @@ def _reset_spectral_norm(m: nn.Module, generator: torch.Generator | None) -> Non
         u, v = getattr(p, "_u", None), getattr(p, "_v", None)
         if not (isinstance(u, torch.Tensor) and isinstance(v, torch.Tensor)):
             continue
-        u.copy_(F.normalize(torch.randn(u.shape, generator=generator), dim=0, eps=p.eps))
-        v.copy_(F.normalize(torch.randn(v.shape, generator=generator), dim=0, eps=p.eps))
+        u.copy_(
+            F.normalize(randn(*u.shape, generator=generator, device=u.device), dim=0, eps=p.eps)
+        )
+        v.copy_(
+            F.normalize(randn(*v.shape, generator=generator, device=v.device), dim=0, eps=p.eps)
+        )
         weight = _weight(m)
         p._power_method(p._reshape_weight_to_matrix(weight), 15)
 
@@ -141,14 +147,14 @@ def init_weights(module: nn.Module, generator: torch.Generator | None = None) ->
     weights N(1, 0.02), biases 0; embeddings N(0, 0.02); spectral-norm vectors redrawn."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Embedding):
-            nn.init.normal_(_weight(m), 0.0, 0.02, generator=generator)
+            normal_(_weight(m), 0.0, 0.02, generator)
             if parametrize.is_parametrized(m, "weight"):
                 _reset_spectral_norm(m, generator)
         elif isinstance(m, nn.BatchNorm2d):
             if m.affine:
-                nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
+                normal_(m.weight, 1.0, 0.02, generator)
                 nn.init.zeros_(m.bias)
             m.reset_running_stats()
         elif isinstance(m, ConditionalBatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
+            normal_(m.weight, 1.0, 0.02, generator)
             nn.init.zeros_(m.bias)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medaug.errors import MedaugError
+from medaug.precision import check_precision
 from medaug_dcgan.diffaugment import canonical_policy
 from medaug_dcgan.losses import LOSSES
 
@@ -34,6 +35,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "spectral_norm": False,
         "diffaugment": "none",
         "ema": 0.0,
+        "precision": "fp32",  # the paper's maths (and medaug 0.1.0's bits) on every device
     },
     "small-data": {
         "ngf": 32,
@@ -46,6 +48,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "spectral_norm": True,
         "diffaugment": "translation,cutout",
         "ema": 0.999,
+        "precision": "auto",
     },
     "compact": {
         "ngf": 32,
@@ -58,6 +61,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "spectral_norm": False,
         "diffaugment": "none",
         "ema": 0.999,
+        "precision": "auto",
     },
 }
 DEFAULT_PRESET = "compact"
@@ -79,7 +83,6 @@ DEFAULTS: dict[str, Any] = {
     "nz": 100,
     **PRESETS[DEFAULT_PRESET],
     "conditional": False,  # one model for all classes (projection D, class-conditional BN)
-    "amp": True,  # CUDA only: bf16 where supported, else fp16 with a grad scaler
     "channels_last": "auto",  # auto = on CUDA and CPU (measured ~1.1x on CPU)
     "compile": False,  # torch.compile the networks (slow start, faster steps)
     "sync_every": 16,  # steps between host syncs for loss reporting
@@ -110,7 +113,7 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     Raises :class:`MedaugError` for an unknown option or a bad value. The result is
     plain JSON values and rebuilds the same model when passed back.
     """
-    unknown = sorted(set(options) - set(DEFAULTS))
+    unknown = sorted(set(options) - set(DEFAULTS) - {"amp"})
     if unknown:
         raise MedaugError(
             f"unknown dcgan option {unknown[0]!r}; valid options: {', '.join(DEFAULTS)}"
@@ -141,7 +144,13 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
             f"dcgan option 'loss' must be one of {', '.join(LOSSES)}; got {opts['loss']!r}"
         )
     opts["diffaugment"] = canonical_policy(opts["diffaugment"])
-    for key in ("spectral_norm", "conditional", "amp", "compile"):
+    # older medaug took a boolean ``amp`` (still read from saved states and -O): false is
+    # fp32, true the preset's precision
+    amp = opts.pop("amp", True)
+    if "precision" not in options and not as_bool("amp", amp):
+        opts["precision"] = "fp32"
+    opts["precision"] = check_precision(opts["precision"], "dcgan option 'precision'")
+    for key in ("spectral_norm", "conditional", "compile"):
         opts[key] = as_bool(key, opts[key])
     if str(opts["channels_last"]).lower() != "auto":
         opts["channels_last"] = as_bool("channels_last", opts["channels_last"])

@@ -29,6 +29,8 @@ from torch import nn
 
 from medaug.contracts.generator import FitCallback, Generator
 from medaug.errors import MedaugError
+from medaug.precision import autocast, resolve_precision, uses_grad_scaler
+from medaug.rng import device_generator
 from medaug_diffusion.ema import EMA
 from medaug_diffusion.options import SUPPORTED_SIZES, check_options
 from medaug_diffusion.unet import build_unet
@@ -84,10 +86,7 @@ class DDPM(Generator):
         self._cuda = self.device.type == "cuda"
         cl = self._opts["channels_last"]
         self._channels_last = self._cuda if cl == "auto" else bool(cl)
-        self._amp_dtype: torch.dtype | None = None
-        if self._cuda and self._opts["amp"]:
-            bf16 = torch.cuda.is_bf16_supported()
-            self._amp_dtype = torch.bfloat16 if bf16 else torch.float16
+        self._dtype = resolve_precision(self._opts["precision"], self.device)
         if self._cuda:
             torch.backends.cudnn.benchmark = True
         # the "no class" label of classifier-free guidance
@@ -101,7 +100,7 @@ class DDPM(Generator):
         )
         self._sampler.set_timesteps(self._opts["sample_steps"])
         self._perm_rng = torch.Generator()
-        self._noise_rng = torch.Generator(device=self.device)
+        self._noise_rng = device_generator(self.device)  # per-step draws stay on the device
         self._epochs_done = 0
         self._reseed_noise = False
         self._new_model(seed=0)
@@ -123,7 +122,7 @@ class DDPM(Generator):
         self.unet = net.to(self.device).to(memory_format=memory_format)
         self.ema = EMA(self.unet, self._opts["ema_decay"])
         self.opt = _adam(list(self.unet.parameters()), self._opts["lr"])
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self._amp_dtype == torch.float16)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=uses_grad_scaler(self._dtype))
 
     def _start(self, seed: int) -> None:
         """Fresh weights, optimiser and RNGs, all from ``seed``."""
@@ -141,9 +140,7 @@ class DDPM(Generator):
         return dict(self._opts)
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if self._amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self._amp_dtype)
+        return autocast(self.device, self._dtype)
 
     def _check_images(self, images: torch.Tensor) -> None:
         want = (self.channels, self.image_size, self.image_size)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medaug.errors import MedaugError
+from medaug.precision import check_precision
 
 #: image sizes the UNet is built for (one resolution level per factor of two above 8 px)
 SUPPORTED_SIZES: tuple[int, ...] = (16, 32, 64, 128, 256)
@@ -31,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "conditional": False,  # one class-conditional model for all classes
     "guidance": 1.3,  # classifier-free guidance scale (1 = none; conditional only)
     "cond_drop": 0.1,  # label dropout for classifier-free guidance (conditional only)
-    "amp": True,  # CUDA only: bf16 where supported, else fp16 with a grad scaler
+    "precision": "auto",  # auto|fp32|bf16|fp16 (medaug.precision: bf16 on CUDA and AMX CPUs)
     "channels_last": "auto",  # auto = on CUDA only (no gain measured on the CPU)
     "sync_every": 16,  # steps between host syncs for loss reporting
 }
@@ -68,7 +69,7 @@ def _float(name: str, value: Any, low: float, high: float | None = None) -> floa
 def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The effective options (defaults filled in), or a :class:`MedaugError` naming the
     bad one and the valid ones."""
-    unknown = sorted(set(options) - set(DEFAULTS))
+    unknown = sorted(set(options) - set(DEFAULTS) - {"amp"})
     if unknown:
         raise MedaugError(
             f"unknown ddpm option {unknown[0]!r}; valid options: {', '.join(DEFAULTS)}"
@@ -98,7 +99,11 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     opts["guidance"] = _float("guidance", opts["guidance"], 0.0)
     opts["cond_drop"] = _float("cond_drop", opts["cond_drop"], 0.0, 1.0)
     opts["conditional"] = as_bool("conditional", opts["conditional"])
-    opts["amp"] = as_bool("amp", opts["amp"])
+    # older medaug took a boolean ``amp`` (still read from saved states and -O): false is fp32
+    amp = opts.pop("amp", True)
+    if "precision" not in options and not as_bool("amp", amp):
+        opts["precision"] = "fp32"
+    opts["precision"] = check_precision(opts["precision"], "ddpm option 'precision'")
     if str(opts["channels_last"]).strip().lower() == "auto":
         opts["channels_last"] = "auto"
     else:
