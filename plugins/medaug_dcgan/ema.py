@@ -42,11 +42,16 @@ class WeightEMA:
         """One step of the average towards ``source``'s current weights."""
         self.updates += 1
         decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        for mine, theirs in self._pairs(source):
-            if mine.is_floating_point():
-                mine.lerp_(theirs.detach(), 1.0 - decay)
+        mine: list[torch.Tensor] = []
+        theirs: list[torch.Tensor] = []
+        for a, b in self._pairs(source):
+            if a.is_floating_point():
+                mine.append(a)
+                theirs.append(b.detach())
             else:
-                mine.copy_(theirs)
+                a.copy_(b)
+        # one fused kernel for all tensors on CUDA (the same lerp, tensor by tensor, on CPU)
+        torch._foreach_lerp_(mine, theirs, 1.0 - decay)
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "updates": self.updates}
