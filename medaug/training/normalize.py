@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +24,27 @@ class Normalizer:
         return cls(tuple(float(v) for v in mean), tuple(float(v) for v in std))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+        mean, std = self.tensors(x.device, x.dtype)
         return (x - mean) / std
+
+    def tensors(
+        self, device: torch.device, dtype: torch.dtype = torch.float32
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``mean`` and ``std`` as ``(1, C, 1, 1)`` tensors on ``device``. Making them
+        copies from the host, which waits for the GPU: a loop makes them once
+        (:meth:`on`)."""
+        mean = torch.tensor(self.mean, dtype=dtype).view(1, -1, 1, 1).to(device)
+        std = torch.tensor(self.std, dtype=dtype).view(1, -1, 1, 1).to(device)
+        return mean, std
+
+    def on(self, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """This normalisation for float32 inputs on ``device``, its constants made once."""
+        mean, std = self.tensors(device)
+
+        def normalize(x: torch.Tensor) -> torch.Tensor:
+            return (x - mean) / std
+
+        return normalize
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -89,7 +89,10 @@ class DCGAN(Generator):
         self._opts = check_options({**options, "conditional": self.conditional})
         self._cuda = self.device.type == "cuda"
         cl = self._opts["channels_last"]
-        self._channels_last = self.device.type in ("cuda", "cpu") if cl == "auto" else bool(cl)
+        # auto: on CUDA and the CPU, but not under torch.compile, which picks layouts
+        # itself (channels_last parameters crashed inductor's conv-transpose backward)
+        auto = self.device.type in ("cuda", "cpu") and not self._opts["compile"]
+        self._channels_last = auto if cl == "auto" else bool(cl)
         self._dtype = resolve_precision(self._opts["precision"], self.device)
         if self._cuda:
             torch.backends.cudnn.benchmark = True
