@@ -387,7 +387,7 @@ def dcgan_section(ctx: Context, sec: Section) -> None:
     bs, steps = s.dcgan_batch, s.dcgan_steps
     variants = dcgan_variants(s.dcgan_compile, s.dcgan_width)
     if not s.dcgan_compile:
-        sec.result["compile_skipped"] = "quick: torch.compile's compilation outlasts the run"
+        sec.result["compile_skipped"] = "--quick or --no-compile"
     sec.result.update(
         batch_size=bs, width=s.dcgan_width, steps_per_round=steps, warmup_steps=s.dcgan_warmup
     )
@@ -956,6 +956,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="skip the dcgan compile=true variant (its compilation takes about a minute)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=None,
@@ -1018,6 +1023,7 @@ def build_settings(args: argparse.Namespace) -> Settings:
         ddpm_options={**s.ddpm_options, **parse_key_values(args.ddpm_option, "--ddpm-option")},
         paper_args=paper_args,
         threads=s.threads if args.threads is None else args.threads,
+        dcgan_compile=s.dcgan_compile and not args.no_compile,
     )
 
 
