@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -27,7 +28,7 @@ DEVICE_DATA_BYTES = 2 * 1024**3
 #: most augmentation workers ``auto`` starts (albumentations runs one image at a time)
 MAX_AUTO_WORKERS = 8
 
-Key = tuple[int, torch.Tensor]  # (augmentation seed, sample indices) of one batch
+Key = tuple[int, np.ndarray]  # (augmentation seed, sample indices) of one batch
 
 
 def auto_workers(device: torch.device) -> int:
@@ -53,9 +54,18 @@ class _AugmentedBatches(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         return len(self.y)
 
     def __getitem__(self, key: Key) -> tuple[torch.Tensor, torch.Tensor]:
-        seed, idx = key
+        seed, order = key
+        idx = torch.from_numpy(order)
         self.augmenter.reseed(seed)
         return self.augmenter(self.x[idx]), self.y[idx]
+
+
+def _one_opencv_thread(worker_id: int) -> None:
+    """A worker augments one image at a time: OpenCV's own thread pool (as many threads
+    as cores, in every worker) would only oversubscribe the cores."""
+    import cv2
+
+    cv2.setNumThreads(1)
 
 
 class _Plan(Sampler[Key]):
@@ -105,6 +115,7 @@ class BatchFeed:
                 # its own generator: the loader's worker seeds never draw from the global
                 # RNG that dropout uses (so results do not depend on ``workers``)
                 generator=torch.Generator().manual_seed(self.seed),
+                worker_init_fn=_one_opencv_thread,
             )
         else:
             on_device = device.type == "cuda" and x.numel() * x.element_size() <= DEVICE_DATA_BYTES
@@ -123,8 +134,10 @@ class BatchFeed:
                     self.y.index_select(0, sel).to(self.device, non_blocking=True),
                 )
             return
+        # indices travel to the workers as arrays: a tensor would be moved into shared
+        # memory (a file per batch) on its way
         self._plan.keys = [
-            (batch_seed(self.seed, epoch, step), idx) for step, idx in enumerate(batches)
+            (batch_seed(self.seed, epoch, step), idx.numpy()) for step, idx in enumerate(batches)
         ]
         for xb, yb in self._loader:
             yield xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)

@@ -45,6 +45,22 @@ def test_balance_with_each_dcgan_preset(
     assert (info.generator_options["ngf"], info.generator_options["ndf"]) == (8, 8)
 
 
+def test_balance_with_a_compiled_dcgan(
+    gpu_device: str, image_folder: Callable[..., Path], tmp_path: Path
+) -> None:
+    """``-O compile=true``: torch.compile (inductor) trains the networks. On an H200 it
+    crashed in inductor's conv-transpose backward while the parameters were channels_last,
+    which is why channels_last auto is off under compile."""
+    if gpu_device == "cpu":
+        pytest.skip("compiling takes about a minute on a CPU; the tier checks it on CUDA")
+    data = image_folder(COUNTS, size=SIZE)
+    out = tmp_path / "out"
+    with computes_on(gpu_device):
+        summary = run_json(balance_args(data, out, gpu_device, "-O", "compile=true", *TINY_DCGAN))
+    (info,) = check_balance(summary, out, gpu_device)
+    assert info.generator_options["compile"] is True
+
+
 def test_balance_with_the_conditional_dcgan(
     gpu_device: str, image_folder: Callable[..., Path], tmp_path: Path
 ) -> None:
