@@ -184,7 +184,8 @@ def train_classifier(
         # BatchNorm cannot train on a batch of one
         plan = [idx for idx in plan if len(idx) >= 2 or len(order) == 1]
         # running sums stay on the device: no step waits for the host
-        sums = torch.zeros(2, dtype=torch.float64, device=device)  # loss, correct
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
         seen = 0.0
         for step, (xb, yb) in enumerate(feed.epoch(plan, epoch)):
             for group in optimizer.param_groups:
@@ -195,22 +196,26 @@ def train_classifier(
                 logits = net(normalize(xb))
                 loss = criterion(logits.float(), yb)
             optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+            if scaler.is_enabled():  # fp16
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
             with torch.no_grad():
-                sums[0] += loss.detach().double() * len(yb)
-                sums[1] += (logits.argmax(1) == yb).sum()
+                loss_sum.add_(loss.detach(), alpha=len(yb))
+                correct.add_((logits.argmax(1) == yb).sum())
             seen += len(yb)
-        loss_sum, correct = sums.tolist()
+        totals = [loss_sum.item(), float(correct.item()), seen]
         if world > 1:
-            loss_sum, correct, seen = parallel.sum_over_ranks([loss_sum, correct, seen])
+            totals = parallel.sum_over_ranks(totals)
             parallel.sync_buffers(model)
         row: dict[str, float] = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],
-            "train_loss": loss_sum / max(seen, 1),
-            "train_accuracy": correct / max(seen, 1),
+            "train_loss": totals[0] / max(totals[2], 1),
+            "train_accuracy": totals[1] / max(totals[2], 1),
         }
         improved = True
         if val is not None and len(val) > 0:
