@@ -103,10 +103,16 @@ def _weights_init(m: nn.Module) -> None:
 
 
 class PlainLoop:
-    """The example's training loop, runnable for a given number of steps."""
+    """The example's training loop, runnable for a given number of steps.
 
-    def __init__(self, device: torch.device, nc: int = 1, nz: int = 100) -> None:
+    ``dtype`` bfloat16 (or float16 on CUDA) runs the forward passes and losses under
+    :func:`torch.autocast` (``benchmarks/cpu_precision.py``); float32 is the example."""
+
+    def __init__(
+        self, device: torch.device, nc: int = 1, nz: int = 100, dtype: torch.dtype = torch.float32
+    ) -> None:
         self.device, self.nz = device, nz
+        self.amp = torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
         self.netG = PlainG(nc, nz).to(device)
         self.netD = PlainD(nc).to(device)
         self.netG.apply(_weights_init)
@@ -131,15 +137,17 @@ class PlainLoop:
                 # (1) D: maximize log(D(x)) + log(1 - D(G(z)))
                 self.netD.zero_grad()
                 label = torch.full((b,), 1.0, device=self.device)
-                output = self.netD(real)
-                err_real = self.criterion(output, label)
+                with self.amp:
+                    output = self.netD(real)
+                    err_real = self.criterion(output, label)
                 err_real.backward()
                 d_x = output.mean().item()
                 noise = torch.randn(b, self.nz, 1, 1, device=self.device)
-                fake = self.netG(noise)
-                label.fill_(0.0)
-                output = self.netD(fake.detach())
-                err_fake = self.criterion(output, label)
+                with self.amp:
+                    fake = self.netG(noise)
+                    label.fill_(0.0)
+                    output = self.netD(fake.detach())
+                    err_fake = self.criterion(output, label)
                 err_fake.backward()
                 d_g_z1 = output.mean().item()
                 err_d = err_real + err_fake
@@ -147,8 +155,9 @@ class PlainLoop:
                 # (2) G: maximize log(D(G(z)))
                 self.netG.zero_grad()
                 label.fill_(1.0)
-                output = self.netD(fake)
-                err_g = self.criterion(output, label)
+                with self.amp:
+                    output = self.netD(fake)
+                    err_g = self.criterion(output, label)
                 err_g.backward()
                 d_g_z2 = output.mean().item()
                 self.optG.step()
