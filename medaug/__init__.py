@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+import medaug.offline  # noqa: F401  (first: before any library that phones home is imported)
 from medaug.errors import MedaugError
 from medaug.hookspecs import hookimpl
 from medaug.plugins import (

@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from medaug.data.names import NAME_MAX
 from medaug.errors import MedaugError
 
 TMP_PREFIX = ".medaug-tmp-"
 
 
 def tmp_path_for(path: Path) -> Path:
-    """Hidden sibling used while ``path`` is being written."""
-    return path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+    """Hidden sibling used while ``path`` is being written. A name too long for the
+    prefix (a 245-character file name) is replaced by its digest, so the temporary name
+    still fits the file system's limit."""
+    name = f"{TMP_PREFIX}{os.getpid()}-{path.name}"
+    if len(os.fsencode(name)) > NAME_MAX:
+        digest = hashlib.blake2b(os.fsencode(path.name), digest_size=8).hexdigest()
+        name = f"{TMP_PREFIX}{os.getpid()}-{digest}"
+    return path.with_name(name)
 
 
 #: torch.save's errors when the file cannot be written whole (a full disk, a quota)
@@ -47,9 +55,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling of ``path``; on success it replaces ``path`` atomically.
 
     A full disk (``ENOSPC``, or torch's short-write errors) becomes one
-    :class:`~medaug.errors.MedaugError` saying so; ``path`` keeps its previous version.
+    :class:`~medaug.errors.MedaugError` saying so and what to do (the advice of the
+    command whose output folder holds ``path``); ``path`` keeps its previous version.
+    Inside a claimed output folder, ``path`` is recorded in its marker first
+    (:mod:`medaug.output.ownership`).
     """
+    from medaug.output.ownership import admit, rerun_hint
+
     path = Path(path)
+    admit(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(path)
     try:
@@ -61,7 +75,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if _out_of_space(exc, path.parent):
             raise MedaugError(
                 f"no space left on the disk of {path.parent} while writing {path.name}: "
-                "free space and rerun with --resume"
+                f"free space and {rerun_hint(path)}"
             ) from exc
         raise
     finally:
@@ -85,15 +99,32 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
-def remove_stale_tmp(root: Path) -> int:
-    """Delete leftovers of interrupted atomic writes under ``root``; return how many."""
+def read_json_record(path: Path, *, kind: str, what: str) -> dict[str, Any] | None:
+    """The JSON object in ``path`` whose ``kind`` is ``kind`` (a record medaug wrote);
+    ``None`` when there is no such file; one :class:`MedaugError` naming ``path`` when it
+    is unreadable or not ``what``."""
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MedaugError(f"{path} is unreadable ({exc}); choose another --out") from exc
+    if not isinstance(raw, dict) or raw.get("kind") != kind:
+        raise MedaugError(f"{path} is not {what}; choose another --out")
+    return raw
+
+
+def remove_stale_tmp(root: Path, *, skip: Callable[[Path], bool] | None = None) -> int:
+    """Delete leftovers of interrupted atomic writes under ``root``; return how many.
+    ``skip``: sub-folders to leave alone (with everything in them)."""
     removed = 0
-    if not root.exists():
-        return 0
-    for p in root.rglob(f"{TMP_PREFIX}*"):
-        if p.is_file() or p.is_symlink():
-            p.unlink()
-            removed += 1
+    for folder, dirs, files in os.walk(root):
+        if skip is not None:
+            dirs[:] = [d for d in dirs if not skip(Path(folder, d))]
+        for name in files:
+            if name.startswith(TMP_PREFIX):
+                Path(folder, name).unlink()
+                removed += 1
     return removed
 
 
@@ -103,6 +134,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "read_json_record",
     "remove_stale_tmp",
     "tmp_path_for",
 ]

@@ -1,7 +1,8 @@
 """One writer per output folder: an advisory lock held for the length of a run.
 
-Two ``medaug balance`` runs on the same ``--out`` would delete each other's temporary
-files and interleave their writes; the second one is refused instead. The lock is
+Two medaug commands on the same output folder would delete each other's temporary files
+and interleave their writes; the second one is refused ("in use") instead. Every command
+holds it through :func:`medaug.output.claim_output`. The lock is
 ``flock`` on the folder itself (no lock file is left behind) and is released by the
 operating system when the process ends, even after ``kill -9``.
 """
@@ -31,8 +32,8 @@ def folder_lock(folder: Path, *, what: str = "run") -> Iterator[None]:
         except OSError as exc:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise MedaugError(
-                    f"another medaug {what} is writing to {folder}; wait for it to finish "
-                    "or choose another --out"
+                    f"{folder} is in use: another medaug {what} is writing to it; wait for "
+                    "it to finish or choose another --out"
                 ) from None
             raise
         yield

@@ -2,10 +2,13 @@
 
 Plugins come from the ``medaug`` entry-point group. First-party plugins (shipped in
 the ``medaug`` distribution under ``plugins/``) are entry points too: there is no
-other registration path. ``MEDAUG_DISABLE_PLUGIN_AUTOLOAD=1`` skips third-party entry
+other registration path, and they are loaded first: a third-party entry point that
+takes a built-in's name (``dcgan``) is not loaded, with a warning naming both
+distributions and modules. ``MEDAUG_DISABLE_PLUGIN_AUTOLOAD=1`` skips third-party entry
 points; the builtins stay. A plugin that fails to import or to register produces one
 :class:`~medaug.errors.PluginLoadWarning` naming it and the real error; everything
-else keeps working.
+else keeps working. What a plugin prints while it is imported or its hooks run goes to
+stderr, so that stdout stays what the command writes (``plugins --json``: pure JSON).
 
 Hooks are called through pluggy, one plugin at a time (builtins first), so each
 implementation receives only the arguments it names and every registered name is
@@ -15,11 +18,13 @@ one :class:`~medaug.errors.MedaugError`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata as importlib_metadata
 import os
+import sys
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -55,6 +60,13 @@ class PluginInfo:
     distribution: str
     version: str
     builtin: bool
+    #: what the entry point loads (``medaug_dcgan``), when it came from one
+    module: str = ""
+
+
+def _is_builtin(ep: importlib_metadata.EntryPoint) -> bool:
+    """Whether ``ep`` is one of medaug's own (first-party) plugins."""
+    return ep.dist is not None and _normalize(ep.dist.name) == BUILTIN_DISTRIBUTION
 
 
 def _autoload_disabled() -> bool:
@@ -78,6 +90,15 @@ def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _plugin_output() -> contextlib.AbstractContextManager[object]:
+    """While plugin code runs: what it prints goes to stderr, not to the command's stdout."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
+def _origin(distribution: str, module: str) -> str:
+    return f"{distribution or 'unknown distribution'}, module {module or '?'}"
+
+
 class PluginHost:
     """A pluggy manager plus the registries built from its hooks."""
 
@@ -93,12 +114,30 @@ class PluginHost:
     # -- loading ------------------------------------------------------------------------
 
     def _entrypoints(self) -> Iterator[importlib_metadata.EntryPoint]:
+        """The entry points of the group, each once, medaug's own first."""
         seen: set[tuple[str, str]] = set()
+        unique = []
         for ep in importlib_metadata.entry_points(group=ENTRYPOINT_GROUP):
             if (ep.name, ep.value) in seen:
                 continue
             seen.add((ep.name, ep.value))
-            yield ep
+            unique.append(ep)
+        yield from sorted(unique, key=lambda ep: not _is_builtin(ep))
+
+    def _name_taken(self, ep: importlib_metadata.EntryPoint, dist_name: str) -> bool:
+        """Whether ``ep``'s name is taken by a plugin already registered; a different
+        plugin wanting it is warned about, naming both."""
+        if not self.pm.has_plugin(ep.name) and not self.pm.is_blocked(ep.name):
+            return False
+        owner = self.plugin_info(ep.name)
+        if (owner.distribution, owner.module) != (dist_name, ep.value):
+            kind = "the built-in plugin" if owner.builtin else "the plugin"
+            _warn(
+                f"plugin entry point {ep.name!r} ({_origin(dist_name, ep.value)}) was not "
+                f"loaded: {kind} {ep.name!r} ({_origin(owner.distribution, owner.module)}) "
+                "has that name"
+            )
+        return True
 
     def load_entrypoints(self) -> None:
         """Import and register every plugin of the ``medaug`` entry-point group."""
@@ -106,26 +145,29 @@ class PluginHost:
         for ep in self._entrypoints():
             dist = ep.dist
             dist_name = dist.name if dist is not None else ""
-            builtin = _normalize(dist_name) == BUILTIN_DISTRIBUTION
+            builtin = _is_builtin(ep)
             if disabled and not builtin:
                 continue
-            if self.pm.has_plugin(ep.name) or self.pm.is_blocked(ep.name):
+            if self._name_taken(ep, dist_name):
                 continue
             try:
-                plugin = ep.load()
+                with _plugin_output():
+                    plugin = ep.load()
             except _PLUGIN_ERRORS as exc:
                 _warn(
                     f"plugin {ep.name!r} ({dist_name or 'unknown distribution'}) failed to "
                     f"load and was skipped: {_describe_error(exc)}"
                 )
                 continue
-            self.register(
+            registered = self.register(
                 plugin,
                 name=ep.name,
                 distribution=dist_name,
                 version=dist.version if dist is not None else "",
                 builtin=builtin,
             )
+            if registered is not None:
+                self.info[registered] = replace(self.info[registered], module=ep.value)
 
     def register(
         self,
@@ -187,7 +229,8 @@ class PluginHost:
             others = [p for p in self.pm.get_plugins() if p is not plugin]
             caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
             try:
-                caller(**kwargs)
+                with _plugin_output():
+                    caller(**kwargs)
             except _PLUGIN_ERRORS as exc:
                 yield plugin_name, exc
             else:

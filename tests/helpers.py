@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,7 +14,24 @@ from PIL import Image
 from medaug.contracts.generator import FitCallback, Generator
 from medaug.testing import tree_hash, write_dicom
 
-__all__ = ["gradient", "tree_hash", "write_dicom", "write_image_folder", "write_labelled_dicoms"]
+__all__ = [
+    "fake_distribution",
+    "gradient",
+    "tree_hash",
+    "write_dicom",
+    "write_image_folder",
+    "write_labelled_dicoms",
+]
+
+
+def fake_distribution(root: Path, dist: str, module: str, source: str, entry_name: str) -> None:
+    """Write an installed-looking distribution (dist-info + module) under ``root`` whose
+    ``medaug`` entry point ``entry_name`` loads ``module`` (``source``, dedented)."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text(f"[medaug]\n{entry_name} = {module}\n")
 
 
 def write_image_folder(

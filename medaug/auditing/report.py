@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from medaug.atomic import atomic_path
@@ -68,6 +68,16 @@ def class_markdown(audit: ClassAudit, *, png: str | None = None, heading: str = 
     return "\n".join(lines) + "\n"
 
 
+def missing_line(missing: Sequence[str], shown: int = 5) -> str:
+    """One sentence naming the manifest's files that are missing (not audited)."""
+    names = ", ".join(missing[:shown]) + (
+        f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    )
+    return (
+        f"{len(missing)} file(s) listed in the manifest are missing and were not audited: {names}"
+    )
+
+
 def report_markdown(
     report: AuditReport, *, pngs: Mapping[str, str] | None = None, heading: str = "##"
 ) -> str:
@@ -83,6 +93,8 @@ def report_markdown(
         "weights are not comparable. ± is one standard deviation (docs/audit.md).",
         "",
     ]
+    if report.missing:
+        parts += [f"**Warning:** {missing_line(report.missing)}.", ""]
     sub = heading + "#"
     for name, audit in report.classes.items():
         parts.append(class_markdown(audit, png=(pngs or {}).get(name), heading=sub))
@@ -125,4 +137,4 @@ def write_closest_pairs(
     plt.close(fig)
 
 
-__all__ = ["class_markdown", "report_markdown", "write_closest_pairs"]
+__all__ = ["class_markdown", "missing_line", "report_markdown", "write_closest_pairs"]

@@ -146,6 +146,8 @@ class AuditReport:
     seconds: dict[str, float] = field(default_factory=dict)
     #: the extractor itself (saved next to the audit by ``write_audit``); not in the JSON
     prepared: PreparedExtractor | None = field(default=None, repr=False, compare=False)
+    #: files a balance output's manifest lists that are not on disk (not audited)
+    missing: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> dict[str, list[int]]:
@@ -163,6 +165,7 @@ class AuditReport:
             "settings": self.settings.to_json(),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "classes": {name: audit.to_json() for name, audit in self.classes.items()},
+            "missing": list(self.missing),
         }
 
 

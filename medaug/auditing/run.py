@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -15,10 +15,12 @@ from medaug.auditing.extractors import ExtractorSpec, PreparedExtractor
 from medaug.auditing.report import report_markdown, write_closest_pairs
 from medaug.auditing.results import AuditReport, ClassAudit
 from medaug.auditing.settings import AuditSettings
-from medaug.auditing.sources import load_folder, load_output
+from medaug.auditing.sources import load_folder, load_output, missing_files
+from medaug.balancing.layout import OutputLayout
 from medaug.data.files import require_dir
 from medaug.data.names import class_folder_names
 from medaug.data.options import DataOptions
+from medaug.output import claim_output
 
 JSON_NAME = "audit.json"
 MARKDOWN_NAME = "audit.md"
@@ -108,7 +110,8 @@ def audit_output(
         )
     seconds["total"] = time.perf_counter() - start
     source = {"balance_output": str(Path(root).expanduser().resolve())}
-    return _report(prepared, settings, results, all_real.images, source, seconds)
+    report = _report(prepared, settings, results, all_real.images, source, seconds)
+    return replace(report, missing=tuple(missing_files(root)))
 
 
 def _report(
@@ -143,11 +146,32 @@ class AuditFiles:
     extractor: Path | None = None
 
 
+def input_paths(
+    *,
+    balance_output: Path | str | None = None,
+    real: Path | str | None = None,
+    synthetic: Path | str | None = None,
+    train: Path | str | None = None,
+) -> list[Path]:
+    """What an audit reads: a balance output's dataset, manifest and run record, or the
+    ``real``, ``synthetic`` and ``train`` folders (its output folder may overlap none)."""
+    if balance_output is not None:
+        layout = OutputLayout(Path(balance_output).expanduser())
+        return [layout.dataset_root, layout.manifest, layout.state]
+    return [Path(p) for p in (real, synthetic, train) if p is not None]
+
+
 def write_audit(report: AuditReport, out: Path | str) -> AuditFiles:
     """Write ``audit.json``, ``audit.md``, ``closest_pairs_<class>.png`` and, for a trained
-    extractor, ``extractor.pt`` (its weights and provenance) into ``out``."""
-    out = Path(out).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
+    extractor, ``extractor.pt`` (its weights and provenance) into ``out``: a folder that
+    is new, empty or medaug's, outside what the audit read
+    (:func:`~medaug.output.claim_output`)."""
+    out = Path(out).expanduser().absolute()
+    with claim_output(out, command="audit", inputs=input_paths(**report.source)):
+        return _write_audit(report, out)
+
+
+def _write_audit(report: AuditReport, out: Path) -> AuditFiles:
     folders = class_folder_names(report.classes)
     pngs: dict[str, Path] = {}
     for name, audit_result in report.classes.items():
@@ -175,4 +199,4 @@ def write_audit(report: AuditReport, out: Path | str) -> AuditFiles:
     )
 
 
-__all__ = ["AuditFiles", "audit", "audit_output", "write_audit"]
+__all__ = ["AuditFiles", "audit", "audit_output", "input_paths", "write_audit"]

@@ -17,7 +17,7 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from medaug.data.files import require_dir
 from medaug.data.names import class_folder_name
 from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
+
+if TYPE_CHECKING:
+    from medaug.balancing.layout import OutputLayout
 
 VIEWS_DIR = "audit-views-v1"
 
@@ -115,6 +118,27 @@ def read_run_settings(root: Path) -> dict[str, Any]:
     return dict(state.settings)
 
 
+def find_output(root: Path | str) -> OutputLayout:
+    """The layout of the balance output ``root``; raise when it is none."""
+    from medaug.balancing.layout import OutputLayout
+
+    layout = OutputLayout.find(Path(root).expanduser())
+    if layout is None:
+        raise MedaugError(
+            f"{str(root)!r} is not a medaug balance output (expected .medaug-run.json and dataset/)"
+        )
+    return layout
+
+
+def missing_files(root: Path | str) -> list[str]:
+    """The files the manifest of the balance output ``root`` lists that are no longer on
+    disk (as the manifest names them: relative to ``root``)."""
+    from medaug.balancing.manifest import read_manifest
+
+    layout = find_output(root)
+    return [r.path for r in read_manifest(layout.manifest) if not (layout.root / r.path).exists()]
+
+
 def load_output(
     root: Path | str,
     *,
@@ -126,14 +150,9 @@ def load_output(
     """The grown classes of the balance output ``root``, all of its real images (what a
     trained extractor learns from), the working size and the channels. ``image_size``
     and ``channels`` default to the run's own."""
-    from medaug.balancing.layout import OutputLayout
     from medaug.balancing.manifest import read_manifest
 
-    layout = OutputLayout.find(Path(root).expanduser())
-    if layout is None:
-        raise MedaugError(
-            f"{str(root)!r} is not a medaug balance output (expected .medaug-run.json and dataset/)"
-        )
+    layout = find_output(root)
     settings = read_run_settings(layout.root)
     size = int(image_size or settings.get("image_size") or 64)
     chans = channels if channels is not None else settings.get("channels", "auto")
@@ -178,4 +197,11 @@ def load_output(
     return out, _image_set(ds, all_real, dataset_root), size, ds.channels
 
 
-__all__ = ["OutputClass", "load_folder", "load_output", "read_run_settings"]
+__all__ = [
+    "OutputClass",
+    "find_output",
+    "load_folder",
+    "load_output",
+    "missing_files",
+    "read_run_settings",
+]

@@ -9,7 +9,6 @@ it models, the training settings, the loss history and the output pixel format.
 from __future__ import annotations
 
 import datetime as _dt
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,11 @@ from typing import Any
 
 import torch
 
-from medaug import __version__
+from medaug import __version__, limits
 from medaug.atomic import atomic_path
 from medaug.balancing.files import sha256_file
 from medaug.errors import MedaugError
+from medaug.safeload import first_line, load_torch_file
 
 CHECKPOINT_FORMAT = "medaug-generator-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -80,13 +80,10 @@ def save_checkpoint(
 
 
 def load_checkpoint(path: Path) -> tuple[CheckpointInfo, dict[str, Any]]:
-    """Read a checkpoint with ``torch.load(weights_only=True)`` onto the CPU."""
-    if not path.is_file():
-        raise MedaugError(f"checkpoint {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as exc:
-        raise MedaugError(f"cannot read checkpoint {path}: {str(exc).splitlines()[0]}") from exc
+    """Read a checkpoint with ``torch.load(weights_only=True)`` onto the CPU. Its sizes
+    (image size, channels, classes, batch size, bit depth) are checked against
+    :mod:`medaug.limits` before anything is built from it."""
+    payload = load_torch_file(path, "checkpoint")
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise MedaugError(f"{path} is not a medaug generator checkpoint")
     if payload.get("version") != CHECKPOINT_VERSION:
@@ -94,8 +91,26 @@ def load_checkpoint(path: Path) -> tuple[CheckpointInfo, dict[str, Any]]:
             f"checkpoint {path} has version {payload.get('version')!r}; this medaug reads "
             f"version {CHECKPOINT_VERSION}"
         )
-    raw = payload["info"]
-    info = CheckpointInfo(
+    try:
+        info = _info(payload["info"], f"in checkpoint {path}")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MedaugError(
+            f"checkpoint {path} is incomplete or malformed ({first_line(exc)})"
+        ) from exc
+    state = payload.get("state")
+    if not isinstance(state, dict):
+        raise MedaugError(f"checkpoint {path} holds no generator state")
+    return info, state
+
+
+def _info(raw: dict[str, Any], source: str) -> CheckpointInfo:
+    """The :class:`CheckpointInfo` of a checkpoint's ``info``, every size bounded."""
+    limits.image_size(raw["image_size"], source)
+    limits.channels(raw["channels"], source)
+    limits.batch_size(raw["batch_size"], source)
+    limits.bounded(raw["bit_depth"], f"bit_depth {source}", low=1, high=16)
+    limits.class_count(max(1, len(raw["class_names"])), source)
+    return CheckpointInfo(
         generator=str(raw["generator"]),
         generator_options=dict(raw["generator_options"]),
         image_size=int(raw["image_size"]),
@@ -111,7 +126,6 @@ def load_checkpoint(path: Path) -> tuple[CheckpointInfo, dict[str, Any]]:
         bit_depth=int(raw["bit_depth"]),
         history={str(k): [float(x) for x in v] for k, v in raw["history"].items()},
     )
-    return info, payload["state"]
 
 
 def build_generator(

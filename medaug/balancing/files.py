@@ -12,6 +12,7 @@ from pathlib import Path
 
 from medaug.atomic import tmp_path_for
 from medaug.errors import MedaugError
+from medaug.output import admit
 
 LINK_MODES = ("hardlink", "symlink", "copy", "copy-deidentified")
 
@@ -29,10 +30,11 @@ def link_file(src: Path, dst: Path, mode: str) -> str:
     """Put ``src`` at ``dst`` by ``mode`` (hardlink falls back to a copy across devices).
 
     Returns the method really used. ``dst`` appears atomically; an existing ``dst`` is
-    replaced.
+    replaced. Inside a claimed output folder, ``dst`` is recorded in its marker first.
     """
     if mode not in LINK_MODES:
         raise MedaugError(f"invalid link mode {mode!r}: expected {'|'.join(LINK_MODES)}")
+    admit(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(dst)
     with contextlib.suppress(FileNotFoundError):
@@ -80,9 +82,3 @@ def _is_dicom(path: Path) -> bool:
             return fh.read(4) == b"DICM" or path.suffix.lower() == ".dcm"
     except OSError:
         return False
-
-
-def tree_contains(parent: Path, child: Path) -> bool:
-    """Whether ``child`` is ``parent`` or lies inside it (after resolving links)."""
-    p, c = parent.resolve(), child.resolve()
-    return c == p or p in c.parents

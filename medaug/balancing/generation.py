@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from medaug.atomic import atomic_write_json, remove_stale_tmp
+from medaug.atomic import atomic_write_json, read_json_record
 from medaug.balancing.checkpoint import build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
 from medaug.balancing.layout import MANIFEST_NAME
@@ -17,6 +17,7 @@ from medaug.balancing.manifest import read_manifest, write_manifest
 from medaug.balancing.sampling import SampleJob, expected_paths, sample_to_files
 from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.errors import MedaugError
+from medaug.output import claim_output
 
 
 @dataclass
@@ -51,26 +52,126 @@ def find_checkpoints(path: Path) -> list[Path]:
 
 
 GENERATE_MARKER = ".medaug-generate.json"
+GENERATE_KIND = "medaug-generate-output"
+#: the advice after a failed write (a full disk)
+RERUN = "run the same command again (the images written so far are kept)"
 
 
-def check_generate_out(out: Path) -> None:
-    """Refuse an ``--out`` that holds anything but a previous ``generate`` output: images
-    written into a real dataset folder would later read back as real."""
-    if out.exists() and not out.is_dir():
-        raise MedaugError(f"--out {out} exists and is not a folder")
-    if not out.exists() or (out / GENERATE_MARKER).is_file():
-        return
-    visible = [p for p in out.iterdir() if not p.name.startswith(".")]
-    if not visible:
-        return
-    rows = read_manifest(out / MANIFEST_NAME) if (out / MANIFEST_NAME).is_file() else []
-    if rows and all(r.source == "synthetic" for r in rows):
-        return  # written by a medaug generate from before the marker existed
-    raise MedaugError(
-        f"--out {out} holds files that are not a medaug generate output (a real dataset?); "
-        "synthetic images written there would later read back as real: choose an empty "
-        "or new folder"
+def checkpoint_inputs(checkpoint: Path, paths: list[Path]) -> list[Path]:
+    """What ``generate`` reads: ``checkpoint`` (a file or a folder) and, for a balance
+    output's checkpoints, that run's ``checkpoints/``, ``dataset/`` and DATA."""
+    from medaug.balancing.layout import OutputLayout
+    from medaug.balancing.runstate import load_state
+
+    inputs = [checkpoint]
+    for folder in sorted({p.parent for p in paths}):
+        layout = OutputLayout.find(folder.parent)
+        state = load_state(layout.root) if layout is not None else None
+        if layout is not None and state is not None:
+            inputs += [layout.checkpoints, layout.dataset_root]
+            if state.settings.get("data"):
+                inputs.append(Path(state.settings["data"]))
+    return inputs
+
+
+def _read_jobs(out: Path) -> dict[str, dict[str, Any]]:
+    """The jobs earlier ``generate`` runs started in ``out`` (``<class folder>/<seed>``)."""
+    raw = read_json_record(
+        out / GENERATE_MARKER, kind=GENERATE_KIND, what="a medaug generate record"
     )
+    jobs = raw.get("jobs", {}) if raw is not None else {}
+    return dict(jobs) if isinstance(jobs, dict) else {}
+
+
+def _job_key(job: SampleJob) -> str:
+    return f"{job.out_dir.name}/{job.seed}"
+
+
+def _check_clash(job: SampleJob, started: dict[str, Any]) -> None:
+    """Existing images of ``job`` are a run of the same checkpoint and seed to finish;
+    anything else is refused (medaug never overwrites images)."""
+    clash = next((p for p in expected_paths(job) if p.exists()), None)
+    if clash is None or started.get("checkpoint_sha256") == job.checkpoint_sha256:
+        return
+    raise MedaugError(
+        f"{clash} already exists, from another checkpoint or run; use another --seed or "
+        "--out (medaug never overwrites images)"
+    )
+
+
+def _plan(
+    loaded: list[tuple[Path, Any, Any]], n: int, seed: int, out: Path, started: dict[str, Any]
+) -> list[tuple[Any, Any, SampleJob]]:
+    """One sampling job per class of each checkpoint (an interrupted one keeps its UIDs)."""
+    from medaug.data import class_folder_name
+
+    jobs: list[tuple[Any, Any, SampleJob]] = []
+    study_uid = next((j["study_uid"] for j in started.values() if j.get("study_uid")), new_uid())
+    for path, info, state in loaded:
+        classes = info.class_names if len(info.class_names) > 1 else [info.class_name]
+        sha = sha256_file(path)
+        for cls in classes:
+            job = SampleJob(
+                class_name=cls,
+                class_index=info.class_names.index(cls) if cls in info.class_names else 0,
+                n=n,
+                seed=seed,
+                out_dir=out / class_folder_name(cls),
+                root=out,
+                generator_name=info.generator,
+                generator_options=info.generator_options,
+                checkpoint_sha256=sha,
+                output_format=info.output_format,
+                bit_depth=info.bit_depth,
+            )
+            before = started.get(_job_key(job), {})
+            _check_clash(job, before)
+            if info.output_format == "dicom":
+                uid = before.get("series_uid") or new_uid()
+                job.series = DicomSeries(cls, study_uid, uid, len(jobs) + 1)
+            jobs.append((info, state, job))
+    return jobs
+
+
+def _record_jobs(
+    out: Path, jobs: list[tuple[Any, Any, SampleJob]], started: dict[str, Any]
+) -> None:
+    """Write the jobs before sampling: a killed run is recognised and finished by a rerun."""
+    for _info, _state, job in jobs:
+        started[_job_key(job)] = {
+            "checkpoint_sha256": job.checkpoint_sha256,
+            "study_uid": job.series.study_uid if job.series else "",
+            "series_uid": job.series.series_uid if job.series else "",
+        }
+    atomic_write_json(
+        out / GENERATE_MARKER,
+        {
+            "kind": GENERATE_KIND,
+            "note": "synthetic images only; see manifest.csv",
+            "jobs": started,
+        },
+    )
+
+
+def _sample(
+    jobs: list[tuple[Any, Any, SampleJob]],
+    device: torch.device,
+    rows: dict[str, Any],
+    on_written: Callable[[str, int], None] | None,
+) -> dict[str, int]:
+    """Write every job's missing images; ``rows`` gains their manifest rows. Returns the
+    number of images per class."""
+    written: dict[str, int] = {}
+    built: dict[int, Any] = {}
+    for info, state, job in jobs:
+        gen = built.get(id(state))
+        if gen is None:
+            gen = built[id(state)] = build_generator(info, device, state)
+        cb = (lambda k, c=job.class_name: on_written(c, k)) if on_written else None
+        for row in sample_to_files(gen, job, on_written=cb):
+            rows[row.path] = row
+        written[job.class_name] = written.get(job.class_name, 0) + job.n
+    return written
 
 
 def generate(
@@ -86,10 +187,12 @@ def generate(
     """Write ``n`` synthetic images per class of each checkpoint into ``out/<class>/``.
 
     File names, seeds and PNG metadata are those of ``medaug balance``, so the same
-    checkpoint and seed reproduce a balance run's images. Existing files are never
-    overwritten; ``out/manifest.csv`` gains one row per new file.
+    checkpoint and seed reproduce a balance run's images. ``out`` is claimed
+    (:func:`~medaug.output.claim_output`): new, empty or medaug's, outside the
+    checkpoints' folders and any dataset. Existing files are never overwritten; the same
+    command run again finishes an interrupted run; ``out/manifest.csv`` gains one row
+    per new file.
     """
-    from medaug.data import class_folder_name
     from medaug.runtime import resolve_device
 
     if n < 1:
@@ -99,58 +202,22 @@ def generate(
     dev = resolve_device(device)
     paths = find_checkpoints(Path(checkpoint))
     loaded = [(p, *load_checkpoint(p)) for p in paths]
-    out = Path(out).absolute()
-    check_generate_out(out)
-    jobs: list[tuple[Any, Any, SampleJob]] = []
-    study_uid = new_uid()
-    for path, info, state in loaded:
+    for path, info, _state in loaded:
         if not info.complete and warn is not None:
             warn(f"{path.name}: training stopped after {info.epochs_done}/{info.epochs} epochs")
-        classes = info.class_names if len(info.class_names) > 1 else [info.class_name]
-        sha = sha256_file(path)
-        for cls in classes:
-            folder = class_folder_name(cls)
-            series = None
-            if info.output_format == "dicom":
-                series = DicomSeries(cls, study_uid, new_uid(), len(jobs) + 1)
-            job = SampleJob(
-                class_name=cls,
-                class_index=info.class_names.index(cls) if cls in info.class_names else 0,
-                n=n,
-                seed=seed,
-                out_dir=out / folder,
-                root=out,
-                generator_name=info.generator,
-                generator_options=info.generator_options,
-                checkpoint_sha256=sha,
-                output_format=info.output_format,
-                bit_depth=info.bit_depth,
-                series=series,
-            )
-            clash = [p for p in expected_paths(job) if p.exists()]
-            if clash:
-                raise MedaugError(
-                    f"{clash[0]} already exists; use another --seed or --out (medaug never "
-                    "overwrites images)"
-                )
-            jobs.append((info, state, job))
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(
-        out / GENERATE_MARKER,
-        {"kind": "medaug-generate-output", "note": "synthetic images only; see manifest.csv"},
-    )
-    remove_stale_tmp(out)
-    rows = {r.path: r for r in read_manifest(out / MANIFEST_NAME)}
-    written: dict[str, int] = {}
-    built: dict[int, Any] = {}
-    for info, state, job in jobs:
-        gen = built.get(id(state))
-        if gen is None:
-            gen = built[id(state)] = build_generator(info, dev, state)
-        cb = (lambda k, c=job.class_name: on_written(c, k)) if on_written else None
-        for row in sample_to_files(gen, job, on_written=cb):
-            rows[row.path] = row
-        written[job.class_name] = written.get(job.class_name, 0) + job.n
-    manifest = out / MANIFEST_NAME
-    write_manifest(manifest, rows.values())
+    out = Path(out).absolute()
+    with claim_output(
+        out,
+        command="generate",
+        inputs=checkpoint_inputs(Path(checkpoint), paths),
+        datasets=["."],
+        rerun=RERUN,
+    ):
+        started = _read_jobs(out)
+        jobs = _plan(loaded, n, seed, out, started)
+        _record_jobs(out, jobs, started)
+        manifest = out / MANIFEST_NAME
+        rows = {r.path: r for r in read_manifest(manifest)}
+        written = _sample(jobs, dev, rows, on_written)
+        write_manifest(manifest, rows.values())
     return GenerateResult(out, written, paths, manifest)

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from medaug.data.names import fit_name
+
 DATASET_DIR = "dataset"
 CHECKPOINTS_DIR = "checkpoints"
 REPORT_DIR = "report"
@@ -56,7 +58,7 @@ class OutputLayout:
 
     def checkpoint(self, unit: str) -> Path:
         """Checkpoint of one training unit (a class folder name, or ``all-classes``)."""
-        return self.checkpoints / f"{unit}.pt"
+        return self.checkpoints / fit_name(f"{unit}.pt")
 
     @property
     def report_dir(self) -> Path:
@@ -68,13 +70,13 @@ class OutputLayout:
 
     def progress_dir(self, unit: str) -> Path:
         """Per-epoch fixed-noise grids of one training unit."""
-        return self.report_dir / "progress" / unit
+        return self.report_dir / "progress" / fit_name(unit)
 
     def losses_png(self, folder: str) -> Path:
-        return self.report_dir / f"losses_{folder}.png"
+        return self.report_dir / fit_name(f"losses_{folder}.png")
 
     def samples_png(self, folder: str) -> Path:
-        return self.report_dir / f"samples_{folder}.png"
+        return self.report_dir / fit_name(f"samples_{folder}.png")
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the output root, POSIX style (as the manifest stores it)."""

@@ -1,4 +1,12 @@
-"""``manifest.csv``: one row per output file, real or synthetic, with its provenance."""
+"""``manifest.csv``: one row per output file, real or synthetic, with its provenance.
+
+The file is RFC 4180 CSV (CRLF line ends, so a field holding a carriage return or a
+line feed is quoted and reads back whole). A text that a spreadsheet would run as a
+formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: a class
+named ``=cmd|calc``) is written with a leading ``'``, as OWASP advises; so is a text
+that starts with ``'``, so that :func:`read_manifest` gives back every value exactly.
+Numbers (``-0.5``) are left as they are.
+"""
 
 from __future__ import annotations
 
@@ -32,14 +40,40 @@ class ManifestRow:
         return ["class" if f.name == "label" else f.name for f in fields(cls)]
 
 
+#: first characters that make a spreadsheet read a cell as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def escape_cell(text: str) -> str:
+    """``text`` safe to open in a spreadsheet: a formula-like text gets a leading ``'``
+    (and so does a text starting with ``'``, to keep the escape reversible)."""
+    if text.startswith(ESCAPE) or (text.startswith(FORMULA_STARTS) and not _is_number(text)):
+        return ESCAPE + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """The value :func:`escape_cell` was given."""
+    return text[len(ESCAPE) :] if text.startswith(ESCAPE) else text
+
+
 def write_manifest(path: Path, rows: Iterable[ManifestRow]) -> int:
     """Write ``rows`` (sorted by path) atomically; return the row count."""
     ordered = sorted(rows, key=lambda r: r.path)
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(ManifestRow.columns())
     for row in ordered:
-        writer.writerow(list(asdict(row).values()))
+        writer.writerow([escape_cell(str(v)) for v in asdict(row).values()])
     atomic_write_text(path, buf.getvalue())
     return len(ordered)
 
@@ -51,6 +85,8 @@ def read_manifest(path: Path) -> list[ManifestRow]:
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         return [
-            ManifestRow(**{("label" if k == "class" else k): v for k, v in rec.items()})
+            ManifestRow(
+                **{("label" if k == "class" else k): unescape_cell(v) for k, v in rec.items()}
+            )
             for rec in reader
         ]

@@ -99,7 +99,7 @@ class RichReporter:
         self._epochs: dict[str, int] = {}
 
     def message(self, text: str) -> None:
-        self.progress.console.print(text, highlight=False)
+        self.progress.console.print(text, highlight=False, markup=False)
 
     def training(self, cls: str, epochs: int, epochs_done: int) -> None:
         self._epochs[cls] = epochs

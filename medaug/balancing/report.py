@@ -13,6 +13,7 @@ from PIL import Image
 from medaug.atomic import atomic_path, atomic_write_text
 from medaug.balancing.layout import OutputLayout
 from medaug.data.dataset import ImageDataset
+from medaug.data.names import printable
 
 GRID_SIZE = 64  # images per grid (8 x 8)
 
@@ -129,10 +130,37 @@ def write_class_figures(
     return figs
 
 
+def _cell(value: Any) -> str:
+    """A table cell: a ``|`` in a class or file name does not split it."""
+    return printable(str(value)).replace("|", "\\|")
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def skipped_section(skipped: Mapping[str, Any]) -> list[str]:
+    """``## Skipped input files``: each file with its reason, or (de-identified output)
+    the count per reason."""
+    if not skipped.get("count"):
+        return []
+    parts = ["## Skipped input files", ""]
+    files = skipped.get("files")
+    if isinstance(files, list):
+        parts += [
+            f"{skipped['count']} input file(s) were not used:",
+            "",
+            _table(["file", "reason"], [[f["path"], f["reason"]] for f in files]),
+        ]
+    else:
+        parts += [
+            f"{skipped['count']} input file(s) were not used ({skipped.get('withheld', '')}):",
+            "",
+            _table(["reason", "files"], list(skipped.get("reasons", {}).items())),
+        ]
+    return [*parts, ""]
 
 
 def write_report_md(
@@ -186,6 +214,7 @@ def write_report_md(
         f"{seconds.get('total', 0.0):.1f} s (summed over resumed sessions).",
         "",
     ]
+    parts += skipped_section(summary.get("skipped", {}))
     if audit:
         parts += [audit, ""]
     for cls, figs in images.items():

@@ -11,7 +11,7 @@ comes from :class:`~medaug.balancing.layout.OutputLayout`.
 from __future__ import annotations
 
 import time
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -21,11 +21,16 @@ import torch
 
 from medaug import __version__
 from medaug import distributed as dist
-from medaug.atomic import remove_stale_tmp
 from medaug.balancing.config import BalanceConfig
-from medaug.balancing.files import link_file, tree_contains
+from medaug.balancing.files import link_file
 from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec, TrainingUnit, TrainResult
-from medaug.balancing.layout import OutputLayout
+from medaug.balancing.inputs import (
+    duplicate_warnings,
+    real_names,
+    skipped_inputs,
+    skipped_line,
+)
+from medaug.balancing.layout import DATASET_DIR, OutputLayout
 from medaug.balancing.manifest import ManifestRow, write_manifest
 from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import write_class_figures, write_report_md
@@ -35,9 +40,11 @@ from medaug.balancing.strategy import parse_strategy, resolve_targets
 from medaug.balancing.timings import Timings
 from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.data.dataset import ImageDataset
+from medaug.data.names import NOT_UTF8, is_utf8, printable
 from medaug.data.options import DataOptions
+from medaug.data.summary import relative_name
 from medaug.errors import MedaugError
-from medaug.locking import folder_lock
+from medaug.output import OutputFolder, admit, claim_output
 
 
 @dataclass
@@ -71,31 +78,6 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
     return BalanceRun(cfg, reporter).run()
 
 
-def real_names(records: list[Any], data_root: Path) -> dict[Path, str]:
-    """A unique output file name for every real file of one class."""
-    names: dict[Path, str] = {}
-    taken: set[str] = set()
-    for rec in records:
-        if rec.path in names:
-            continue  # another frame of a multi-frame file
-        name = rec.path.name
-        if name.startswith(("synthetic_", ".")):
-            name = "real_" + name.lstrip(".")
-        if name.casefold() in taken:
-            try:
-                rel = rec.path.relative_to(data_root)
-            except ValueError:
-                rel = Path(*rec.path.parts[-3:])
-            name = "__".join(rel.parts)
-        base, n = name, 1
-        while name.casefold() in taken:
-            name = f"{n}_{base}"
-            n += 1
-        taken.add(name.casefold())
-        names[rec.path] = name
-    return names
-
-
 @dataclass
 class _Session:
     """What one session of a run works with, once the data is loaded."""
@@ -108,6 +90,8 @@ class _Session:
     device: torch.device
     resumed: bool
     warnings: list[str]
+    #: per class, every real input file -> its path in OUT (relative, as in the manifest)
+    outputs: dict[str, dict[Path, str]] = field(default_factory=dict)
     rows: list[ManifestRow] = field(default_factory=list)
     fitted: dict[str, TrainResult] = field(default_factory=dict)
     jobs: dict[str, SampleJob] = field(default_factory=dict)
@@ -120,10 +104,15 @@ class BalanceRun:
         self.cfg = cfg
         self.reporter = reporter or NullReporter()
         self.data = cfg.data_root
+        for what, path in (("DATA", self.data), ("--out", cfg.out.absolute())):
+            if not is_utf8(path):
+                raise MedaugError(f"{what} '{printable(path)}': {NOT_UTF8}")
         if not self.data.exists():
             raise MedaugError(f"DATA {cfg.data} does not exist")
         self.layout = OutputLayout(cfg.out.absolute())
         self.settings = self._settings()
+        #: OUT as claimed by :meth:`run`
+        self.folder: OutputFolder | None = None
 
     # -- settings and the output folder ----------------------------------------------------
 
@@ -162,13 +151,8 @@ class BalanceRun:
     def _existing_state(self) -> RunState | None:
         """The run state to continue, ``None`` for a fresh run; raise when OUT is unusable."""
         out = self.layout.root
-        if tree_contains(self.data, out):
-            raise MedaugError(
-                f"--out {out} is inside the input {self.data}; medaug never writes into DATA"
-            )
-        if out.exists() and not out.is_dir():
-            raise MedaugError(f"--out {out} exists and is not a folder")
-        if not out.exists() or not any(out.iterdir()):
+        assert self.folder is not None
+        if not self.folder.entries:  # new, empty, or holding only medaug's marker
             return None
         state = load_state(out)
         if state is None:
@@ -208,23 +192,12 @@ class BalanceRun:
                 "current data into a new --out"
             )
 
-    def _claim(self, state: RunState | None) -> RunState | None:
-        """Under the folder lock: the state to continue, re-read, since another run may
-        have started or finished in OUT since it was first checked."""
-        now = self._existing_state()
-        if state is None and now is not None:
-            raise MedaugError(
-                f"another balance run started in {self.layout.root}; choose another --out"
-            )
-        return now
-
     def _prepare_out(self, state: RunState) -> None:
-        """Create OUT with its run record and notice; drop stale temporary files."""
-        self.layout.root.mkdir(parents=True, exist_ok=True)
+        """Write OUT's run record, create its folders and copy the notice."""
         state.dataset_root = str(self.layout.dataset_root)
         state.save(self.layout.root)
-        remove_stale_tmp(self.layout.root)
         for folder in (self.layout.dataset_root, self.layout.checkpoints, self.layout.report_dir):
+            admit(folder)
             folder.mkdir(exist_ok=True)
         if self.cfg.bundled:
             notice = self.data / "NOTICE.md"
@@ -233,7 +206,20 @@ class BalanceRun:
     # -- the run ---------------------------------------------------------------------------
 
     def run(self) -> BalanceResult:
-        """Do (or finish) the run; a finished run with the same settings is left as is."""
+        """Do (or finish) the run; a finished run with the same settings is left as is.
+        OUT is claimed (:func:`~medaug.output.claim_output`) for the whole run."""
+        inputs = [self.data, *([self.cfg.options.labels] if self.cfg.options.labels else [])]
+        with claim_output(
+            self.layout.root,
+            command="balance",
+            inputs=inputs,
+            datasets=[DATASET_DIR],
+            rerun="rerun with --resume",
+        ) as folder:
+            self.folder = folder
+            return self._run()
+
+    def _run(self) -> BalanceResult:
         from medaug.data import class_folder_names, load_dataset
         from medaug.runtime import resolve_device, seed_everything
 
@@ -280,40 +266,64 @@ class BalanceRun:
             ds.classes,
             self.reporter,
         )
+        outputs = self._output_paths(ds, folders)
         warnings = fitter.check_sizes(ds.counts(), sorted(to_add))
+        warnings += duplicate_warnings(ds.records, self._input_name(outputs, ds.root))
         for warning in warnings:
             self.reporter.message(f"warning: {warning}")
+        skipped = skipped_line(skipped_inputs(ds.skipped, ds.root, named=True))
+        if skipped:
+            self.reporter.message(f"{skipped} (listed in the report)")
 
-        # under torchrun, rank 0 alone owns OUT: the lock, the run record, the real files,
+        # under torchrun, rank 0 alone owns OUT: the claim, the run record, the real files,
         # the sampling and the report; every rank trains its share of the generators
-        lock: AbstractContextManager[None] = (
-            folder_lock(layout.root, what="balance run") if dist.is_main() else nullcontext()
-        )
-        with lock:
-            with dist.main_first(local=False):
-                if dist.is_main():
-                    state = self._claim(state)
-                    resumed = state is not None
-                    if state is None:
-                        state = RunState(
-                            settings=self.settings, data_fingerprint=self._fingerprint()
-                        )
-                    else:
-                        self.reporter.message(f"resuming the interrupted run in {layout.root}")
-                    self._prepare_out(state)
-            state, resumed = dist.broadcast_object((state, resumed if dist.is_main() else False))
-            assert state is not None
-            timings = Timings.from_dict(state.summary.get("seconds"))
-            timings.load += load_seconds
-            run = _Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
-            summary: dict[str, Any] | None = None
+        with dist.main_first(local=False):
             if dist.is_main():
-                run.rows = self._link_reals(run)
-            if self._grow(run, fitter):
-                timings.total += time.perf_counter() - t_start
-                summary = self._finish(run)
-            final = dist.broadcast_object(summary)  # the other ranks return rank 0's summary
-            return BalanceResult(final or {}, layout)
+                resumed = state is not None
+                if state is None:
+                    state = RunState(settings=self.settings, data_fingerprint=self._fingerprint())
+                else:
+                    self.reporter.message(f"resuming the interrupted run in {layout.root}")
+                self._prepare_out(state)
+        state, resumed = dist.broadcast_object((state, resumed if dist.is_main() else False))
+        assert state is not None
+        timings = Timings.from_dict(state.summary.get("seconds"))
+        timings.load += load_seconds
+        run = _Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
+        run.outputs = outputs
+        summary: dict[str, Any] | None = None
+        if dist.is_main():
+            run.rows = self._link_reals(run)
+        if self._grow(run, fitter):
+            timings.total += time.perf_counter() - t_start
+            summary = self._finish(run)
+        final = dist.broadcast_object(summary)  # the other ranks return rank 0's summary
+        return BalanceResult(final or {}, layout)
+
+    @property
+    def deidentified(self) -> bool:
+        """Whether OUT must carry no input file name (``--link copy-deidentified``)."""
+        return self.cfg.link == "copy-deidentified"
+
+    def _output_paths(
+        self, ds: ImageDataset, folders: dict[str, str]
+    ) -> dict[str, dict[Path, str]]:
+        """Per class, every real input file -> its path in OUT, relative to OUT."""
+        outputs: dict[str, dict[Path, str]] = {}
+        for cls in ds.classes:
+            recs = [ds.records[i] for i in ds.class_indices(cls)]
+            names = real_names(recs, Path(ds.root), neutral=self.deidentified)
+            folder = self.layout.class_dir(folders[cls])
+            outputs[cls] = {src: self.layout.relative(folder / n) for src, n in names.items()}
+        return outputs
+
+    def _input_name(self, outputs: dict[str, dict[Path, str]], root: Path) -> Callable[[Path], str]:
+        """How messages that go into OUT name an input file: relative to DATA, or by its
+        place in OUT when OUT is de-identified."""
+        if self.deidentified:
+            placed = {src: rel for names in outputs.values() for src, rel in names.items()}
+            return lambda path: placed.get(path, "?")
+        return lambda path: relative_name(path, root)
 
     def _grow(self, run: _Session, fitter: GeneratorFitter) -> bool:
         """Fit (or resume) each training unit, then write its classes' synthetic images.
@@ -457,22 +467,20 @@ class BalanceRun:
         run.state.save(self.layout.root)
 
     def _link_reals(self, run: _Session) -> list[ManifestRow]:
-        ds, folders, created = run.ds, run.folders, run.state.started
         rows: list[ManifestRow] = []
-        for cls in ds.classes:
-            recs = [ds.records[i] for i in ds.class_indices(cls)]
-            for src, name in real_names(recs, Path(ds.root)).items():
-                dst = self.layout.class_dir(folders[cls]) / name
+        for cls, names in run.outputs.items():
+            for src, rel in names.items():
+                dst = self.layout.root / rel
                 if not dst.exists():
                     link_file(src, dst, self.cfg.link)
                 rows.append(
                     ManifestRow(
-                        path=self.layout.relative(dst),
+                        path=rel,
                         label=cls,
                         source="real",
-                        original_path=str(src),
+                        original_path="" if self.deidentified else str(src),
                         medaug_version=__version__,
-                        created=created,
+                        created=run.state.started,
                     )
                 )
         return rows
@@ -546,6 +554,7 @@ class BalanceRun:
             "added": {c: to_add.get(c, 0) for c in ds.classes},
             "counts_after": {c: counts[c] + to_add.get(c, 0) for c in ds.classes},
             "skipped_inputs": len(ds.skipped),
+            "skipped": skipped_inputs(ds.skipped, ds.root, named=not self.deidentified),
             "output_format": _output_format(ds),
             "manifest": str(layout.manifest),
             "manifest_rows": len(rows),

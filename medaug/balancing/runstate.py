@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from medaug import __version__
-from medaug.atomic import atomic_write_text
+from medaug.atomic import atomic_write_text, read_json_record
 from medaug.balancing.layout import STATE_NAME
 from medaug.errors import MedaugError
 
@@ -74,15 +74,9 @@ class RunState:
 
 def load_state(out: Path) -> RunState | None:
     """The run state in ``out``, or ``None`` when there is none."""
-    path = out / STATE_NAME
-    if not path.is_file():
+    raw = read_json_record(out / STATE_NAME, kind=STATE_KIND, what="a medaug balance run state")
+    if raw is None:
         return None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MedaugError(f"{path} is unreadable ({exc}); choose another --out") from exc
-    if not isinstance(raw, dict) or raw.get("kind") != STATE_KIND:
-        raise MedaugError(f"{path} is not a medaug balance run state; choose another --out")
     if raw.get("version") != STATE_VERSION:
         raise MedaugError(
             f"{out} was written by an incompatible medaug ({raw.get('medaug_version')}); "

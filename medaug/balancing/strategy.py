@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from medaug import limits
 from medaug.errors import MedaugError
 
 NAMED_STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
@@ -81,7 +82,7 @@ def _target_count(cls: object, raw: object) -> int:
         ) from None
     if value < 0:
         raise MedaugError(f"target count for class {cls!r} must be >= 0, got {value}")
-    return value
+    return limits.images_per_class(value, f"target count for class {cls!r}")
 
 
 def _check_counts(counts: Mapping[str, int]) -> dict[str, int]:
@@ -137,6 +138,7 @@ def resolve_targets(
     if count is not None:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise MedaugError(f"--count must be a positive integer, got {count!r}")
+        limits.images_per_class(count, "--count")
         if not isinstance(parsed, str):
             raise MedaugError(
                 "--count adds N images to each class chosen by a named strategy "
@@ -152,6 +154,8 @@ def resolve_targets(
     else:
         to_add = _mapping_targets(counts, parsed)
     result = {c: n for c, n in to_add.items() if n > 0}
+    for cls, n in result.items():
+        limits.images_per_class(n, f"the number of images to add to class {cls!r}")
     empty = [c for c in result if counts[c] == 0]
     if empty:
         raise MedaugError(f"class {empty[0]!r} has no images: a generator cannot learn it")

@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import signal
 import sys
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from medaug import __version__
+from medaug import __version__, distributed
 from medaug.cli.launch import describe_failure, launch_session, report_error
 from medaug.console import warn
 from medaug.errors import MedaugError, PluginLoadWarning
@@ -143,7 +144,9 @@ def build_cli() -> click.Group:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point. Without ``argv`` (the ``medaug`` command, ``python -m
+    medaug``) it ends the process once the command is done (:func:`_leave`); with
+    ``argv`` it raises :class:`SystemExit` as click does."""
     prefer_passive_openmp_wait()  # before torch loads its OpenMP runtime
     warnings.simplefilter("default", PluginLoadWarning)
     previous = warnings.showwarning
@@ -152,5 +155,26 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with launch_session(args):
             cli.main(args=args, prog_name="medaug")
+    except SystemExit as exc:
+        if argv is not None:
+            raise
+        _leave(exc.code)
     finally:
         warnings.showwarning = previous
+
+
+def _leave(code: int | str | None) -> NoReturn:
+    """End the process with the command's exit status, without finalizing the interpreter.
+
+    Finalizing takes a second or more once torch is loaded, and Python restores the
+    default Ctrl-C action before it: a Ctrl-C then killed the process without a word
+    (status -2), or raised in an exit handler (a traceback, status 0). Every file is
+    written and closed by now; a Ctrl-C while leaving is "interrupted", exit 130."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _interrupted_while_leaving)
+    distributed.exit_process(code)
+
+
+def _interrupted_while_leaving(signum: int, frame: Any) -> NoReturn:
+    report_error("interrupted")
+    distributed.exit_process(130)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from medaug.data.options import CHANNEL_CHOICES, DataOptions
+from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGE_SIZE
 from medaug.runtime import DEVICE_CHOICES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,6 +61,17 @@ def channels_option(f: F) -> F:
         show_default=True,
         help="Decode to 1 (grayscale) or 3 (RGB) channels; auto = 1 when every image is gray.",
     )(f)
+
+
+def image_size_option(help_text: str) -> Callable[[F], F]:
+    """``--image-size N`` (4 to :data:`~medaug.limits.MAX_IMAGE_SIZE`, default 64)."""
+    return click.option(
+        "--image-size",
+        type=click.IntRange(4, MAX_IMAGE_SIZE),
+        default=64,
+        show_default=True,
+        help=help_text,
+    )
 
 
 def seed_option(f: F) -> F:
@@ -173,9 +185,10 @@ def dataset_options(f: F) -> F:
             "--window",
             default=None,
             metavar="MODE",
-            help="DICOM display mapping: auto (the file's VOI LUT or window, else min-max "
-            "over the frame), minmax, or bits (the range BitsStored allows; 8-bit JPEG "
-            "frames are then decoded at a reduced scale, the fastest route).",
+            help="DICOM display mapping: auto (the file's VOI LUT or window; else, for "
+            "8-bit data, the stored values as they are, like bits, and min-max over the "
+            "frame for deeper data), minmax, or bits (the range BitsStored allows; 8-bit "
+            "JPEG frames are then decoded at a reduced scale, the fastest route).",
         ),
     ]
     for opt in reversed(opts):
@@ -225,7 +238,7 @@ def training_options(f: F) -> F:
         ),
         click.option(
             "--image-size",
-            type=click.IntRange(min=8),
+            type=click.IntRange(8, MAX_IMAGE_SIZE),
             default=64,
             show_default=True,
             help="Images are resized to this square size.",
@@ -233,7 +246,10 @@ def training_options(f: F) -> F:
         channels_option,
         click.option("--epochs", type=click.IntRange(min=1), default=d.epochs, show_default=True),
         click.option(
-            "--batch-size", type=click.IntRange(min=2), default=d.batch_size, show_default=True
+            "--batch-size",
+            type=click.IntRange(2, MAX_BATCH_SIZE),
+            default=d.batch_size,
+            show_default=True,
         ),
         click.option(
             "--lr",

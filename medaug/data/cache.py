@@ -5,7 +5,7 @@ Layout under the cache directory (``cache_dir=``, else ``$MEDAUG_CACHE_DIR``, el
 
     decode-v1/<bundle>/index.json       keys, gray flags, shape, dtype, checksum
     decode-v1/<bundle>/images-<n>.npy   (N, C, H, W) uint8 or uint16, memory-mapped
-    scans-v2/<key>.json                 a reader's scan of an unchanged folder tree
+    scans-v3/<key>.json                 a reader's scan of an unchanged folder tree
 
 A bundle is one dataset root at one working size with one reader's decode options.
 Rows are keyed per record by (path, size, mtime, frame), so changing a few files
@@ -17,8 +17,10 @@ streams rows into the array file as they are decoded (:mod:`medaug.data.rowfile`
 load maps the file copy-on-write and checks its CRC-32 reading a chunk at a time. Only
 when the cache folder cannot be written are the rows kept in memory instead.
 The dataset folder is never written to. Cached scans hold pseudonyms, never the
-readers' patient ids (DICOM PatientIDs); scans of older versions (``scans-v1``, which
-held them in plain text) are deleted when a scan is next saved.
+readers' patient ids (DICOM PatientIDs), and no file names (often patient ids too: a
+file is its position in the walk of the unchanged tree); scans of older versions
+(``scans-v1`` held the ids in plain text, ``scans-v2`` the file names) are deleted when
+a scan is next saved. Bundle indexes hold digests of the records' paths, not the paths.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from medaug.errors import MedaugError
 
 CACHE_ENV = "MEDAUG_CACHE_DIR"
 DECODE_VERSION = 1
-SCAN_VERSION = 2
+SCAN_VERSION = 3
 
 
 def cache_root(cache_dir: Path | str | None = None) -> Path:
@@ -89,7 +91,7 @@ def save_scan_json(root: Path, key: str, data: dict[str, Any]) -> None:
 
 def purge_old_scans(root: Path) -> None:
     """Delete cached scans of older versions (``scans-v1`` held patient ids in plain
-    text); best effort."""
+    text, ``scans-v2`` file names); best effort."""
     for version in range(1, SCAN_VERSION):
         folder = root / f"scans-v{version}"
         if not folder.is_dir() or folder.is_symlink():

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from medaug import limits
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
 from medaug.data.decode import Result, iter_decode
@@ -226,8 +227,7 @@ def load_dataset(
             min_classes=min_classes,
             **options.load_kwargs(),
         )
-    if not isinstance(image_size, int) or image_size < 4:
-        raise MedaugError(f"invalid image size {image_size!r}: expected an integer >= 4")
+    limits.image_size(image_size, "for decoding")
     want = parse_channels(channels)
     kwargs = dict(reader_options)
     kwargs.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)

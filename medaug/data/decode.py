@@ -159,16 +159,20 @@ def iter_decode(
         initializer=_init_worker,
         initargs=(reader,),
     )
+    finished = False
     try:
         done = pool.map(_decode_chunk, chunks, [image_size] * len(chunks))
         for chunk, results in zip(chunks, done, strict=True):
             yield from results
             if on_done:
                 on_done(len(chunk))
+        finished = True
     except BrokenProcessPool:
         raise MedaugError(
             "a decode worker process died (a decoder crash on a malformed file, or out of "
             "memory); rerun with --workers 1 to find the file"
         ) from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # every chunk done: the idle workers exit on their own (the executor joins them);
+        # stopped early: wait until the chunks being decoded are given up
+        pool.shutdown(wait=not finished, cancel_futures=True)

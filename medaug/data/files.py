@@ -1,11 +1,14 @@
 """Walking a dataset folder: which entries are ignored, and why; links followed once.
 
 Readers share these rules so that ``__MACOSX``, ``Thumbs.db`` and hidden files are
-treated alike everywhere. Every walk (scans, the tree fingerprint) goes through
-:class:`TreeWalk`, which enters each folder at most once: a symbolic link to a folder is
-followed only when it leads out of the dataset to a folder not read yet, so link loops
-(``s -> .``) and links into the dataset are skipped with a reason instead of being read
-forever or twice. Nothing here opens a file for writing.
+treated alike everywhere. Only regular files are read: a FIFO (which would block the
+reader for ever), a socket or a device is skipped with a reason, and so is an entry
+whose name is not valid UTF-8 (it could not be written to a manifest or report).
+Every walk (scans, the tree fingerprint) goes through :class:`TreeWalk`, which enters
+each folder at most once: a symbolic link to a folder is followed only when it leads
+out of the dataset to a folder not read yet, so link loops (``s -> .``) and links into
+the dataset are skipped with a reason instead of being read forever or twice. Nothing
+here opens a file for writing.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISDIR
+from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 
+from medaug.data.names import NOT_UTF8, is_utf8, printable
 from medaug.errors import MedaugError
 
 IGNORED_DIRS = frozenset({"__MACOSX", "@eaDir", "$RECYCLE.BIN", "System Volume Information"})
@@ -43,9 +47,28 @@ def ignore_reason(name: str, *, is_dir: bool = False, parent: Path | None = None
     return None
 
 
+def special_file_reason(mode: int) -> str | None:
+    """Why an entry of ``mode`` (``st_mode``) is not read as a file, or ``None`` for a
+    regular file or a folder: reading a FIFO blocks until a writer comes, a device or
+    a socket is not an image."""
+    if S_ISREG(mode) or S_ISDIR(mode):
+        return None
+    kinds = (
+        (S_ISFIFO, "a named pipe (FIFO)"),
+        (S_ISSOCK, "a socket"),
+        (S_ISCHR, "a character device"),
+        (S_ISBLK, "a block device"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"not a regular file: {kind}"
+
+
 def require_dir(root: Path | str) -> Path:
-    """``root`` as an absolute :class:`Path`; a missing path or a file is an error."""
+    """``root`` as an absolute :class:`Path`; a missing path, a file or a path that is
+    not valid UTF-8 is an error."""
     path = Path(root).expanduser()
+    if not is_utf8(path):
+        raise MedaugError(f"dataset path '{printable(path)}': {NOT_UTF8}")
     if not path.exists():
         raise MedaugError(f"dataset path {str(path)!r} does not exist")
     if not path.is_dir():
@@ -132,10 +155,12 @@ class TreeWalk:
         if not is_link:
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                st = entry.stat(follow_symlinks=False) if self.with_stat else None
+                regular = is_dir or entry.is_file(follow_symlinks=False)
+                st = entry.stat(follow_symlinks=False) if self.with_stat or not regular else None
             except OSError as exc:
                 return Entry(path, False, f"cannot read: {exc.strerror or exc}", None)
-            return Entry(path, is_dir, None, st)
+            special = None if st is None else special_file_reason(st.st_mode)
+            return Entry(path, is_dir, special, st)
         try:
             target = os.stat(path)
         except OSError as exc:
@@ -145,7 +170,7 @@ class TreeWalk:
                 )
             return Entry(path, False, f"broken symbolic link ({exc.strerror or exc})", None)
         if not S_ISDIR(target.st_mode):
-            return Entry(path, False, None, target)
+            return Entry(path, False, special_file_reason(target.st_mode), target)
         reason = self.link_problem(path, folder)
         if reason is None:
             return Entry(path, True, None, target)
@@ -161,7 +186,7 @@ class TreeWalk:
         A folder that is not entered (ignored, a link loop, already read, unreadable) is
         yielded once with its reason and not entered; entered folders are yielded with
         ``reason=None`` before their contents. :func:`ignore_reason` applies (hidden
-        files, OS metadata...)."""
+        files, OS metadata...), and so does the rule on names that are not UTF-8."""
         problem = self.enter(top)
         if problem is not None:
             yield Entry(top, False, problem, None)
@@ -182,6 +207,8 @@ class TreeWalk:
                 reason = ignore_reason(
                     entry.path.name, is_dir=entry.is_dir, parent=entry.path.parent
                 )
+            if reason is None and not is_utf8(entry.path.name):
+                reason = NOT_UTF8
             if reason is not None or not entry.is_dir:
                 yield Entry(entry.path, entry.is_dir and reason is None, reason, entry.stat)
                 continue
@@ -208,15 +235,18 @@ def walk_files(top: Path, *, walk: TreeWalk | None = None) -> Iterator[tuple[Pat
             yield entry.path, entry.reason
 
 
-def tree_fingerprint(top: Path) -> str:
+def tree_listing(top: Path) -> tuple[str, list[str]]:
     """A digest of ``(relative path, size, mtime_ns)`` of every entry under ``top``, walked
-    as the readers walk it (links followed once, ignored folders not entered): any change
-    to what a scan reads (a file added, removed, rewritten) changes it. Used to reuse
-    cached scans and decoded images without looking at each file again."""
+    as the readers walk it (links followed once, ignored folders not entered), and the
+    relative paths of those entries in walk order. Any change to what a scan reads (a
+    file added, removed, rewritten) changes the digest; while it is unchanged, an entry
+    is named by its position in the listing (cached scans hold no file names)."""
     entries: list[str] = []
+    listing: list[str] = []
     cut = len(str(top)) + 1
     for entry in TreeWalk(top, with_stat=True).walk(top):
         rel = str(entry.path)[cut:]
+        listing.append(rel)
         st = entry.stat
         mtime = st.st_mtime_ns if st is not None else -1
         if entry.reason is not None:
@@ -226,6 +256,13 @@ def tree_fingerprint(top: Path) -> str:
         else:
             entries.append(f"{rel}\0{st.st_size if st is not None else -1}\0{mtime}")
     entries.sort()
-    return hashlib.blake2b(
+    digest = hashlib.blake2b(
         "\n".join(entries).encode("utf-8", "surrogateescape"), digest_size=16
     ).hexdigest()
+    return digest, listing
+
+
+def tree_fingerprint(top: Path) -> str:
+    """The digest of :func:`tree_listing`: used to reuse cached scans and decoded images
+    without looking at each file again."""
+    return tree_listing(top)[0]

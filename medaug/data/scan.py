@@ -4,11 +4,15 @@ A scan of an unchanged folder tree (same files, sizes and mtimes, same reader
 options) is reused from the cache, so later commands start in milliseconds. Patient ids
 are replaced by pseudonyms (:func:`medaug.data.patients.pseudonym`) as soon as a reader
 returns its scan, so neither the cache nor anything after the scan holds the reader's
-ids (DICOM PatientIDs).
+ids (DICOM PatientIDs). Nor does the cached scan hold file names, which are often
+patient ids too (``<PatientID>.dcm``): a file of the dataset is stored as its position
+in the walk of the unchanged tree (:func:`medaug.data.files.tree_listing`), which the
+cache key already depends on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import replace
@@ -17,41 +21,65 @@ from typing import Any
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
-from medaug.data.files import require_dir, tree_fingerprint
+from medaug.data.files import require_dir, tree_listing
+from medaug.data.names import printable
 from medaug.data.options import DataOptions
 from medaug.data.patients import pseudonym
 from medaug.data.select import resolve_reader
 from medaug.errors import MedaugError
 
 
-def _to_json(scan: Scan) -> dict[str, Any]:
+class _NotListed(Exception):
+    """A path inside the dataset that the tree listing lacks: the scan is not cached."""
+
+
+def _path_ref(path: Path, root: str, index: dict[str, int]) -> int | str:
+    """A dataset path as its position in the listing; a path outside the dataset (a
+    labels CSV) as itself."""
+    text = str(path)
+    if not text.startswith(root):
+        return text
+    position = index.get(text[len(root) :])
+    if position is None:
+        raise _NotListed(text)
+    return position
+
+
+def _to_json(scan: Scan, listing: list[str]) -> dict[str, Any]:
     root = str(scan.root) + os.sep
+    index = {rel: i for i, rel in enumerate(listing)}
     metas: dict[str, int] = {}
     rows = []
     for r in scan.records:
-        path = str(r.path)
-        rel = path[len(root) :] if path.startswith(root) else path
         meta = json.dumps(dict(r.meta), sort_keys=True)
         rows.append(
-            [rel, r.label, r.patient_id, r.frame, r.format, metas.setdefault(meta, len(metas))]
+            [
+                _path_ref(r.path, root, index),
+                r.label,
+                r.patient_id,
+                r.frame,
+                r.format,
+                metas.setdefault(meta, len(metas)),
+            ]
         )
     return {
         "records": rows,
         "metas": list(metas),
-        "skipped": [[str(s.path), s.reason] for s in scan.skipped],
+        "skipped": [[_path_ref(s.path, root, index), s.reason] for s in scan.skipped],
     }
 
 
-def _from_json(root: Path, data: dict[str, Any]) -> Scan:
+def _from_json(root: Path, data: dict[str, Any], listing: list[str]) -> Scan:
     metas = [json.loads(m) for m in data["metas"]]
-    base = str(root) + os.sep
+
+    def path(ref: int | str) -> Path:
+        return root / listing[ref] if isinstance(ref, int) else Path(ref)
+
     records = [
-        ImageRecord(
-            Path(rel if os.path.isabs(rel) else base + rel), label, pid, frame, fmt, metas[mi]
-        )
-        for rel, label, pid, frame, fmt, mi in data["records"]
+        ImageRecord(path(ref), label, pid, frame, fmt, metas[mi])
+        for ref, label, pid, frame, fmt, mi in data["records"]
     ]
-    skipped = [Skipped(Path(p), reason) for p, reason in data["skipped"]]
+    skipped = [Skipped(path(ref), reason) for ref, reason in data["skipped"]]
     return Scan(root=root, records=records, skipped=skipped)
 
 
@@ -73,17 +101,17 @@ def cached_scan(
     tree is unchanged; also returns the scan key (it identifies this exact tree state
     and reader options)."""
     store = cache.cache_root(cache_dir)
-    key = cache.digest(
-        str(root), type(reader).__qualname__, reader.scan_token(), tree_fingerprint(root)
-    )
+    fingerprint, listing = tree_listing(root)
+    key = cache.digest(str(root), type(reader).__qualname__, reader.scan_token(), fingerprint)
     data = cache.load_scan_json(store, key)
     if data is not None:
         try:
-            return _from_json(root, data), key
+            return _from_json(root, data, listing), key
         except (KeyError, TypeError, ValueError, IndexError):
             pass
     scan = pseudonymise(reader.scan(root))
-    cache.save_scan_json(store, key, _to_json(scan))
+    with contextlib.suppress(_NotListed):  # a reader's own path naming: not cached
+        cache.save_scan_json(store, key, _to_json(scan, listing))
     return scan, key
 
 
@@ -91,7 +119,7 @@ def check_scan(scan: Scan, *, min_classes: int = 1) -> Scan:
     """Raise a one-line :class:`MedaugError` when ``scan`` has no usable images or fewer
     than ``min_classes`` classes; return it unchanged otherwise."""
     if not scan.records:
-        reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in scan.skipped[:3])
+        reasons = "; ".join(f"{printable(s.path.name)}: {s.reason}" for s in scan.skipped[:3])
         more = f" (+{len(scan.skipped) - 3} more)" if len(scan.skipped) > 3 else ""
         detail = f" - skipped {reasons}{more}" if reasons else ""
         raise MedaugError(f"no readable images in {str(scan.root)!r}{detail}")

@@ -1,5 +1,6 @@
-"""What ``medaug inspect`` reports: counts, imbalance, patients, sizes, skipped files
-and the plan ``balance`` would make with the default strategy."""
+"""What ``medaug inspect`` reports: counts, imbalance, patients, sizes, skipped files,
+files with the same bytes, and the plan ``balance`` would make with the default
+strategy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from medaug.contracts.reader import ImageRecord, Skipped
+from medaug.data.duplicates import find_duplicates
+from medaug.data.names import printable
 from medaug.data.options import DataOptions
 
 DEFAULT_STRATEGY = "auto"
@@ -22,11 +25,13 @@ def balance_plan(counts: Mapping[str, int]) -> dict[str, int]:
     return dict(resolve_targets(dict(counts), DEFAULT_STRATEGY))
 
 
-def _rel(path: Path, root: Path) -> str:
+def relative_name(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (POSIX) for reports, printable on one line (a name
+    that is not UTF-8 shows its bytes as ``\\xe9``); absolute when outside ``root``."""
     try:
-        return path.relative_to(root).as_posix()
+        return printable(path.relative_to(root).as_posix())
     except ValueError:
-        return str(path)
+        return printable(path)
 
 
 def summarize(
@@ -67,7 +72,11 @@ def summarize(
         "source_format": "dicom"
         if records and all(r.format == "dicom" for r in records)
         else "image",
-        "skipped": [{"path": _rel(s.path, root), "reason": s.reason} for s in skipped],
+        "skipped": [{"path": relative_name(s.path, root), "reason": s.reason} for s in skipped],
+        "duplicates": [
+            {"files": [relative_name(p, root) for p in d.files], "classes": list(d.labels)}
+            for d in find_duplicates(records)
+        ],
         "plan": {
             "strategy": f"{DEFAULT_STRATEGY} (not majority)",
             "add": plan,

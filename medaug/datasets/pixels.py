@@ -5,9 +5,10 @@
   ``ImageFolder``'s loader does); EXIF orientation is not applied (nor does ImageFolder).
 - DICOM (pydicom), the first frame of a multi-frame file. Grayscale, as medaug's DICOM
   reader does when it trains generators: the Modality LUT or Rescale Slope/Intercept, then
-  the VOI LUT or the first window (LINEAR, LINEAR_EXACT, SIGMOID), else a min-max scaling
-  of the frame; MONOCHROME1 is inverted. The synthetic Secondary Captures medaug writes
-  (``Manufacturer`` medaug, ``ConversionType`` SYN) read back as
+  the VOI LUT or the first window (LINEAR, LINEAR_EXACT, SIGMOID), else the range
+  BitsStored allows for data of at most 8 bits (the stored values as they are) and a
+  min-max scaling of the frame for deeper data; MONOCHROME1 is inverted. The synthetic
+  Secondary Captures medaug writes (``Manufacturer`` medaug, ``ConversionType`` SYN) read back as
   ``stored / (2**BitsStored - 1)``: exactly the generator's output at the written bit
   depth. RGB: ``stored / (2**BitsStored - 1)``.
 """
@@ -137,7 +138,8 @@ def _gray_unit(stored: np.ndarray, ds: Any, bits: int) -> np.ndarray:
             values.astype(np.float32), _first(ds.WindowCenter), _first(ds.WindowWidth), function
         )
     else:
-        lo, hi = _stored_range(ds, bits) if is_medaug_synthetic(ds) else _value_range(values)
+        fixed = is_medaug_synthetic(ds) or bits <= 8  # as the reader's window="auto"
+        lo, hi = _stored_range(ds, bits) if fixed else _value_range(values)
         unit = (values.astype(np.float32) - np.float32(lo)) / np.float32(max(hi - lo, 1e-6))
     unit = np.clip(unit, 0.0, 1.0).astype(np.float32, copy=False)
     if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":

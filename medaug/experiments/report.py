@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from medaug.atomic import atomic_write_text
 from medaug.experiments.testset import format_p_value, test_set_sentences
 from medaug.training.metrics import METRIC_NAMES
 
@@ -240,8 +241,8 @@ def audit_section(results: dict[str, Any]) -> list[str]:
 
 
 def write_report(results: dict[str, Any], path: Path) -> Path:
-    """Write ``report.md``."""
-    path.write_text(markdown(results))
+    """Write ``report.md`` (atomically)."""
+    atomic_write_text(path, markdown(results))
     return path
 
 

@@ -35,6 +35,7 @@ from medaug.experiments.report import fmt_value, write_report
 from medaug.experiments.resample import RESAMPLERS, ArmContext
 from medaug.experiments.stats import compare, sentence, summarize
 from medaug.experiments.testset import test_set_comparisons, test_set_sentences
+from medaug.output import admit, claim_output
 from medaug.plugins import registry
 from medaug.runtime import resolve_device
 from medaug.training.augment import load_pipeline
@@ -42,7 +43,6 @@ from medaug.training.data import TensorData, align_classes, from_dataset
 from medaug.training.metrics import METRIC_NAMES, resolve_positive_class
 from medaug.training.plots import plot_arms
 from medaug.training.progress import epoch_line
-from medaug.training.run import check_out_dir
 from medaug.training.spec import ModelSpec
 from medaug.training.step import fit_and_evaluate
 
@@ -61,7 +61,14 @@ def _guard(out: Path, cfg: ExperimentConfig) -> None:
                 f"{out} holds an experiment with other settings (fingerprint "
                 f"{old.get('fingerprint')} != {fp}); use a new --out folder"
             )
-    atomic_write_json(manifest, {"fingerprint": fp, "settings": cfg.to_dict()})
+
+
+def _record_settings(out: Path, cfg: ExperimentConfig) -> None:
+    """``experiment.json``: written once the data is read (a run refused before that
+    leaves nothing behind)."""
+    atomic_write_json(
+        out / "experiment.json", {"fingerprint": cfg.fingerprint(), "settings": cfg.to_dict()}
+    )
 
 
 def versions(cfg: ExperimentConfig) -> dict[str, Any]:
@@ -97,8 +104,16 @@ def versions(cfg: ExperimentConfig) -> dict[str, Any]:
 def run_experiment(
     cfg: ExperimentConfig, *, log: Log = lambda _m: None, progress: bool = False
 ) -> dict[str, Any]:
-    """Train every arm for every seed (skipping finished runs); return ``results.json`` data."""
-    return ExperimentRun(cfg, log=log, progress=progress).run()
+    """Train every arm for every seed (skipping finished runs); return ``results.json`` data.
+    ``cfg.out`` is claimed (:func:`~medaug.output.claim_output`) for the whole experiment."""
+    inputs = [cfg.train, cfg.test, *([cfg.options.labels] if cfg.options.labels else [])]
+    with claim_output(
+        cfg.out,
+        command="experiment",
+        inputs=inputs,
+        rerun="run the same command again (finished runs are kept)",
+    ):
+        return ExperimentRun(cfg, log=log, progress=progress).run()
 
 
 class ExperimentRun:
@@ -113,14 +128,12 @@ class ExperimentRun:
         self.started = time.perf_counter()
         self.cfg, self.log = cfg, log
         self.device = resolve_device(cfg.device)
-        self.out = check_out_dir(cfg.out, [cfg.train, cfg.test])
+        self.out = Path(cfg.out).expanduser().resolve()
         if Path(cfg.train).resolve() == Path(cfg.test).resolve():
             raise MedaugError(
                 "--train and --test are the same folder; the test set must be separate"
             )
-        with dist.main_first(local=False):
-            if dist.is_main():
-                _guard(self.out, cfg)
+        _guard(self.out, cfg)
         with dist.main_first():  # under torchrun: decode into the cache once per machine
             self.ds = load_dataset(
                 cfg.train,
@@ -143,6 +156,11 @@ class ExperimentRun:
         self.spec = ModelSpec(cfg.classifier, dict(cfg.classifier_options), cfg.pretrained)
         #: undefined-metric warnings, each logged once
         self.warnings: list[str] = []
+        if dist.is_main():
+            _record_settings(self.out, cfg)
+            admit(self.out / "runs")  # other ranks write their seeds' runs there too
+            if "gan" in cfg.arms:
+                admit(self.out / "generators")
 
     def run(self) -> dict[str, Any]:
         """Every arm x seed (finished ones are read back), then ``results.json``.

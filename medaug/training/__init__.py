@@ -48,7 +48,6 @@ _EXPORTS: dict[str, str] = {
     "TrainRequest": "request",
     "TrainResult": "trainer",
     "align_classes": "data",
-    "check_out_dir": "run",
     "choose_threshold": "metrics",
     "compute_metrics": "metrics",
     "evaluate": "workflow",
@@ -100,7 +99,6 @@ if TYPE_CHECKING:
     from medaug.training.record import RunRecord as RunRecord
     from medaug.training.record import TrainOutcome as TrainOutcome
     from medaug.training.request import TrainRequest as TrainRequest
-    from medaug.training.run import check_out_dir as check_out_dir
     from medaug.training.run import evaluate_model as evaluate_model
     from medaug.training.run import fit as fit
     from medaug.training.run import make_predictions as make_predictions

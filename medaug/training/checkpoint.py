@@ -7,16 +7,18 @@ plugin by name.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from medaug import __version__
+from medaug import __version__, limits
 from medaug.atomic import atomic_path
 from medaug.errors import MedaugError
 from medaug.plugins import create_classifier
+from medaug.safeload import check_network_size, load_torch_file
 from medaug.training.normalize import Normalizer
 
 FORMAT = "medaug-classifier/1"
@@ -60,13 +62,10 @@ def save_checkpoint(
 def load_checkpoint(
     path: Path, *, device: torch.device | None = None
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the model of ``model.pt``; returns ``(model, metadata)`` (model in eval mode)."""
-    if not path.is_file():
-        raise MedaugError(f"model file {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise MedaugError(f"{path} is not a readable medaug model: {exc}") from exc
+    """Rebuild the model of ``model.pt``; returns ``(model, metadata)`` (model in eval mode).
+    Its sizes are bounded (:mod:`medaug.limits`) and its options must describe the
+    network its weights fit, before anything is allocated."""
+    payload = load_torch_file(path, "model file")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MedaugError(f"{path} is not a medaug classifier checkpoint ({FORMAT})")
     options = payload.get("options")
@@ -78,13 +77,17 @@ def load_checkpoint(
             f"{path} asks to load other files or weights ({', '.join(loading)}); a model.pt "
             "holds its own weights: refusing it"
         )
-    model = create_classifier(
+    source = f"in model file {path}"
+    build = partial(
+        create_classifier,
         payload["classifier"],
-        num_classes=len(payload["classes"]),
-        in_chans=payload["channels"],
-        image_size=payload["image_size"],
+        num_classes=limits.class_count(len(payload.get("classes") or ()), source),
+        in_chans=limits.channels(payload.get("channels"), source),
+        image_size=limits.image_size(payload.get("image_size"), source),
         **options,
     )
+    check_network_size(build, payload.get("state_dict") or {}, f"model file {path}")
+    model = build()
     model.load_state_dict(payload["state_dict"])
     model.to(device or torch.device("cpu")).eval()
     meta = {k: v for k, v in payload.items() if k != "state_dict"}

@@ -14,6 +14,16 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
+from medaug.atomic import atomic_path
+
+
+def _save(fig: Any, path: Path) -> Path:
+    """Write ``fig`` as a PNG atomically (recorded in the output folder's marker)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
 
 def plot_history(history: Sequence[dict[str, float]], path: Path, *, title: str = "") -> Path:
     """Accuracy and loss per epoch, training vs validation (two panels)."""
@@ -34,9 +44,7 @@ def plot_history(history: Sequence[dict[str, float]], path: Path, *, title: str 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_roc(
@@ -53,9 +61,7 @@ def plot_roc(
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set_title("ROC")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_confusion(cm: Sequence[Sequence[int]], classes: Sequence[str], path: Path) -> Path:
@@ -65,9 +71,7 @@ def plot_confusion(cm: Sequence[Sequence[int]], classes: Sequence[str], path: Pa
         ax=ax, colorbar=False, cmap="Blues"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_arms(summary: dict[str, dict[str, Any]], metrics: Sequence[str], path: Path) -> Path:
@@ -87,6 +91,4 @@ def plot_arms(summary: dict[str, dict[str, Any]], metrics: Sequence[str], path: 
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -1,4 +1,5 @@
-"""Building blocks of a run: output folder check, fit, metrics, files.
+"""Building blocks of a run: fit, metrics, files (output folders:
+:func:`medaug.output.claim_output`).
 
 :func:`medaug.training.fit_and_evaluate` chains them; :func:`medaug.training.train` and
 :func:`medaug.training.evaluate` add data loading and ``metrics.json``.
@@ -6,7 +7,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from torch import nn
 
 from medaug import distributed
 from medaug.atomic import atomic_write_json
-from medaug.errors import MedaugError
 from medaug.training.augment import Augmenter, save_pipeline
 from medaug.training.checkpoint import save_checkpoint
 from medaug.training.data import TensorData
@@ -34,59 +33,6 @@ from medaug.training.trainer import (
     predict_proba,
     train_classifier,
 )
-
-#: what ``train``, ``evaluate`` and ``experiment`` write into their output folders
-OUTPUT_NAMES: frozenset[str] = frozenset(
-    {
-        "model.pt",
-        "metrics.json",
-        "history.json",
-        "curves.png",
-        "augment.json",
-        "roc.png",
-        "confusion.png",
-        "val_roc.png",
-        "val_confusion.png",
-        "test_roc.png",
-        "test_confusion.png",
-        "experiment.json",
-        "results.json",
-        "report.md",
-        "metrics_by_arm.png",
-        "runs",
-        "generators",
-    }
-)
-
-
-def check_out_dir(out: Path, data_roots: Sequence[Path]) -> Path:
-    """Create ``out``; refuse when it is inside (or contains) a data folder, or when it
-    holds files medaug did not write (they would be overwritten)."""
-    out_r = out.expanduser().resolve()
-    for root in data_roots:
-        root_r = Path(root).expanduser().resolve()
-        if out_r == root_r or root_r in out_r.parents or out_r in root_r.parents:
-            raise MedaugError(f"--out {out} overlaps the data folder {root}; choose another folder")
-    if out_r.is_dir():
-        foreign = sorted(
-            p.name
-            for p in out_r.iterdir()
-            if not p.name.startswith(".")
-            and p.name not in OUTPUT_NAMES
-            and not p.name.startswith("evaluate-")
-        )
-        if foreign:
-            raise MedaugError(
-                f"--out {out} holds files medaug did not write ({', '.join(foreign[:3])}"
-                f"{', ...' if len(foreign) > 3 else ''}); choose an empty or new folder"
-            )
-    elif out_r.exists():
-        raise MedaugError(f"--out {out} exists and is not a folder")
-    try:
-        out_r.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MedaugError(f"cannot create output folder {out}: {exc}") from exc
-    return out_r
 
 
 def fit(

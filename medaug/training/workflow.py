@@ -17,6 +17,7 @@ from medaug.atomic import atomic_write_json
 from medaug.data import load_dataset, patient_split
 from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
+from medaug.output import claim_output
 from medaug.runtime import resolve_device, seed_everything
 from medaug.training.augment import load_pipeline
 from medaug.training.checkpoint import load_checkpoint
@@ -27,7 +28,6 @@ from medaug.training.parallel import data_digest, scaled_lr
 from medaug.training.record import EvalOutcome, RunRecord, TrainOutcome
 from medaug.training.request import TrainRequest
 from medaug.training.run import (
-    check_out_dir,
     evaluate_model,
     make_predictions,
     save_evaluation_figures,
@@ -68,45 +68,48 @@ def train(
     data_parallel = distributed.world_size() > 1
     device = resolve_device(request.device)
     pipeline = load_pipeline(request.augment)
-    roots = [request.data] + ([request.val] if request.val is not None else [])
-    out = check_out_dir(request.out, roots)
-    seed_everything(request.config.seed)
-    with distributed.main_first():
-        train_set, val_set = _train_and_val(request, progress=progress)
-    if data_parallel:
-        distributed.check_same_on_all_ranks(
-            data_digest(train_set, val_set),
-            "the training and validation data",
-            hint="every rank must read the same dataset (same files, options and cache)",
+    inputs = [request.data, request.val, request.options.labels]
+    with claim_output(request.out, command="train", inputs=[p for p in inputs if p]) as folder:
+        out = folder.real
+        seed_everything(request.config.seed)
+        with distributed.main_first():
+            train_set, val_set = _train_and_val(request, progress=progress)
+        if data_parallel:
+            distributed.check_same_on_all_ranks(
+                data_digest(train_set, val_set),
+                "the training and validation data",
+                hint="every rank must read the same dataset (same files, options and cache)",
+            )
+        if len(val_set) == 0:
+            raise MedaugError(
+                "the validation split is empty: use a larger --val-split or --val DIR"
+            )
+        classes = train_set.classes
+        positive = resolve_positive_class(classes, request.positive_class)
+        if positive is not None:
+            say(f"positive class: {classes[positive]}")
+        ranks = f", {distributed.world_size()} ranks" if data_parallel else ""
+        say(
+            f"training {request.model.classifier} on {len(train_set)} images "
+            f"{train_set.counts()}, validating on {len(val_set)} ({device}{ranks})"
         )
-    if len(val_set) == 0:
-        raise MedaugError("the validation split is empty: use a larger --val-split or --val DIR")
-    classes = train_set.classes
-    positive = resolve_positive_class(classes, request.positive_class)
-    if positive is not None:
-        say(f"positive class: {classes[positive]}")
-    ranks = f", {distributed.world_size()} ranks" if data_parallel else ""
-    say(
-        f"training {request.model.classifier} on {len(train_set)} images "
-        f"{train_set.counts()}, validating on {len(val_set)} ({device}{ranks})"
-    )
-    record = fit_and_evaluate(
-        request.model,
-        train_set,
-        val_set,
-        request.config,
-        device=device,
-        pipeline=pipeline,
-        positive=positive,
-        run_dir=out,
-        on_epoch=on_epoch,
-        data_parallel=data_parallel,
-    )
-    report = _train_report(request, record, channels=train_set.channels)
-    if distributed.is_main():
-        atomic_write_json(out / "metrics.json", report)
-    distributed.barrier()
-    return TrainOutcome(out=out, record=record, report=report)
+        record = fit_and_evaluate(
+            request.model,
+            train_set,
+            val_set,
+            request.config,
+            device=device,
+            pipeline=pipeline,
+            positive=positive,
+            run_dir=out,
+            on_epoch=on_epoch,
+            data_parallel=data_parallel,
+        )
+        report = _train_report(request, record, channels=train_set.channels)
+        if distributed.is_main():
+            atomic_write_json(out / "metrics.json", report)
+        distributed.barrier()
+        return TrainOutcome(out=out, record=record, report=report)
 
 
 def evaluate(
@@ -134,48 +137,50 @@ def evaluate(
     dev = resolve_device(device)
     model, meta = load_checkpoint(model_path, device=dev)
     target = Path(out) if out is not None else model_path.parent / f"evaluate-{data.resolve().name}"
-    out_dir = check_out_dir(target, [data])
-    ds = load_dataset(
-        data,
-        image_size=meta["image_size"],
-        channels=meta["channels"],
-        progress=progress,
-        options=options,
-    )
-    classes = list(meta["classes"])
-    test = align_classes(from_dataset(ds), classes)
-    positive = classes.index(meta["positive_class"]) if meta.get("positive_class") else None
-    thr = threshold if threshold is not None else float(meta["threshold"])
-    metrics, proba = evaluate_model(
-        model,
-        Normalizer.from_dict(meta["normalization"]),
-        test,
-        threshold=thr,
-        positive=positive,
-        device=dev,
-    )
-    figs = save_evaluation_figures(out_dir, metrics, test, proba, positive)
-    report = {
-        "split": "evaluation",
-        "data": str(data),
-        "model": str(model_path),
-        "data_options": options.read_settings(),
-        "classifier": meta["classifier"],
-        "counts": test.counts(),
-        "metrics": metrics,
-        "files": {k: str(v) for k, v in figs.items()},
-    }
-    atomic_write_json(out_dir / "metrics.json", report)
-    return EvalOutcome(
-        out=out_dir,
-        classes=classes,
-        counts=test.counts(),
-        threshold=thr,
-        metrics=metrics,
-        predictions=make_predictions(test, proba, positive=positive, threshold=thr),
-        files=figs,
-        report=report,
-    )
+    inputs = [data, model_path, *([options.labels] if options.labels else [])]
+    with claim_output(target, command="evaluate", inputs=inputs) as folder:
+        out_dir = folder.real
+        ds = load_dataset(
+            data,
+            image_size=meta["image_size"],
+            channels=meta["channels"],
+            progress=progress,
+            options=options,
+        )
+        classes = list(meta["classes"])
+        test = align_classes(from_dataset(ds), classes)
+        positive = classes.index(meta["positive_class"]) if meta.get("positive_class") else None
+        thr = threshold if threshold is not None else float(meta["threshold"])
+        metrics, proba = evaluate_model(
+            model,
+            Normalizer.from_dict(meta["normalization"]),
+            test,
+            threshold=thr,
+            positive=positive,
+            device=dev,
+        )
+        figs = save_evaluation_figures(out_dir, metrics, test, proba, positive)
+        report = {
+            "split": "evaluation",
+            "data": str(data),
+            "model": str(model_path),
+            "data_options": options.read_settings(),
+            "classifier": meta["classifier"],
+            "counts": test.counts(),
+            "metrics": metrics,
+            "files": {k: str(v) for k, v in figs.items()},
+        }
+        atomic_write_json(out_dir / "metrics.json", report)
+        return EvalOutcome(
+            out=out_dir,
+            classes=classes,
+            counts=test.counts(),
+            threshold=thr,
+            metrics=metrics,
+            predictions=make_predictions(test, proba, positive=positive, threshold=thr),
+            files=figs,
+            report=report,
+        )
 
 
 def _train_and_val(request: TrainRequest, *, progress: bool) -> tuple[TensorData, TensorData]:

@@ -1,8 +1,11 @@
 """The DICOM pixel pipeline: stored values to a display-ready small image.
 
 Order (PS3.3 C.11): Modality LUT or RescaleSlope/Intercept, then the VOI LUT or the
-first WindowCenter/Width (LINEAR, LINEAR_EXACT or SIGMOID), else a min-max scaling of
-the frame's values (``window="bits"``: of the range BitsStored allows). MONOCHROME1 is
+first WindowCenter/Width (LINEAR, LINEAR_EXACT or SIGMOID), else, for data of at most
+8 bits, the range BitsStored allows (``window="bits"``: the stored values as they are),
+and for deeper data a min-max scaling of the frame's values
+(:func:`medaug_dicom.reduced.display_window`; ``window="minmax"`` and ``"bits"`` choose
+one for every file). MONOCHROME1 is
 inverted so bone is bright. Only the requested frame is decoded (pydicom reads one
 frame of a multi-frame file); it is resized straight away. Output: uint8 when
 BitsStored <= 8, else uint16.
@@ -27,7 +30,7 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 from medaug.data.imaging import fit_square_float, quantize, to_chw
 from medaug.errors import MedaugError
 from medaug_dicom.codecs import decoder_problem
-from medaug_dicom.reduced import How, decode_jpeg, route
+from medaug_dicom.reduced import How, decode_jpeg, display_window, route
 
 WINDOW_MODES = ("auto", "minmax", "bits")
 #: ``decode`` reader option: ``reduced`` takes the Pillow/DCT-scaled path where it
@@ -74,6 +77,7 @@ def gray_unit(
 
     ``extremes``: the lowest and highest Modality-LUT value of the whole frame, for a
     min-max scaling of ``stored`` when it is a resized copy of the frame."""
+    window = display_window(ds, window)
     values = apply_modality_lut(stored, ds)
     if window == "auto" and "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         lut = apply_voi_lut(

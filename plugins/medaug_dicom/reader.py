@@ -15,14 +15,14 @@ from pydicom.uid import UID
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data.files import require_dir, walk_files
-from medaug.data.imaging import pixel_cap_problem, resolve_max_pixels
-from medaug.data.names import validate_class_name
+from medaug.data.imaging import pixel_cap_problem, resolve_max_pixels, to_chw
+from medaug.data.names import NOT_UTF8, validate_class_name
 from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
 from medaug_dicom.codecs import decoder_problem
 from medaug_dicom.labels import ID_ATTRIBUTES, CsvLabels, LabelMatcher, read_labels
 from medaug_dicom.pixels import DECODE_MODES, WINDOW_MODES, decode_frame
-from medaug_dicom.reduced import PILLOW_JPEG_SYNTAXES
+from medaug_dicom.reduced import DIRECT, PILLOW_JPEG_SYNTAXES, decode_direct, direct_meta
 
 DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
 NON_IMAGE_MODALITIES = frozenset(
@@ -45,8 +45,11 @@ NON_IMAGE_MODALITIES = frozenset(
     }
 )
 MULTIFRAME_MODES = ("frames", "skip")
-#: 3: JPEG frames decoded by Pillow (reduced DCT scale, LUTs on the small image)
-TOKEN_VERSION = 3
+#: 3: JPEG frames decoded by Pillow (reduced DCT scale, LUTs on the small image);
+#: 4: ``window="auto"`` on 8-bit data without a window means ``bits`` (cached rows made
+#: under the min-max rule are decoded again); display-ready 8-bit JPEG frames are decoded
+#: from the offset the scan recorded, without pydicom (``reduced.decode_direct``)
+TOKEN_VERSION = 4
 #: transfer-syntax names (as scans store them) that may take Pillow's JPEG path
 _PILLOW_JPEG_NAMES = frozenset(UID(uid).name for uid in PILLOW_JPEG_SYNTAXES)
 
@@ -220,6 +223,7 @@ class DicomReader(Reader):
             "frames": frames,
             "modality": modality,
             "transfer_syntax": UID(uid).name if uid else "",
+            **direct_meta(ds, frames),
         }
         return [
             ImageRecord(path, label, pid, frame=f, format="dicom", meta=meta) for f in range(frames)
@@ -233,6 +237,10 @@ class DicomReader(Reader):
             return self._records(path, ds, label, patient_id)
         except Exception as exc:  # a malformed attribute: skip the file
             return Skipped(path, f"corrupt DICOM header ({type(exc).__name__}: {exc})")
+
+    def _folder_labels(self) -> bool:
+        """Whether classes are the first-level folders (no labels CSV, no label tag)."""
+        return self.csv is None and self.tag is None
 
     def _label(
         self, root: Path, path: Path, ds: Dataset, matcher: LabelMatcher | None
@@ -276,6 +284,9 @@ class DicomReader(Reader):
         skipped: list[Skipped] = []
         candidates: list[Path] = []
         for path, reason in walk_files(root):
+            top = reason == NOT_UTF8 and path.parent == root
+            if top and self._folder_labels() and path.is_dir():  # a class: refused
+                validate_class_name(path.name, source="class folder")
             if reason:
                 skipped.append(Skipped(path, reason))
             elif self.labels_path is not None and path.resolve() == self.labels_path:
@@ -310,6 +321,10 @@ class DicomReader(Reader):
         )
         if too_large:
             raise MedaugError(too_large)
+        if self.decode_mode == "reduced" and self.window in ("auto", "bits") and DIRECT in meta:
+            small = decode_direct(record.path, meta, image_size)
+            if small is not None:
+                return to_chw(small, channels)
         frames = int(meta.get("frames", 1))
         syntax = meta.get("transfer_syntax")
         pillow_may = syntax is None or syntax in _PILLOW_JPEG_NAMES

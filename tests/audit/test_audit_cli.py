@@ -99,7 +99,13 @@ def test_audit_folders_prints_the_stable_json_keys(
     }
     assert all(0 < f["similarity"] <= 1 for f in memorization["flagged"])
     written = sorted(p.name for p in out.iterdir())
-    assert written == ["audit.json", "audit.md", "closest_pairs_NORMAL.png", "extractor.pt"]
+    assert written == [
+        ".medaug-output.json",  # medaug's marker: the folder is its own (docs/reliability.md)
+        "audit.json",
+        "audit.md",
+        "closest_pairs_NORMAL.png",
+        "extractor.pt",
+    ]
     assert json.loads((out / "audit.json").read_text())["classes"]["NORMAL"]["fid"] == cls["fid"]
     assert "closest_pairs_NORMAL.png" in (out / "audit.md").read_text()
     assert before == {k: tree_hash(v) for k, v in folders.items() if k != "copies"}

@@ -137,7 +137,11 @@ def test_a_full_disk_while_checkpointing_is_one_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     """What torch.save raises on a full disk (measured by writing to /dev/full) becomes
-    one MedaugError; the previous checkpoint and no temporary file remain."""
+    one MedaugError with the advice of the command writing (balance: --resume); the
+    previous checkpoint and no temporary file remain."""
+    from medaug.balancing.layout import DATASET_DIR
+    from medaug.output import MARKER_NAME, claim_output
+
     info = CheckpointInfo(
         generator="dcgan",
         generator_options={},
@@ -154,16 +158,20 @@ def test_a_full_disk_while_checkpointing_is_one_clear_error(
         bit_depth=8,
         history={},
     )
-    path = tmp_path / "a.pt"
-    save_checkpoint(path, info, {"w": torch.zeros(2)})
-    before = path.read_bytes()
+    out = tmp_path / "out"
+    path = out / "a.pt"
 
     def full_disk(obj: object, f: object) -> None:
         Path(str(f)).write_bytes(b"partial")
         raise error
 
-    monkeypatch.setattr(torch, "save", full_disk)
-    with pytest.raises(MedaugError, match=r"no space left on the disk of .* rerun with --resume"):
-        save_checkpoint(path, replace(info, epochs_done=2), {"w": torch.ones(2)})
+    with claim_output(out, command="balance", datasets=[DATASET_DIR], rerun="rerun with --resume"):
+        save_checkpoint(path, info, {"w": torch.zeros(2)})
+        before = path.read_bytes()
+        monkeypatch.setattr(torch, "save", full_disk)
+        with pytest.raises(MedaugError, match=r"no space left on the disk of .* with --resume"):
+            save_checkpoint(path, replace(info, epochs_done=2), {"w": torch.ones(2)})
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["a.pt"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER_NAME, "a.pt"]
+    with pytest.raises(MedaugError, match="free space and run the same command again"):
+        save_checkpoint(path, replace(info, epochs_done=2), {"w": torch.ones(2)})

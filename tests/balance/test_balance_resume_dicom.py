@@ -200,13 +200,17 @@ def test_copy_deidentified_strips_patient_data_from_real_dicoms(tmp_path: Path) 
     run_json(["balance", str(data), "--out", str(out), *TINY, "--link", "copy-deidentified"])
     assert tree_hash(data) == before  # the input is untouched
     for cls in ("NORMAL", "PNEUMONIA"):
-        for path in (out / "dataset" / cls).glob(f"{cls}_*.dcm"):
+        # named real_00001.dcm... in the input's order: no input name reaches OUT
+        copies = sorted((out / "dataset" / cls).glob("real_*.dcm"))
+        inputs = sorted((data / cls).glob("*.dcm"))
+        assert len(copies) == len(inputs) and not list((out / "dataset" / cls).glob(f"{cls}_*"))
+        for path, source in zip(copies, inputs, strict=True):
             ds = pydicom.dcmread(path)
-            original = pydicom.dcmread(data / cls / path.name)
+            original = pydicom.dcmread(source)
             assert ds.PatientID == pseudonym(original.PatientID) != original.PatientID
             assert str(ds.PatientName) == ds.PatientID
             for keyword in ("PatientBirthDate", "InstitutionName", "StudyDate"):
                 assert keyword not in ds
             assert ds.PatientIdentityRemoved == "YES"
             assert ds.PixelData == original.PixelData  # the image itself is unchanged
-            assert path.stat().st_ino != (data / cls / path.name).stat().st_ino
+            assert path.stat().st_ino != source.stat().st_ino

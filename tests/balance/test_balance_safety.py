@@ -33,7 +33,8 @@ def test_refuses_a_foreign_non_empty_out(image_folder, tmp_path: Path) -> None:
     out = tmp_path / "busy"
     out.mkdir()
     (out / "thesis.docx").write_text("precious")
-    assert "not a medaug balance run" in _error(["balance", str(data), "--out", str(out), *TINY])
+    message = _error(["balance", str(data), "--out", str(out), *TINY])
+    assert "holds files medaug did not write (thesis.docx)" in message
     assert (out / "thesis.docx").read_text() == "precious"
     assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
 
@@ -131,10 +132,11 @@ def test_generate_refuses_a_folder_that_is_not_a_generate_output(
     run(["balance", str(data), "--out", str(out), *TINY])
     ckpt = str(out / "checkpoints")
     before = tree_hash(data)
-    # a real dataset, and a balance output (whose dataset/ reads as real data)
-    for target in (data, out, out / "dataset"):
+    # a real dataset (the checkpoint's DATA), a class folder of it, a new class in it, and
+    # a balance output (whose dataset/ reads as real data)
+    for target in (data, data / "a" / "more", data / "new", out, out / "dataset"):
         message = _error(["generate", "-c", ckpt, "-n", "2", "--out", str(target)])
-        assert "not a medaug generate output" in message and "read back as real" in message
+        assert "the input" in message and "never writes into what it reads" in message
     assert tree_hash(data) == before
     more = tmp_path / "more"
     run(["generate", "-c", ckpt, "-n", "2", "--out", str(more)])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import medaug
 from medaug import hookspecs
 from medaug.errors import PluginLoadWarning
 from medaug.plugins import DISABLE_AUTOLOAD_ENV, PluginHost, get_host
+from tests.helpers import fake_distribution
 
 
 class FakeGenerator:
@@ -99,15 +99,6 @@ def test_plugin_raising_in_hook_is_skipped_with_warning(fake_plugin: str) -> Non
         host.unregister("broken")
 
 
-def _fake_distribution(root: Path, dist: str, module: str, source: str, entry_name: str) -> None:
-    """Write an installed-looking distribution (dist-info + module) under ``root``."""
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[medaug]\n{entry_name} = {module}\n")
-
-
 GOOD_PLUGIN = """
 import medaug
 
@@ -125,8 +116,8 @@ def register_generators(register):
 @pytest.fixture
 def installed_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A good and a broken third-party plugin, discoverable through real entry points."""
-    _fake_distribution(tmp_path, "medaug-echo", "medaug_echo_test", GOOD_PLUGIN, "echo")
-    _fake_distribution(
+    fake_distribution(tmp_path, "medaug-echo", "medaug_echo_test", GOOD_PLUGIN, "echo")
+    fake_distribution(
         tmp_path, "medaug-broken", "medaug_broken_test", "import not_a_module_xyz\n", "broken"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -290,7 +281,7 @@ def test_plugin_calling_sys_exit_at_import_is_isolated(tmp_path: Path) -> None:
     being imported is one warning; every command, even --version, keeps working."""
     import subprocess
 
-    _fake_distribution(
+    fake_distribution(
         tmp_path, "medaug-exits", "medaug_exits_test", "import sys\nsys.exit(3)\n", "exits"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}

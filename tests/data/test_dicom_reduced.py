@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import io
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import medaug_dicom.pixels as pixels
+import medaug_dicom.reader as reader_module
+import medaug_dicom.reduced as reduced
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from medaug_dicom.pixels import decode_frame, decode_frame_full
 from medaug_dicom.reader import DicomReader
-from medaug_dicom.reduced import draft_request, route
+from medaug_dicom.reduced import decode_stream, draft_request, route
 from PIL import Image
 from pydicom import Dataset, dcmread
 from pydicom.data import get_testdata_file
-from pydicom.encaps import encapsulate
+from pydicom.encaps import encapsulate, get_frame
 from pydicom.uid import JPEGBaseline8Bit
 
 from medaug.cli import build_cli
@@ -72,10 +75,12 @@ def _within(diff: tuple[float, int], bound: tuple[float, int]) -> bool:
 def test_rsna_files_match_the_full_decode(rsna_dicom_sample: Path, tmp_path: Path) -> None:
     files = sorted((rsna_dicom_sample / "images").glob("*.dcm"))[:3]
     for src in files:
-        assert _route(src) == "jpeg-full"  # no window in the file: min-max, full extremes
-        assert _within(_diff(src, 64), JPEG_FULL_BOUND)
-        assert _route(src, "bits") == "draft"
+        # 8-bit, no window in the file: auto means bits, the reduced route
+        assert _route(src) == _route(src, "bits") == "draft"
+        assert _within(_diff(src, 64), DRAFT_BOUND)
         assert _within(_diff(src, 64, "bits"), DRAFT_BOUND)
+        assert _route(src, "minmax") == "jpeg-full"  # min-max needs the full extremes
+        assert _within(_diff(src, 64, "minmax"), JPEG_FULL_BOUND)
         windowed = tmp_path / src.name
         ds = dcmread(src)
         ds.WindowCenter, ds.WindowWidth = 128, 128  # clips a third of the range
@@ -98,8 +103,8 @@ def test_min_max_uses_the_full_frames_extremes(tmp_path: Path) -> None:
     img = _smooth(128)
     img[70:72, 90:92] = 255
     path = _jpeg_dicom(tmp_path / "a.dcm", img)
-    assert _route(path) == "jpeg-full"
-    assert _within(_diff(path, 16), JPEG_FULL_BOUND)
+    assert _route(path, "minmax") == "jpeg-full"
+    assert _within(_diff(path, 16, "minmax"), JPEG_FULL_BOUND)
 
 
 def test_window_rescale_and_monochrome1_on_the_reduced_frame(tmp_path: Path) -> None:
@@ -125,10 +130,11 @@ def test_routes_that_stay_with_pydicom(tmp_path: Path) -> None:
     ds.BitsAllocated, ds.BitsStored, ds.PixelRepresentation = 16, 12, 0
     assert route(ds, frames=1, window="auto").reason == "not 8-bit unsigned"
     ds.BitsAllocated, ds.BitsStored = 8, 8
-    assert route(ds, frames=1, window="auto").how == "jpeg-full"
+    assert route(ds, frames=1, window="auto").how == "draft"  # 8-bit, no window: bits
+    assert route(ds, frames=1, window="minmax").how == "jpeg-full"
     assert route(ds, frames=3, window="auto").reason == "multi-frame"
     ds.ModalityLUTSequence = [Dataset()]
-    assert route(ds, frames=1, window="auto").how == "pydicom"
+    assert route(ds, frames=1, window="minmax").how == "pydicom"
     assert route(ds, frames=1, window="bits").how == "draft"
     ds.PhotometricInterpretation, ds.SamplesPerPixel = "YBR_FULL_422", 3
     assert route(ds, frames=1, window="bits").how == "pydicom"
@@ -176,7 +182,7 @@ def test_decode_full_option_and_cache_token(tmp_path: Path) -> None:
     ]
     assert np.array_equal(np.asarray(full.images), np.stack(ref))
     d = np.abs(np.asarray(fast.images).astype(int) - np.asarray(full.images).astype(int))
-    assert d.mean() < JPEG_FULL_BOUND[0] and d.max() <= JPEG_FULL_BOUND[1]
+    assert d.mean() < DRAFT_BOUND[0] and d.max() <= DRAFT_BOUND[1]  # auto = bits: draft
     assert DicomReader().cache_token() != DicomReader(decode="full").cache_token()
     with pytest.raises(MedaugError, match="invalid decode 'fast': expected reduced or full"):
         DicomReader(decode="fast")
@@ -197,7 +203,7 @@ def test_rsna_copy_loads_through_pillow(rsna_dicom_sample: Path, tmp_path: Path)
         ]
     )
     d = np.abs(np.asarray(ds.images).astype(int) - ref.astype(int))
-    assert d.mean() < JPEG_FULL_BOUND[0] and d.max() <= JPEG_FULL_BOUND[1]
+    assert d.mean() < DRAFT_BOUND[0] and d.max() <= DRAFT_BOUND[1]  # auto = bits: draft
 
 
 def test_window_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,9 +218,17 @@ def test_window_from_the_command_line(tmp_path: Path, monkeypatch: pytest.Monkey
         routes.append(how)
         return decode(ds, how=how, **kw)  # type: ignore[arg-type]
 
+    direct = reader_module.decode_direct
+
+    def spy_direct(path: Path, meta: dict[str, object], image_size: int) -> object:
+        routes.append("direct")
+        return direct(path, meta, image_size)
+
     monkeypatch.setattr(pixels, "decode_frame_pillow", spy)
+    monkeypatch.setattr(reader_module, "decode_direct", spy_direct)
     base = ["inspect", str(tmp_path / "data"), "--workers", "1", "--json"]
-    for window, route_taken in ((None, "jpeg-full"), ("bits", "draft"), ("minmax", "jpeg-full")):
+    # windowless 8-bit files: auto = bits, read from the scanned offset (the direct route)
+    for window, route_taken in ((None, "direct"), ("bits", "direct"), ("minmax", "jpeg-full")):
         routes.clear()
         extra = ["--window", window] if window else []
         cache = ["--cache-dir", str(tmp_path / f"cache-{window}")]
@@ -225,3 +239,76 @@ def test_window_from_the_command_line(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.exit_code != 0
     assert "invalid window 'soft': expected one of auto, minmax, bits" in result.output
     assert "Traceback" not in result.output
+
+
+def test_display_ready_frames_are_read_from_the_offset_the_scan_recorded(tmp_path: Path) -> None:
+    """8-bit frames without rescale, LUT or window (``auto`` = ``bits``) skip pydicom at
+    decode time: the scan records where the JPEG stream is; the pixels are the ``draft``
+    route's to within one grey level, MONOCHROME1 inverted; anything else, or a file that
+    no longer matches its scan, takes the ``draft`` route as before."""
+    m2 = _jpeg_dicom(tmp_path / "data" / "a" / "m2.dcm", _smooth(seed=1), patient_id="a")
+    _jpeg_dicom(tmp_path / "data" / "b" / "m1.dcm", _smooth(seed=2), photometric="MONOCHROME1")
+    _jpeg_dicom(tmp_path / "data" / "b" / "r.dcm", _smooth(seed=3), extra={"RescaleIntercept": -20})
+    reader = DicomReader()
+    scan = reader.scan(tmp_path / "data")
+    meta = {r.path.name: r.meta for r in scan.records}
+    assert meta["m2.dcm"]["direct"] == "MONOCHROME2" and meta["m1.dcm"]["direct"] == "MONOCHROME1"
+    assert "direct" not in meta["r.dcm"] and "pixel_offset" not in meta["r.dcm"]
+    calls: list[str] = []
+    original = pixels.decode_frame
+
+    def spy(path: Path, **kw: object) -> np.ndarray:
+        calls.append(path.name)
+        return original(path, **kw)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("medaug_dicom.reader.decode_frame", spy)
+        for record in scan.records:
+            fast = reader.decode(record, image_size=16, channels=None).astype(int)
+            ref = decode_frame(record.path, frame=0, frames=1, image_size=16, channels=None)
+            assert np.abs(fast - ref.astype(int)).max() <= 1, record.path.name
+        assert calls == ["r.dcm"]  # only the rescaled file went through pydicom
+        stale = dict(meta["m2.dcm"], pixel_offset=3)  # a file changed since its scan
+        record = next(r for r in scan.records if r.path == m2)
+        out = reader.decode(replace(record, meta=stale), image_size=16, channels=None)
+        assert calls == ["r.dcm", "m2.dcm"] and out.shape == (1, 16, 16)
+    minmax = DicomReader(window="minmax").decode(record, image_size=16, channels=None)
+    ref = decode_frame(m2, frame=0, frames=1, image_size=16, channels=None, window="minmax")
+    assert np.array_equal(minmax, ref)  # --window minmax: not the direct route
+
+
+@pytest.mark.parametrize(("side", "image_size"), [(1024, 64), (256, 64), (200, 64), (64, 64)])
+def test_opencv_reduced_decode_gives_pillows_draft_values(side: int, image_size: int) -> None:
+    """The direct route decodes with OpenCV at the DCT scale Pillow's ``draft`` takes
+    (8, 4, 2 or 1 here) and gets the same array; it declines what Pillow would judge
+    differently (colour, another size, a cut or damaged stream), and Pillow decides."""
+    buffer = io.BytesIO()
+    pixels8 = np.asarray(Image.fromarray(_smooth(seed=side)).resize((side, side + 8)))
+    Image.fromarray(pixels8).save(buffer, "JPEG", quality=90)
+    stream, size = buffer.getvalue(), (side, side + 8)
+    via_pillow = decode_stream(stream, size, "draft", image_size)
+    assert via_pillow is not None
+    via_opencv = reduced._decode_reduced_opencv(stream, size, image_size)
+    assert via_opencv is not None and np.array_equal(via_opencv, via_pillow.stored)
+    colour = io.BytesIO()
+    Image.fromarray(np.stack([pixels8] * 3, axis=-1)).save(colour, "JPEG")
+    for declined, frame_size in [
+        (colour.getvalue(), size),
+        (stream, (side + 8, side)),
+        (stream[: len(stream) // 2], size),
+        (b"not a jpeg", size),
+    ]:
+        assert reduced._decode_reduced_opencv(declined, frame_size, image_size) is None
+
+
+def test_rsna_streams_decode_to_the_same_values_by_opencv_and_pillow(
+    rsna_dicom_sample: Path,
+) -> None:
+    for src in sorted((rsna_dicom_sample / "images").glob("*.dcm"))[:4]:
+        ds = dcmread(src)
+        stream = get_frame(ds.PixelData, 0, number_of_frames=1)
+        size = (int(ds.Columns), int(ds.Rows))
+        via_pillow = decode_stream(stream, size, "draft", 64)
+        via_opencv = reduced._decode_reduced_opencv(stream, size, 64)
+        assert via_pillow is not None and via_opencv is not None
+        assert np.array_equal(via_opencv, via_pillow.stored), src.name

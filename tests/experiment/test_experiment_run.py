@@ -197,7 +197,9 @@ def test_arm_selection_and_errors(folders: tuple[Path, Path], tmp_path: Path) ->
     same = _run(train, train, tmp_path / "e", "--arms", "baseline")
     assert same.exit_code == 1 and "same folder" in same.stderr
     inside = _run(train, test, train / "x", "--arms", "baseline")
-    assert inside.exit_code == 1 and "overlaps the data folder" in inside.stderr
+    assert inside.exit_code == 1 and "is inside the input" in inside.stderr
+    for refused in ("c", "d", "e"):  # a run that fails before writing leaves no folder
+        assert not (tmp_path / refused).exists()
 
 
 def test_experiment_with_the_real_dcgan(folders: tuple[Path, Path], tmp_path: Path) -> None:

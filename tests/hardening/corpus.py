@@ -165,6 +165,17 @@ def _labelled_dicoms(rows: str, layout: tuple[str, ...]) -> Callable[[Path], Non
     return build
 
 
+def latin1(name: bytes) -> str:
+    """A file name as Python gives one that is not valid UTF-8 (a Latin-1 ``\\xe9`` from
+    an old PACS export): with surrogate escapes."""
+    return os.fsdecode(name)
+
+
+def _fifo(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+
+
 LABELS = ("--labels", "{root}/labels.csv")
 LONG_NAME = "class " + "x" * 240  # 246 bytes: near the 255-byte limit of most file systems
 
@@ -360,6 +371,63 @@ CASES: list[Case] = [
         "nothing-readable",
         _with(lambda r: write(r / "a" / "x.png", b"junk"), lambda r: write(r / "b" / "y.png", b"")),
         error="no readable images",
+    ),
+    # -- names that are not UTF-8, files that are not regular files (issue 20) ---------------
+    Case(
+        "file-name-not-utf8",
+        _with(base, lambda r: write(r / "a" / latin1(b"caf\xe9.png"), png_bytes())),
+        {"a/caf\\xe9.png": "not valid UTF-8"},
+        {"a": 2, "b": 2},
+    ),
+    Case(
+        "sub-folder-name-not-utf8",
+        _with(base, lambda r: write(r / "a" / latin1(b"s\xe9rie") / "x.png", png_bytes())),
+        {"a/s\\xe9rie": "not valid UTF-8"},
+        {"a": 2, "b": 2},
+    ),
+    Case(
+        "class-folder-name-not-utf8",
+        _with(base, lambda r: write(r / latin1(b"pneumonie-d\xe9but") / "x.png", png_bytes())),
+        error="class folder 'pneumonie-d\\xe9but': name is not valid UTF-8",
+    ),
+    Case(
+        "dicom-class-folder-name-not-utf8",
+        _with(
+            dicom_base,
+            lambda r: write_dicom(r / latin1(b"\xe9panchement") / "x.dcm", texture(16)),
+        ),
+        error="class folder '\\xe9panchement': name is not valid UTF-8",
+        args=("--reader", "dicom"),
+    ),
+    Case(
+        "fifo-named-png",
+        _with(base, lambda r: _fifo(r / "a" / "pipe.png"), lambda r: _fifo(r / "pipe.png")),
+        {"a/pipe.png": "not a regular file: a named pipe", "pipe.png": "not a regular file"},
+        {"a": 2, "b": 2},
+    ),
+    Case(
+        "fifo-quick",
+        _with(base, lambda r: _fifo(r / "a" / "pipe.png")),
+        {"a/pipe.png": "not a regular file: a named pipe"},
+        {"a": 2, "b": 2},
+        args=("--quick",),
+    ),
+    Case(
+        "fifo-named-dcm",
+        _with(dicom_base, lambda r: _fifo(r / "a" / "pipe.dcm"), lambda r: _fifo(r / "b" / "p")),
+        {"a/pipe.dcm": "not a regular file: a named pipe", "b/p": "not a regular file"},
+        {"a": 2, "b": 2},
+        args=("--reader", "dicom"),
+    ),
+    Case(
+        "link-to-a-fifo",
+        _with(
+            base,
+            lambda r: _fifo(r.parent / "outside.fifo"),
+            lambda r: os.symlink(r.parent / "outside.fifo", r / "a" / "linked.png"),
+        ),
+        {"a/linked.png": "not a regular file: a named pipe"},
+        {"a": 2, "b": 2},
     ),
     # -- labels CSV --------------------------------------------------------------------------
     Case(

@@ -12,6 +12,7 @@ import faulthandler
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -38,7 +39,8 @@ def time_limit(seconds: float = LIMIT_S) -> Iterator[None]:
 
 def tree_state(root: Path) -> dict[str, tuple[Any, ...]]:
     """Every entry under ``root`` (links not followed): kind, size, mtime_ns and content
-    digest (or link target). Equal states mean nothing was written, touched or moved."""
+    digest (or link target; a FIFO or socket is not read). Equal states mean nothing was
+    written, touched or moved."""
     out: dict[str, tuple[Any, ...]] = {}
     for folder, dirs, files in os.walk(root, followlinks=False):
         for name in sorted(dirs + files):
@@ -49,6 +51,8 @@ def tree_state(root: Path) -> dict[str, tuple[Any, ...]]:
                 out[rel] = ("link", os.readlink(path), st.st_mtime_ns)
             elif path.is_dir():
                 out[rel] = ("dir", st.st_mtime_ns)
+            elif not stat.S_ISREG(st.st_mode):  # a FIFO or a socket: reading it would block
+                out[rel] = ("special", stat.S_IFMT(st.st_mode), st.st_mtime_ns)
             else:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 out[rel] = ("file", st.st_size, st.st_mtime_ns, digest)

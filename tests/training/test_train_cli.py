@@ -89,7 +89,7 @@ def test_train_refuses_output_inside_data(image_folder: Callable[..., Path]) -> 
         build_cli(), ["train", str(data), "--classifier", "simple-cnn", "--out", str(data / "out")]
     )
     assert res.exit_code == 1
-    assert "overlaps the data folder" in res.stderr and "Traceback" not in res.stderr
+    assert "is inside the input" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_train_bad_option_fails_before_reading_data(tmp_path: Path) -> None:
@@ -162,17 +162,19 @@ def test_train_and_evaluate_dicoms_with_labels_csv(tmp_path: Path) -> None:
 
 
 def test_train_refuses_an_out_with_files_medaug_did_not_write(tmp_path: Path) -> None:
+    """Ownership is by fact (medaug's marker), not by name: a user's ``model.pt`` is as
+    foreign as a thesis (tests/hardening/test_output_ownership.py covers every command)."""
     from medaug.errors import MedaugError
-    from medaug.training.run import check_out_dir
+    from medaug.output import check_target
 
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "thesis.docx").write_text("precious")
-    with pytest.raises(MedaugError, match=r"holds files medaug did not write \(thesis.docx\)"):
-        check_out_dir(out, [tmp_path / "data"])
-    assert (out / "thesis.docx").read_text() == "precious"
+    for name in ("thesis.docx", "model.pt"):
+        out = tmp_path / name.replace(".", "_")
+        out.mkdir()
+        (out / name).write_text("precious")
+        with pytest.raises(MedaugError, match=rf"holds files medaug did not write \({name}\)"):
+            check_target(out, command="train", inputs=[tmp_path / "data"])
+        assert (out / name).read_text() == "precious"
     own = tmp_path / "own"
     own.mkdir()
-    for name in ("model.pt", "metrics.json", ".DS_Store"):
-        (own / name).write_text("")
-    assert check_out_dir(own, [tmp_path / "data"]) == own.resolve()  # a previous run: ok
+    (own / ".DS_Store").write_text("")  # hidden files that are not medaug's do not count
+    check_target(own, command="train", inputs=[tmp_path / "data"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,8 @@ from medaug.cli.options import (
     pop_data_options,
     seed_option,
 )
-from medaug.console import console, print_json
+from medaug.console import console, print_json, warn
+from medaug.limits import MAX_IMAGE_SIZE
 
 if TYPE_CHECKING:
     from medaug.auditing import AuditReport
@@ -74,7 +76,8 @@ def _render(report: AuditReport, out: Path | None) -> None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="Write audit.json, audit.md, closest-pairs PNGs and the extractor here "
+    help="Write audit.json, audit.md, closest-pairs PNGs and the extractor here: a new, "
+    "empty or medaug folder outside what the audit reads "
     "[default: OUTPUT/report/audit for a balance output; nothing for folders].",
 )
 @click.option(
@@ -99,7 +102,7 @@ def _render(report: AuditReport, out: Path | None) -> None:
 )
 @click.option(
     "--image-size",
-    type=click.IntRange(min=16),
+    type=click.IntRange(16, MAX_IMAGE_SIZE),
     default=None,
     help="Working size (px) [default: 64; a balance output's own].",
 )
@@ -181,8 +184,11 @@ def command(
         audit_output,
         write_audit,
     )
-    from medaug.balancing.layout import OutputLayout
+    from medaug.auditing.report import missing_line
+    from medaug.auditing.run import input_paths
+    from medaug.auditing.sources import find_output
     from medaug.errors import MedaugError
+    from medaug.output import claim_output
 
     if output is not None and (real or synthetic or train):
         raise click.UsageError("give either OUTPUT or --real/--synthetic, not both")
@@ -203,35 +209,42 @@ def command(
         options=parse_key_values(extractor_options, "--extractor-option"),
     )
     if output is not None:
-        report = audit_output(
-            output,
-            image_size=image_size,
-            channels=None if channels == "auto" else channels,
-            options=options,
-            extractor=spec,
-            settings=settings,
-            device=device,
-            classes=list(classes) or None,
-        )
-        out = out if out is not None else OutputLayout(output).report_dir / "audit"
-    else:
-        assert real is not None and synthetic is not None
-        report = audit(
-            real,
-            synthetic,
-            train,
-            image_size=image_size or 64,
-            channels=channels,
-            options=options,
-            extractor=spec,
-            settings=settings,
-            device=device,
-        )
-    if out is not None:
-        try:
-            write_audit(report, out)
-        except OSError as exc:
-            raise MedaugError(f"cannot write the audit to {out}: {exc}") from exc
+        out = out if out is not None else find_output(output).report_dir / "audit"
+    inputs = input_paths(balance_output=output, real=real, synthetic=synthetic, train=train)
+    inputs += [p for p in (weights, options.labels) if p is not None]
+    claim = claim_output(out, command="audit", inputs=inputs) if out is not None else nullcontext()
+    with claim:  # refused before the audit runs, not after
+        if output is not None:
+            report = audit_output(
+                output,
+                image_size=image_size,
+                channels=None if channels == "auto" else channels,
+                options=options,
+                extractor=spec,
+                settings=settings,
+                device=device,
+                classes=list(classes) or None,
+            )
+        else:
+            assert real is not None and synthetic is not None
+            report = audit(
+                real,
+                synthetic,
+                train,
+                image_size=image_size or 64,
+                channels=channels,
+                options=options,
+                extractor=spec,
+                settings=settings,
+                device=device,
+            )
+        if out is not None:
+            try:
+                write_audit(report, out)
+            except OSError as exc:
+                raise MedaugError(f"cannot write the audit to {out}: {exc}") from exc
+    if report.missing:
+        warn(missing_line(report.missing))
     if as_json:
         print_json(report.to_json())
     else:

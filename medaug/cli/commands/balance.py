@@ -26,6 +26,7 @@ from medaug.cli.options import (
     channels_option,
     dataset_options,
     device_option,
+    image_size_option,
     json_option,
     parse_key_values,
     pop_data_options,
@@ -34,6 +35,7 @@ from medaug.cli.options import (
 )
 from medaug.console import console, err_console, print_json
 from medaug.errors import MedaugError
+from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
 
 
 @click.command("balance")
@@ -48,10 +50,10 @@ from medaug.errors import MedaugError
 @click.option("--strategy", default=None, help=f"Which classes grow and how: {STRATEGY_HELP}.")
 @click.option(
     "--count",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_IMAGES_PER_CLASS),
     help="Add exactly N images to each class the strategy selects (the paper: 400).",
 )
-@click.option("--image-size", type=int, default=64, show_default=True, help="Working size (px).")
+@image_size_option("Working size (px).")
 @channels_option
 @click.option(
     "--epochs",
@@ -81,7 +83,7 @@ from medaug.errors import MedaugError
 )
 @click.option(
     "--batch-size",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_BATCH_SIZE),
     help=f"Batch size [default: {DEFAULT_BATCH_SIZE}; demo {DEMO_BATCH_SIZE}].",
 )
 @seed_option
@@ -250,6 +252,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     console.print(table)
     if summary.get("status") == "already_complete":
         console.print("This run was already complete; nothing was changed.")
+    from medaug.balancing.inputs import skipped_line
+
+    skipped = skipped_line(summary.get("skipped") or {})
+    if skipped:
+        console.print(f"Skipped:  {skipped} (see the report)", markup=False, highlight=False)
     console.print(f"Dataset:  {summary.get('dataset_root')}")
     console.print(f"Manifest: {summary.get('manifest')}")
     console.print(f"Report:   {summary.get('report')}")

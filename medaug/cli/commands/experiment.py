@@ -20,6 +20,7 @@ from medaug.cli.options import (
     training_options,
 )
 from medaug.console import console, err_console, print_json
+from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
 
 
 @click.command("experiment")
@@ -57,7 +58,7 @@ from medaug.console import console, err_console, print_json
 )
 @click.option(
     "--synthetic",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_IMAGES_PER_CLASS),
     default=None,
     metavar="N",
     help="Add N images to each class selected by --strategy (paper: 400).",
@@ -103,7 +104,9 @@ from medaug.console import console, err_console, print_json
     metavar="KEY=VALUE",
     help="Option of the audit's domain extractor (repeatable), e.g. steps=200.",
 )
-@click.option("--gen-batch-size", type=click.IntRange(min=2), default=64, show_default=True)
+@click.option(
+    "--gen-batch-size", type=click.IntRange(2, MAX_BATCH_SIZE), default=64, show_default=True
+)
 @click.option(
     "--gen-option",
     "gen_options",

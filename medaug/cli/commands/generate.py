@@ -9,6 +9,7 @@ from rich.table import Table
 
 from medaug.cli.options import device_option, json_option, seed_option
 from medaug.console import console, print_json, warn
+from medaug.limits import MAX_IMAGES_PER_CLASS
 
 
 @click.command("generate")
@@ -19,8 +20,21 @@ from medaug.console import console, print_json, warn
     type=click.Path(path_type=Path),
     help="A checkpoint from 'medaug balance' (OUT/checkpoints/<class>.pt) or that folder.",
 )
-@click.option("-n", "n", required=True, type=click.IntRange(min=1), help="Images per class.")
-@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option(
+    "-n",
+    "n",
+    required=True,
+    type=click.IntRange(1, MAX_IMAGES_PER_CLASS),
+    help="Images per class.",
+)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder: new, empty or an earlier generate output, outside the checkpoint's "
+    "balance output and its DATA.",
+)
 @seed_option
 @device_option
 @json_option
@@ -29,7 +43,8 @@ def command(checkpoint: Path, n: int, out: Path, seed: int, device: str, as_json
 
     Files are OUT/<class>/synthetic_<seed>_<n>.png (DICOM Secondary Capture when the
     generator was trained on DICOM), recorded in OUT/manifest.csv; existing files are
-    never overwritten. The checkpoint and seed of a balance run reproduce its images.
+    never overwritten, and the same command again finishes an interrupted run. The
+    checkpoint and seed of a balance run reproduce its images.
 
     \b
     Examples:

@@ -7,10 +7,29 @@ from typing import Any
 import click
 from rich.table import Table
 
-from medaug.cli.options import channels_option, dataset_options, json_option, pop_data_options
-from medaug.console import console, print_json
+from medaug.cli.options import (
+    channels_option,
+    dataset_options,
+    image_size_option,
+    json_option,
+    pop_data_options,
+)
+from medaug.console import console, print_json, warn
 
 MAX_SKIPPED_ROWS = 20
+#: files with the same bytes named on stderr (all of them are in --json)
+MAX_DUPLICATE_WARNINGS = 10
+
+
+def warn_duplicates(report: dict[str, Any]) -> None:
+    """One warning per group of files with the same bytes (the first few)."""
+    from medaug.data.duplicates import describe
+
+    groups = report.get("duplicates", [])
+    for group in groups[:MAX_DUPLICATE_WARNINGS]:
+        warn(describe(group["classes"], group["files"]))
+    if len(groups) > MAX_DUPLICATE_WARNINGS:
+        warn(f"... and {len(groups) - MAX_DUPLICATE_WARNINGS} more groups of identical files")
 
 
 def _render(report: dict[str, Any]) -> None:
@@ -68,13 +87,7 @@ def _render(report: dict[str, Any]) -> None:
 @click.argument("data", type=click.Path(path_type=str))
 @dataset_options
 @channels_option
-@click.option(
-    "--image-size",
-    type=click.IntRange(min=4),
-    default=64,
-    show_default=True,
-    help="Working size images are decoded (and cached) at.",
-)
+@image_size_option("Working size images are decoded (and cached) at.")
 @click.option(
     "--quick",
     is_flag=True,
@@ -111,6 +124,7 @@ def command(
         options=pop_data_options(dataset),
         progress=not as_json,
     )
+    warn_duplicates(report)
     if as_json:
         print_json(report)
     else:
