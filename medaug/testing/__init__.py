@@ -14,7 +14,8 @@ Each check is a :class:`Check`: a named callable that raises :class:`AssertionEr
 when the plugin breaks the contract (shapes, ranges, determinism, bit-exact resume,
 ``weights_only`` state, option round trip, clear option errors...) and
 :class:`unittest.SkipTest` when it does not apply. Without pytest, iterate
-``generator_checks(name)`` / ``classifier_checks(name)`` / ``reader_checks(name)``
+``generator_checks(name)`` / ``classifier_checks(name)`` / ``reader_checks(name)`` /
+``extractor_checks(name)``
 and call each. The plugin must be installed (discoverable through its entry point).
 """
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from _pytest.mark import MarkDecorator
 
     from medaug.testing.classifiers import classifier_checks as classifier_checks
+    from medaug.testing.extractors import extractor_checks as extractor_checks
     from medaug.testing.generators import generator_checks as generator_checks
     from medaug.testing.readers import reader_checks as reader_checks
 
@@ -39,6 +41,7 @@ _KINDS: dict[str, tuple[str, str]] = {
     "generator": ("medaug.testing.generators", "generator_checks"),
     "classifier": ("medaug.testing.classifiers", "classifier_checks"),
     "reader": ("medaug.testing.readers", "reader_checks"),
+    "feature_extractor": ("medaug.testing.extractors", "extractor_checks"),
 }
 _LAZY = {func: module for module, func in _KINDS.values()}
 
@@ -46,6 +49,7 @@ __all__ = [
     "Check",
     "checks",
     "classifier_checks",
+    "extractor_checks",
     "generator_checks",
     "parametrize_with_checks",
     "reader_checks",

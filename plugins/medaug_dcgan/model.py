@@ -11,7 +11,7 @@ time-scale learning rates and an exponential moving average of G's weights.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -19,14 +19,21 @@ from torch import nn
 
 from medaug.contracts.generator import FitCallback, Generator
 from medaug.errors import MedaugError
+from medaug.plugin_kit import (
+    LossLog,
+    WeightEMA,
+    as_bool,
+    check_images,
+    check_labels,
+    fused_adam,
+)
 from medaug.precision import autocast, resolve_precision, uses_grad_scaler
 from medaug.rng import device_generator
 from medaug_dcgan.conditional import ConditionalDCGANGenerator, ProjectionDiscriminator
 from medaug_dcgan.diffaugment import DiffAugment
-from medaug_dcgan.ema import WeightEMA
 from medaug_dcgan.losses import LOSSES
 from medaug_dcgan.networks import DCGANDiscriminator, DCGANGenerator, init_weights
-from medaug_dcgan.options import DEFAULTS, PRESETS, as_bool, check_options
+from medaug_dcgan.options import DEFAULTS, PRESETS, check_options
 
 STATE_FORMAT = "medaug-dcgan"
 STATE_VERSION = 2  # 1: medaug 0.1.0 (the paper's DCGAN only)
@@ -40,17 +47,6 @@ _AUG_RESEED = 2**31
 __all__ = ["DCGAN", "DEFAULTS", "ConditionalDCGAN"]
 
 
-def _adam(
-    parameters: Iterator[nn.Parameter], lr: float, betas: tuple[float, float]
-) -> torch.optim.Adam:
-    """Adam with the fused kernel where this build has one, else the foreach one."""
-    params = list(parameters)
-    try:
-        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
-
-
 class DCGAN(Generator):
     """Deep convolutional GAN (Radford et al. 2015), one unconditional model per class.
 
@@ -61,7 +57,7 @@ class DCGAN(Generator):
     supported_sizes: ClassVar[tuple[int, ...]] = (16, 32, 64, 128, 256)
 
     def __new__(cls, *args: Any, **options: Any) -> DCGAN:
-        if cls is DCGAN and as_bool("conditional", options.get("conditional", False)):
+        if cls is DCGAN and as_bool("dcgan", "conditional", options.get("conditional", False)):
             cls = ConditionalDCGAN
         return super().__new__(cls)
 
@@ -137,8 +133,8 @@ class DCGAN(Generator):
 
     def _new_optimizers(self) -> None:
         betas = (self._opts["beta1"], self._opts["beta2"])
-        self.optG = _adam(self.netG.parameters(), self._opts["lr"], betas)
-        self.optD = _adam(self.netD.parameters(), self._opts["lr_d"], betas)
+        self.optG = fused_adam(self.netG.parameters(), self._opts["lr"], betas)
+        self.optD = fused_adam(self.netD.parameters(), self._opts["lr_d"], betas)
         self.scaler = torch.amp.GradScaler("cuda", enabled=uses_grad_scaler(self._dtype))
 
     # -- contract -----------------------------------------------------------------------
@@ -153,38 +149,11 @@ class DCGAN(Generator):
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         return autocast(self.device, self._dtype)
 
-    def _check_images(self, images: torch.Tensor) -> None:
-        want = (self.channels, self.image_size, self.image_size)
-        if images.ndim != 4 or tuple(images.shape[1:]) != want or len(images) == 0:
-            raise MedaugError(
-                f"dcgan expects images of shape (N>0, {want[0]}, {want[1]}, {want[2]}), "
-                f"got {tuple(images.shape)}"
-            )
-        if not images.is_floating_point():
-            raise MedaugError(f"dcgan expects float images in [-1, 1], got {images.dtype}")
-
     def _check_labels(self, labels: torch.Tensor | None, n: int, what: str) -> torch.Tensor | None:
         """``labels`` as int64 class indices for a conditional model (``None`` otherwise)."""
         if not self.conditional:
             return None
-        if labels is None:
-            raise MedaugError(f"conditional dcgan: {what} needs labels (one class index per image)")
-        labels = torch.as_tensor(labels)
-        if labels.ndim != 1 or len(labels) != n:
-            raise MedaugError(
-                f"conditional dcgan: {what} needs labels of shape ({n},), got {tuple(labels.shape)}"
-            )
-        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-            raise MedaugError(
-                f"conditional dcgan: {what} labels must be integer class indices, "
-                f"got {labels.dtype}"
-            )
-        if n and not (int(labels.min()) >= 0 and int(labels.max()) < self.num_classes):
-            raise MedaugError(
-                f"conditional dcgan: {what} labels must be in [0, {self.num_classes}), "
-                f"got {int(labels.min())}..{int(labels.max())}"
-            )
-        return labels.to(torch.long)
+        return check_labels("dcgan", labels, n, self.num_classes, what)
 
     def _start(self, seed: int) -> None:
         """Fresh weights, optimisers, moving average and RNGs, all from ``seed``."""
@@ -208,7 +177,7 @@ class DCGAN(Generator):
         labels: torch.Tensor | None = None,
         callback: FitCallback | None = None,
     ) -> None:
-        self._check_images(images)
+        check_images("dcgan", images, self.channels, self.image_size)
         targets = self._check_labels(labels, len(images), "fit")
         if batch_size < 1 or epochs < 0:
             raise MedaugError(f"need batch_size >= 1 and epochs >= 0, got {batch_size}, {epochs}")
@@ -228,13 +197,12 @@ class DCGAN(Generator):
         bs = min(batch_size, n)
         steps = n // bs
         nz = self._opts["nz"]
-        sync_every = self._opts["sync_every"]
+        log = LossLog(LOSS_NAMES, callback, sync_every=self._opts["sync_every"], device=self.device)
         self.netG.train()
         self.netD.train()
         for epoch in range(self._epochs_done, epochs):
             perm = torch.randperm(n, generator=self._perm_rng)[: steps * bs].to(self.device)
-            log = torch.empty(steps, len(LOSS_NAMES), device=self.device)
-            reported = 0
+            log.begin(epoch, steps)
             for step in range(steps):
                 index = perm[step * bs : (step + 1) * bs]
                 real = data.index_select(0, index)
@@ -242,17 +210,9 @@ class DCGAN(Generator):
                     real = real.contiguous(memory_format=torch.channels_last)
                 y = None if y_all is None else y_all.index_select(0, index)
                 noise = torch.randn(bs, nz, 1, 1, device=self.device, generator=self._noise_rng)
-                log[step] = self._train_step(real, noise, y)
-                if callback is not None and ((step + 1) % sync_every == 0 or step == steps - 1):
-                    for offset, row in enumerate(log[reported : step + 1].tolist()):
-                        callback.on_step(
-                            epoch, reported + offset, steps, dict(zip(LOSS_NAMES, row, strict=True))
-                        )
-                    reported = step + 1
+                log.record(step, self._train_step(real, noise, y))
             self._epochs_done = epoch + 1
-            if callback is not None:
-                means = log.mean(0).tolist()
-                callback.on_epoch_end(epoch, dict(zip(LOSS_NAMES, means, strict=True)))
+            log.end()
 
     def _freeze_d(self, frozen: bool) -> None:
         for p in self._d_params:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medaug.errors import MedaugError
+from medaug.plugin_kit.options import as_bool, as_float, as_int, check_known
 from medaug.precision import check_precision
 from medaug_dcgan.diffaugment import canonical_policy
 from medaug_dcgan.losses import LOSSES
@@ -89,35 +90,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def as_bool(name: str, value: Any) -> bool:
-    """``value`` as a bool; accepts the strings a command line gives (true/false, 1/0...)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise MedaugError(f"dcgan option {name!r} must be true or false, got {value!r}")
-
-
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MedaugError(f"dcgan option {name!r} must be a number, got {value!r}")
-    return float(value)
-
-
 def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The effective options: the preset's values, overridden by ``options``, checked.
 
     Raises :class:`MedaugError` for an unknown option or a bad value. The result is
     plain JSON values and rebuilds the same model when passed back.
     """
-    unknown = sorted(set(options) - set(DEFAULTS) - {"amp"})
-    if unknown:
-        raise MedaugError(
-            f"unknown dcgan option {unknown[0]!r}; valid options: {', '.join(DEFAULTS)}"
-        )
+    check_known("dcgan", options, DEFAULTS, legacy=("amp",))
     preset = str(options.get("preset", DEFAULT_PRESET))
     if preset not in PRESETS:
         raise MedaugError(
@@ -125,13 +104,11 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         )
     opts = {**DEFAULTS, **PRESETS[preset], **options, "preset": preset}
     for key in ("nz", "ngf", "ndf", "sync_every"):
-        value = opts[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise MedaugError(f"dcgan option {key!r} must be a positive integer, got {value!r}")
+        opts[key] = as_int("dcgan", key, opts[key], 1)
     if opts["lr_d"] is None or str(opts["lr_d"]).lower() in ("none", "null"):
         opts["lr_d"] = opts["lr"]
     for key in ("lr", "lr_d", "beta1", "beta2", "ema"):
-        opts[key] = _number(key, opts[key])
+        opts[key] = as_float("dcgan", key, opts[key])
     if not (opts["lr"] > 0 and opts["lr_d"] > 0):
         raise MedaugError("dcgan options lr and lr_d must be > 0")
     if not (0 <= opts["beta1"] < 1 and 0 <= opts["beta2"] < 1):
@@ -147,13 +124,13 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     # older medaug took a boolean ``amp`` (still read from saved states and -O): false is
     # fp32, true the preset's precision
     amp = opts.pop("amp", True)
-    if "precision" not in options and not as_bool("amp", amp):
+    if "precision" not in options and not as_bool("dcgan", "amp", amp):
         opts["precision"] = "fp32"
     opts["precision"] = check_precision(opts["precision"], "dcgan option 'precision'")
     for key in ("spectral_norm", "conditional", "compile"):
-        opts[key] = as_bool(key, opts[key])
+        opts[key] = as_bool("dcgan", key, opts[key])
     if str(opts["channels_last"]).lower() != "auto":
-        opts["channels_last"] = as_bool("channels_last", opts["channels_last"])
+        opts["channels_last"] = as_bool("dcgan", "channels_last", opts["channels_last"])
     else:
         opts["channels_last"] = "auto"
     return opts

@@ -29,9 +29,9 @@ from torch import nn
 
 from medaug.contracts.generator import FitCallback, Generator
 from medaug.errors import MedaugError
+from medaug.plugin_kit import LossLog, WeightEMA, check_images, check_labels, fused_adam
 from medaug.precision import autocast, resolve_precision, uses_grad_scaler
 from medaug.rng import device_generator
-from medaug_diffusion.ema import EMA
 from medaug_diffusion.options import SUPPORTED_SIZES, check_options
 from medaug_diffusion.unet import build_unet
 
@@ -40,14 +40,6 @@ STATE_VERSION = 1
 SAMPLE_CHUNK = 64
 #: options that change the network or the noise schedule: a state must match them
 ARCHITECTURE = ("width", "res_blocks", "attention_res", "timesteps", "schedule")
-
-
-def _adam(params: list[nn.Parameter], lr: float) -> torch.optim.Adam:
-    """Adam with the fused kernel where this build has one, else the foreach one."""
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
 class DDPM(Generator):
@@ -120,8 +112,8 @@ class DDPM(Generator):
         )
         memory_format = torch.channels_last if self._channels_last else torch.contiguous_format
         self.unet = net.to(self.device).to(memory_format=memory_format)
-        self.ema = EMA(self.unet, self._opts["ema_decay"])
-        self.opt = _adam(list(self.unet.parameters()), self._opts["lr"])
+        self.ema = WeightEMA(self.unet, self._opts["ema_decay"])
+        self.opt = fused_adam(self.unet.parameters(), self._opts["lr"])
         self.scaler = torch.amp.GradScaler("cuda", enabled=uses_grad_scaler(self._dtype))
 
     def _start(self, seed: int) -> None:
@@ -142,32 +134,6 @@ class DDPM(Generator):
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         return autocast(self.device, self._dtype)
 
-    def _check_images(self, images: torch.Tensor) -> None:
-        want = (self.channels, self.image_size, self.image_size)
-        if images.ndim != 4 or tuple(images.shape[1:]) != want or len(images) == 0:
-            raise MedaugError(
-                f"ddpm expects images of shape (N>0, {want[0]}, {want[1]}, {want[2]}), "
-                f"got {tuple(images.shape)}"
-            )
-        if not images.is_floating_point():
-            raise MedaugError(f"ddpm expects float images in [-1, 1], got {images.dtype}")
-
-    def _check_labels(self, labels: torch.Tensor | None, n: int, what: str) -> torch.Tensor:
-        """``labels`` as int64 class indices of shape ``(n,)`` (conditional models)."""
-        if labels is None:
-            raise MedaugError(f"conditional ddpm needs labels for {what}")
-        if tuple(labels.shape) != (n,) or labels.is_floating_point():
-            raise MedaugError(
-                f"ddpm {what} labels must be {n} integer class indices, "
-                f"got {labels.dtype} of shape {tuple(labels.shape)}"
-            )
-        if n and (int(labels.min()) < 0 or int(labels.max()) >= self.num_classes):
-            raise MedaugError(
-                f"ddpm {what} labels must be in [0, {self.num_classes - 1}], "
-                f"got [{int(labels.min())}, {int(labels.max())}]"
-            )
-        return labels.long()
-
     def fit(
         self,
         images: torch.Tensor,
@@ -178,10 +144,12 @@ class DDPM(Generator):
         labels: torch.Tensor | None = None,
         callback: FitCallback | None = None,
     ) -> None:
-        self._check_images(images)
+        check_images("ddpm", images, self.channels, self.image_size)
         if batch_size < 1 or epochs < 0:
             raise MedaugError(f"need batch_size >= 1 and epochs >= 0, got {batch_size}, {epochs}")
-        targets = self._check_labels(labels, len(images), "fit") if self.conditional else None
+        targets = None
+        if self.conditional:
+            targets = check_labels("ddpm", labels, len(images), self.num_classes, "fit")
         if self._epochs_done >= epochs:
             return
         if self._epochs_done == 0:
@@ -196,24 +164,18 @@ class DDPM(Generator):
         n = len(data)
         bs = min(batch_size, n)
         steps = n // bs
-        sync_every = self._opts["sync_every"]
+        log = LossLog(("loss",), callback, sync_every=self._opts["sync_every"], device=self.device)
         self.unet.train()
         for epoch in range(self._epochs_done, epochs):
             perm = torch.randperm(n, generator=self._perm_rng)[: steps * bs].to(self.device)
-            log = torch.empty(steps, device=self.device)
-            reported = 0
+            log.begin(epoch, steps)
             for step in range(steps):
                 idx = perm[step * bs : (step + 1) * bs]
                 x0 = data.index_select(0, idx)
                 y = ys.index_select(0, idx) if ys is not None else None
-                log[step] = self._train_step(x0, y)
-                if callback is not None and ((step + 1) % sync_every == 0 or step == steps - 1):
-                    for offset, value in enumerate(log[reported : step + 1].tolist()):
-                        callback.on_step(epoch, reported + offset, steps, {"loss": value})
-                    reported = step + 1
+                log.record(step, self._train_step(x0, y))
             self._epochs_done = epoch + 1
-            if callback is not None:
-                callback.on_epoch_end(epoch, {"loss": float(log.mean())})
+            log.end()
 
     def _train_step(self, x0: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """One DDPM step on clean images ``x0``; returns the (device) loss."""
@@ -244,7 +206,7 @@ class DDPM(Generator):
         class mixture of a conditional one) or ``(n,)`` indices."""
         if not self.conditional or labels is None:
             return None
-        return self._check_labels(labels, n, "sample")
+        return check_labels("ddpm", labels, n, self.num_classes, "sample")
 
     def _denoise(self, noise: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """DDIM from ``noise`` (on the device) to images, with the EMA weights."""
@@ -260,7 +222,7 @@ class DDPM(Generator):
                 # DiffusionInferer.sample runs [unconditional; conditional] in one batch
                 guidance = self._opts["guidance"]
                 class_labels = torch.cat([null, labels.to(self.device)])
-        net = cast(DiffusionModelUNet, partial(self.ema.net, class_labels=class_labels))
+        net = cast(DiffusionModelUNet, partial(self.ema.model, class_labels=class_labels))
         with self._autocast():
             out = self._inferer.sample(
                 input_noise=noise,

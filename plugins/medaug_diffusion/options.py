@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medaug.errors import MedaugError
+from medaug.plugin_kit.options import as_bool, as_float, as_int, check_known
 from medaug.precision import check_precision
 
 #: image sizes the UNet is built for (one resolution level per factor of two above 8 px)
@@ -38,49 +39,17 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def as_bool(name: str, value: Any) -> bool:
-    """``value`` as a bool (accepting the strings a command line gives)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise MedaugError(f"ddpm option {name!r} must be true or false, got {value!r}")
-
-
-def _int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise MedaugError(f"ddpm option {name!r} must be an integer >= {low}, got {value!r}")
-    return value
-
-
-def _float(name: str, value: Any, low: float, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MedaugError(f"ddpm option {name!r} must be a number, got {value!r}")
-    number = float(value)
-    if number < low or (high is not None and number > high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise MedaugError(f"ddpm option {name!r} must be {bounds}, got {value!r}")
-    return number
-
-
 def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The effective options (defaults filled in), or a :class:`MedaugError` naming the
     bad one and the valid ones."""
-    unknown = sorted(set(options) - set(DEFAULTS) - {"amp"})
-    if unknown:
-        raise MedaugError(
-            f"unknown ddpm option {unknown[0]!r}; valid options: {', '.join(DEFAULTS)}"
-        )
+    check_known("ddpm", options, DEFAULTS, legacy=("amp",))
     opts = {**DEFAULTS, **options}
-    opts["width"] = _int("width", opts["width"], 4)
-    opts["res_blocks"] = _int("res_blocks", opts["res_blocks"], 1)
-    opts["attention_res"] = _int("attention_res", opts["attention_res"], 0)
-    opts["timesteps"] = _int("timesteps", opts["timesteps"], 2)
-    opts["sample_steps"] = _int("sample_steps", opts["sample_steps"], 1)
-    opts["sync_every"] = _int("sync_every", opts["sync_every"], 1)
+    opts["width"] = as_int("ddpm", "width", opts["width"], 4)
+    opts["res_blocks"] = as_int("ddpm", "res_blocks", opts["res_blocks"], 1)
+    opts["attention_res"] = as_int("ddpm", "attention_res", opts["attention_res"], 0)
+    opts["timesteps"] = as_int("ddpm", "timesteps", opts["timesteps"], 2)
+    opts["sample_steps"] = as_int("ddpm", "sample_steps", opts["sample_steps"], 1)
+    opts["sync_every"] = as_int("ddpm", "sync_every", opts["sync_every"], 1)
     if opts["sample_steps"] > opts["timesteps"]:
         raise MedaugError(
             f"ddpm option 'sample_steps' ({opts['sample_steps']}) cannot exceed "
@@ -91,21 +60,21 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
             f"ddpm option 'schedule' must be one of {', '.join(SCHEDULES)}, "
             f"got {opts['schedule']!r}"
         )
-    opts["lr"] = _float("lr", opts["lr"], 0.0)
+    opts["lr"] = as_float("ddpm", "lr", opts["lr"], 0.0)
     if opts["lr"] == 0:
         raise MedaugError("ddpm option 'lr' must be > 0")
-    opts["grad_clip"] = _float("grad_clip", opts["grad_clip"], 0.0)
-    opts["ema_decay"] = _float("ema_decay", opts["ema_decay"], 0.0, 1.0)
-    opts["guidance"] = _float("guidance", opts["guidance"], 0.0)
-    opts["cond_drop"] = _float("cond_drop", opts["cond_drop"], 0.0, 1.0)
-    opts["conditional"] = as_bool("conditional", opts["conditional"])
+    opts["grad_clip"] = as_float("ddpm", "grad_clip", opts["grad_clip"], 0.0)
+    opts["ema_decay"] = as_float("ddpm", "ema_decay", opts["ema_decay"], 0.0, 1.0)
+    opts["guidance"] = as_float("ddpm", "guidance", opts["guidance"], 0.0)
+    opts["cond_drop"] = as_float("ddpm", "cond_drop", opts["cond_drop"], 0.0, 1.0)
+    opts["conditional"] = as_bool("ddpm", "conditional", opts["conditional"])
     # older medaug took a boolean ``amp`` (still read from saved states and -O): false is fp32
     amp = opts.pop("amp", True)
-    if "precision" not in options and not as_bool("amp", amp):
+    if "precision" not in options and not as_bool("ddpm", "amp", amp):
         opts["precision"] = "fp32"
     opts["precision"] = check_precision(opts["precision"], "ddpm option 'precision'")
     if str(opts["channels_last"]).strip().lower() == "auto":
         opts["channels_last"] = "auto"
     else:
-        opts["channels_last"] = as_bool("channels_last", opts["channels_last"])
+        opts["channels_last"] = as_bool("ddpm", "channels_last", opts["channels_last"])
     return opts

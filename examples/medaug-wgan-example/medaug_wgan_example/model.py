@@ -4,6 +4,10 @@ The generator and critic are DCGAN-shaped (transposed convolutions up, strided
 convolutions down) for any power-of-two image size >= 16; the critic has no
 BatchNorm, as the gradient penalty requires. Adam(1e-4, betas=(0.0, 0.9)),
 ``n_critic`` critic steps per generator step, penalty weight ``gp_lambda``.
+
+What every generator needs besides its networks comes from :mod:`medaug.plugin_kit`:
+the input checks, the optimiser, and the loss log that reports each step to medaug's
+progress display with one host sync every ``sync_every`` steps.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from torch import nn
 
 import medaug
 from medaug.contracts import FitCallback, Generator
+from medaug.plugin_kit import LossLog, check_images, fused_adam
 
 
 def _levels(image_size: int) -> int:
@@ -81,8 +86,8 @@ class WGANGP(Generator):
         levels = _levels(image_size)
         self.netg = _generator(nz, width, channels, levels).to(self.device)
         self.netc = _critic(width, channels, levels).to(self.device)
-        self.opt_g = torch.optim.Adam(self.netg.parameters(), lr=lr, betas=(0.0, 0.9))
-        self.opt_c = torch.optim.Adam(self.netc.parameters(), lr=lr, betas=(0.0, 0.9))
+        self.opt_g = fused_adam(self.netg.parameters(), lr, betas=(0.0, 0.9))
+        self.opt_c = fused_adam(self.netc.parameters(), lr, betas=(0.0, 0.9))
         self._epochs = 0
         self._rng = torch.Generator()
 
@@ -113,6 +118,7 @@ class WGANGP(Generator):
         labels: torch.Tensor | None = None,
         callback: FitCallback | None = None,
     ) -> None:
+        check_images("wgan-gp", images, self.channels, self.image_size)
         if self._epochs == 0:
             torch.manual_seed(seed)
             for net in (self.netg, self.netc):  # weights depend on the seed alone
@@ -125,9 +131,11 @@ class WGANGP(Generator):
         batch = min(batch_size, len(images))
         steps = max(1, len(images) // batch)
         n_critic, gp_lambda = int(self._opts["n_critic"]), float(self._opts["gp_lambda"])
+        log = LossLog(("loss_d", "loss_g"), callback, sync_every=16, device=self.device)
         for epoch in range(self._epochs, epochs):
             order = torch.randperm(len(images), generator=self._rng)
-            loss_g = torch.zeros(())
+            loss_g = torch.zeros((), device=self.device)
+            log.begin(epoch, steps)
             for step in range(steps):
                 real = images[order[step * batch : (step + 1) * batch]].to(self.device)
                 fake = self.netg(self._noise(len(real), self._rng)).detach()
@@ -141,12 +149,9 @@ class WGANGP(Generator):
                     self.opt_g.zero_grad(set_to_none=True)
                     loss_g.backward()
                     self.opt_g.step()
-                if callback is not None:
-                    losses = {"loss_d": loss_c.item(), "loss_g": loss_g.item()}
-                    callback.on_step(epoch, step, steps, losses)
+                log.record(step, torch.stack([loss_c.detach(), loss_g.detach()]))
             self._epochs = epoch + 1
-            if callback is not None:
-                callback.on_epoch_end(epoch, {"loss_d": loss_c.item(), "loss_g": loss_g.item()})
+            log.end()
 
     @torch.no_grad()
     def sample(self, n: int, *, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:

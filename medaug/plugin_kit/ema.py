@@ -1,11 +1,13 @@
-"""An exponential moving average of the generator's weights, used for sampling.
+"""An exponential moving average of a network's weights, used for sampling.
 
-Averaging G's weights over the last few hundred steps smooths the oscillation of GAN
-training and gives visibly cleaner samples at no training cost (Yazici et al. 2019,
-"The unusual effectiveness of averaging in GAN training", arXiv:1806.04498; used by
-ProGAN, BigGAN and StyleGAN). The decay ramps up as ``min(decay, (1 + t) / (10 + t))``
-after ``t`` updates, so a short run is not dominated by its random initial weights.
-BatchNorm running statistics are averaged the same way (integer buffers are copied).
+Averaging a generator's weights over the last few hundred steps smooths the oscillation
+of GAN training and gives visibly cleaner samples at no training cost (Yazici et al.
+2019, "The unusual effectiveness of averaging in GAN training", arXiv:1806.04498; used
+by ProGAN, BigGAN and StyleGAN); diffusion models sample from such an average too (Ho
+et al. 2020). The decay ramps up as ``min(decay, (1 + t) / (10 + t))`` after ``t``
+updates, so a short run is not dominated by its random initial weights. BatchNorm
+running statistics are averaged the same way (integer buffers are copied). The update
+count lives on the host: no device sync per step.
 """
 
 from __future__ import annotations
@@ -57,5 +59,9 @@ class WeightEMA:
         return {"model": self.model.state_dict(), "updates": self.updates}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+        # ddpm states of medaug before plugin_kit named the copy "net"
+        self.model.load_state_dict(state["model"] if "model" in state else state["net"])
         self.updates = int(state["updates"])
+
+
+__all__ = ["WeightEMA"]
