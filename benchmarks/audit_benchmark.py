@@ -41,9 +41,9 @@ import torch
 from medaug.auditing import AuditReport, AuditSettings, audit, audit_sets
 from medaug.auditing.extractors import prepare_extractor
 from medaug.auditing.sources import load_folder
-from medaug.balancing.layout import OutputLayout
-from medaug.balancing.manifest import read_manifest
 from medaug.data.options import DataOptions
+from medaug.output.layout import OutputLayout
+from medaug.output.manifest import read_manifest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 DEFAULT_REAL = SHARED / "chestxray2017" / "train" / "NORMAL"

@@ -22,9 +22,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 import medaug.offline  # noqa: F401  (first: before any library that phones home is imported)
+from medaug._version import __version__
 from medaug.errors import MedaugError
 from medaug.hookspecs import hookimpl
 from medaug.plugins import (

@@ -16,12 +16,33 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from medaug.data.names import NAME_MAX
 from medaug.errors import MedaugError
+from medaug.filenames import NAME_MAX
 
 TMP_PREFIX = ".medaug-tmp-"
+#: the advice after a failed write outside any claimed output folder
+DEFAULT_RERUN = "run the same command again"
+
+
+class WriteGuard(Protocol):
+    """What every write asks first: :mod:`medaug.output.ownership` installs its claims
+    (:func:`set_write_guard`), so that a path inside a claimed output folder is recorded
+    in its marker before it is written, and a failed write gives that command's advice."""
+
+    def admit(self, path: Path) -> None: ...
+
+    def rerun_hint(self, path: Path) -> str: ...
+
+
+_guard: WriteGuard | None = None
+
+
+def set_write_guard(guard: WriteGuard | None) -> None:
+    """Install ``guard`` for every write of this process (``None``: none)."""
+    global _guard
+    _guard = guard
 
 
 def tmp_path_for(path: Path) -> Path:
@@ -60,10 +81,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     Inside a claimed output folder, ``path`` is recorded in its marker first
     (:mod:`medaug.output.ownership`).
     """
-    from medaug.output.ownership import admit, rerun_hint
-
     path = Path(path)
-    admit(path)
+    if _guard is not None:
+        _guard.admit(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(path)
     try:
@@ -75,7 +95,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if _out_of_space(exc, path.parent):
             raise MedaugError(
                 f"no space left on the disk of {path.parent} while writing {path.name}: "
-                f"free space and {rerun_hint(path)}"
+                f"free space and {_guard.rerun_hint(path) if _guard else DEFAULT_RERUN}"
             ) from exc
         raise
     finally:
@@ -129,12 +149,15 @@ def remove_stale_tmp(root: Path, *, skip: Callable[[Path], bool] | None = None) 
 
 
 __all__ = [
+    "DEFAULT_RERUN",
     "TMP_PREFIX",
+    "WriteGuard",
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
     "read_json_record",
     "remove_stale_tmp",
+    "set_write_guard",
     "tmp_path_for",
 ]

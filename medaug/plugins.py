@@ -23,7 +23,7 @@ import importlib.metadata as importlib_metadata
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ import pluggy
 
 from medaug import hookspecs
 from medaug.errors import MedaugError, PluginLoadWarning
-from medaug.registry import Entry, Registry
+from medaug.registry import Entry, Registry, unknown_options, valid_options
 
 if TYPE_CHECKING:
     import click
@@ -107,6 +107,8 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.info: dict[str, PluginInfo] = {}
         self._registries: dict[str, Registry[Any]] | None = None
+        #: the plugin objects the registries were built from
+        self._built_for: frozenset[int] = frozenset()
         self._warned: set[tuple[str, str]] = set()
         if autoload:
             self.load_entrypoints()
@@ -270,8 +272,12 @@ class PluginHost:
         """The registry of ``kind`` (one of :data:`KINDS`)."""
         if kind not in KINDS:
             raise ValueError(f"unknown registry kind {kind!r}; expected one of {sorted(KINDS)}")
-        if self._registries is None:
-            self._registries = {}
+        plugins = frozenset(map(id, self.pm.get_plugins()))
+        if self._registries is None or plugins != self._built_for:
+            # a plugin registered or removed on the pluggy manager itself
+            # (``get_plugin_manager().register(...)``) counts as much as one through
+            # :meth:`register`: the registries are rebuilt
+            self._registries, self._built_for = {}, plugins
         if kind not in self._registries:
             self._registries[kind] = self._build(kind)
         return self._registries[kind]
@@ -312,6 +318,26 @@ def registry(kind: str) -> Registry[Any]:
     """The registry of ``kind``: 'generator', 'classifier', 'reader' or
     'feature_extractor'."""
     return get_host().registry(kind)
+
+
+def check_choice(
+    kind: str, name: str, options: Mapping[str, Any] | None = None, *, field: str
+) -> None:
+    """Raise one :class:`MedaugError` that names the settings ``field`` when no ``kind``
+    plugin is called ``name``, or when its factory has no parameter for one of
+    ``options`` (values are the plugin's to check when it is built). Configs call this
+    when they are built, so that a typo stops a run before anything trains."""
+    reg = registry(kind)
+    try:
+        entry, _variant = reg.split(name)
+    except MedaugError as exc:
+        raise MedaugError(f"{field}: {exc}") from None
+    unknown = unknown_options(entry.factory, options or {})
+    if unknown:
+        raise MedaugError(
+            f"{field}_options: {entry.label} has no option "
+            f"{', '.join(map(repr, unknown))}; valid options: {valid_options(entry.factory)}"
+        )
 
 
 def list_generators(pattern: str = "*") -> list[str]:

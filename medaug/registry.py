@@ -49,6 +49,28 @@ def load_reference(reference: str) -> Any:
     return obj
 
 
+def unknown_options(factory: Callable[..., Any], options: Mapping[str, Any]) -> list[str]:
+    """The keys of ``options`` that ``factory``'s signature has no parameter for (none
+    when it takes ``**options`` or its signature cannot be read)."""
+    try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return []
+    names = {p.name for p in params if p.kind in _NAMED}
+    return [k for k in options if k not in names]
+
+
+def valid_options(factory: Callable[..., Any]) -> str:
+    """The option names ``factory`` takes, comma-separated (``none`` when it takes none)."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return "unknown"
+    return ", ".join(p.name for p in params if p.kind in _NAMED and p.name != "variant") or "none"
+
+
 def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> str | None:
     """Why ``factory(**options)`` cannot bind (unknown or missing options), or ``None``.
 
@@ -59,10 +81,7 @@ def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> s
         params = list(inspect.signature(factory).parameters.values())
     except (TypeError, ValueError):
         return None
-    named = [p for p in params if p.kind in _NAMED]
-    names = {p.name for p in named}
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-    unknown = [] if takes_any else [k for k in options if k not in names]
+    unknown = unknown_options(factory, options)
     missing = [
         p.name
         for p in params
@@ -77,8 +96,7 @@ def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> s
         parts.append(f"unknown option{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}")
     if missing:
         parts.append(f"missing option{'s' * (len(missing) > 1)} {', '.join(map(repr, missing))}")
-    valid = ", ".join(p.name for p in named if p.name != "variant") or "none"
-    return f"{'; '.join(parts)}; valid options: {valid}"
+    return f"{'; '.join(parts)}; valid options: {valid_options(factory)}"
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from medaug.auditing.report import report_markdown, write_closest_pairs
 from medaug.auditing.results import AuditReport, ClassAudit
 from medaug.auditing.settings import AuditSettings
 from medaug.auditing.sources import load_folder, load_output, missing_files
-from medaug.balancing.layout import OutputLayout
 from medaug.data.files import require_dir
 from medaug.data.names import class_folder_names
 from medaug.data.options import DataOptions
 from medaug.output import claim_output
+from medaug.output.layout import OutputLayout
 
 JSON_NAME = "audit.json"
 MARKDOWN_NAME = "audit.md"

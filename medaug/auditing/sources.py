@@ -30,7 +30,7 @@ from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
 
 if TYPE_CHECKING:
-    from medaug.balancing.layout import OutputLayout
+    from medaug.output.layout import OutputLayout
 
 VIEWS_DIR = "audit-views-v1"
 
@@ -110,7 +110,7 @@ class OutputClass:
 
 def read_run_settings(root: Path) -> dict[str, Any]:
     """``settings`` of a balance output's run record (image size, channels...)."""
-    from medaug.balancing.runstate import load_state
+    from medaug.output.runstate import load_state
 
     state = load_state(root)
     if state is None:
@@ -120,7 +120,7 @@ def read_run_settings(root: Path) -> dict[str, Any]:
 
 def find_output(root: Path | str) -> OutputLayout:
     """The layout of the balance output ``root``; raise when it is none."""
-    from medaug.balancing.layout import OutputLayout
+    from medaug.output.layout import OutputLayout
 
     layout = OutputLayout.find(Path(root).expanduser())
     if layout is None:
@@ -133,7 +133,7 @@ def find_output(root: Path | str) -> OutputLayout:
 def missing_files(root: Path | str) -> list[str]:
     """The files the manifest of the balance output ``root`` lists that are no longer on
     disk (as the manifest names them: relative to ``root``)."""
-    from medaug.balancing.manifest import read_manifest
+    from medaug.output.manifest import read_manifest
 
     layout = find_output(root)
     return [r.path for r in read_manifest(layout.manifest) if not (layout.root / r.path).exists()]
@@ -150,7 +150,7 @@ def load_output(
     """The grown classes of the balance output ``root``, all of its real images (what a
     trained extractor learns from), the working size and the channels. ``image_size``
     and ``channels`` default to the run's own."""
-    from medaug.balancing.manifest import read_manifest
+    from medaug.output.manifest import read_manifest
 
     layout = find_output(root)
     settings = read_run_settings(layout.root)

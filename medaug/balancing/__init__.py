@@ -11,7 +11,8 @@ Library use mirrors the command line::
     generate("balanced/checkpoints/NORMAL.pt", 100, "more", seed=1)
 
 - :mod:`~medaug.balancing.config`: :class:`BalanceConfig` and the defaults;
-- :mod:`~medaug.balancing.layout`: :class:`OutputLayout`, every path of an output folder;
+- :mod:`~medaug.output.layout`: :class:`OutputLayout`, every path of an output folder
+  (with the manifest, run state and strategy, it lives in :mod:`medaug.output`);
 - :mod:`~medaug.balancing.run`: :class:`BalanceRun`, the engine behind :func:`balance`;
 - :mod:`~medaug.balancing.fitting`: :class:`GeneratorFitter`, the one place generators are
   trained (per class or conditional, checkpointed, resumable), also used by experiments;
@@ -26,6 +27,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+#: name -> its module: in this package, or a full name (what balancing writes lives in
+#: :mod:`medaug.output`, below the readers and the audit)
 _EXPORTS: dict[str, str] = {
     "BalanceConfig": "config",
     "BalanceResult": "run",
@@ -34,16 +37,16 @@ _EXPORTS: dict[str, str] = {
     "GenerateResult": "generation",
     "GeneratorFitter": "fitting",
     "GeneratorSpec": "fitting",
-    "ManifestRow": "manifest",
-    "OutputLayout": "layout",
+    "ManifestRow": "medaug.output.manifest",
+    "OutputLayout": "medaug.output.layout",
     "Timings": "timings",
     "balance": "run",
     "build_generator": "checkpoint",
     "generate": "generation",
     "load_checkpoint": "checkpoint",
-    "parse_strategy": "strategy",
-    "read_manifest": "manifest",
-    "resolve_targets": "strategy",
+    "parse_strategy": "medaug.output.strategy",
+    "read_manifest": "medaug.output.manifest",
+    "resolve_targets": "medaug.output.strategy",
     "sample_data_path": "config",
     "sample_images": "sampling",
 }
@@ -53,7 +56,10 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"medaug.balancing.{_EXPORTS[name]}"), name)
+        module = _EXPORTS[name]
+        if not module.startswith("medaug."):
+            module = f"medaug.balancing.{module}"
+        value = getattr(importlib.import_module(module), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'medaug.balancing' has no attribute {name!r}")
@@ -69,13 +75,13 @@ if TYPE_CHECKING:
     from medaug.balancing.fitting import GeneratorSpec as GeneratorSpec
     from medaug.balancing.generation import GenerateResult as GenerateResult
     from medaug.balancing.generation import generate as generate
-    from medaug.balancing.layout import OutputLayout as OutputLayout
-    from medaug.balancing.manifest import ManifestRow as ManifestRow
-    from medaug.balancing.manifest import read_manifest as read_manifest
     from medaug.balancing.run import BalanceResult as BalanceResult
     from medaug.balancing.run import BalanceRun as BalanceRun
     from medaug.balancing.run import balance as balance
     from medaug.balancing.sampling import sample_images as sample_images
-    from medaug.balancing.strategy import parse_strategy as parse_strategy
-    from medaug.balancing.strategy import resolve_targets as resolve_targets
     from medaug.balancing.timings import Timings as Timings
+    from medaug.output.layout import OutputLayout as OutputLayout
+    from medaug.output.manifest import ManifestRow as ManifestRow
+    from medaug.output.manifest import read_manifest as read_manifest
+    from medaug.output.strategy import parse_strategy as parse_strategy
+    from medaug.output.strategy import resolve_targets as resolve_targets

@@ -16,7 +16,8 @@ from typing import Any
 
 import torch
 
-from medaug import __version__, limits
+from medaug import limits
+from medaug._version import __version__
 from medaug.atomic import atomic_path
 from medaug.balancing.files import sha256_file
 from medaug.errors import MedaugError

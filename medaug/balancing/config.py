@@ -11,6 +11,8 @@ from typing import Any
 from medaug.balancing.files import LINK_MODES
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import MedaugError
+from medaug.output.strategy import check_strategy
+from medaug.plugins import check_choice
 
 #: training length per generator when neither ``--steps`` nor ``--epochs`` is given, in
 #: optimisation steps, so that a class of 100 images trains as long as one of 1,349
@@ -115,6 +117,8 @@ class BalanceConfig:
             raise MedaugError("--min-class-images must be at least 1")
         if self.seed < 0:
             raise MedaugError(f"--seed must be >= 0, got {self.seed}")
+        check_choice("generator", self.generator, self.generator_options, field="generator")
+        check_strategy(self.strategy)
 
     @property
     def bundled(self) -> bool:

@@ -12,12 +12,12 @@ import torch
 from medaug.atomic import atomic_write_json, read_json_record
 from medaug.balancing.checkpoint import build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
-from medaug.balancing.layout import MANIFEST_NAME
-from medaug.balancing.manifest import read_manifest, write_manifest
 from medaug.balancing.sampling import SampleJob, expected_paths, sample_to_files
 from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.errors import MedaugError
 from medaug.output import claim_output
+from medaug.output.layout import MANIFEST_NAME
+from medaug.output.manifest import read_manifest, write_manifest
 
 
 @dataclass
@@ -60,8 +60,8 @@ RERUN = "run the same command again (the images written so far are kept)"
 def checkpoint_inputs(checkpoint: Path, paths: list[Path]) -> list[Path]:
     """What ``generate`` reads: ``checkpoint`` (a file or a folder) and, for a balance
     output's checkpoints, that run's ``checkpoints/``, ``dataset/`` and DATA."""
-    from medaug.balancing.layout import OutputLayout
-    from medaug.balancing.runstate import load_state
+    from medaug.output.layout import OutputLayout
+    from medaug.output.runstate import load_state
 
     inputs = [checkpoint]
     for folder in sorted({p.parent for p in paths}):

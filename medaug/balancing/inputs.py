@@ -17,8 +17,8 @@ from typing import Any
 
 from medaug.contracts.reader import ImageRecord, Skipped
 from medaug.data.duplicates import describe, find_duplicates
-from medaug.data.names import fit_name
 from medaug.data.summary import relative_name
+from medaug.filenames import fit_name
 
 #: shown instead of a skipped file's name in de-identified output
 WITHHELD = "names withheld (--link copy-deidentified)"

@@ -11,9 +11,9 @@ import torch
 from PIL import Image
 
 from medaug.atomic import atomic_path, atomic_write_text
-from medaug.balancing.layout import OutputLayout
 from medaug.data.dataset import ImageDataset
 from medaug.data.names import printable
+from medaug.output.layout import OutputLayout
 
 GRID_SIZE = 64  # images per grid (8 x 8)
 

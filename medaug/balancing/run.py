@@ -5,7 +5,7 @@
 the counts (:mod:`.strategy`), link the real images, fit the generators
 (:mod:`.fitting`: per class or one conditional model, checkpointed every epoch), write
 the synthetic images (:mod:`.sampling`), then the manifest and the report. Every path
-comes from :class:`~medaug.balancing.layout.OutputLayout`.
+comes from :class:`~medaug.output.layout.OutputLayout`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import torch
 
-from medaug import __version__
 from medaug import distributed as dist
+from medaug._version import __version__
 from medaug.balancing.config import BalanceConfig
 from medaug.balancing.files import link_file
 from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec, TrainingUnit, TrainResult
@@ -30,13 +30,9 @@ from medaug.balancing.inputs import (
     skipped_inputs,
     skipped_line,
 )
-from medaug.balancing.layout import DATASET_DIR, OutputLayout
-from medaug.balancing.manifest import ManifestRow, write_manifest
 from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import write_class_figures, write_report_md
-from medaug.balancing.runstate import RunState, load_state, now_iso, settings_diff
 from medaug.balancing.sampling import SampleJob, replace_images, sample_to_files
-from medaug.balancing.strategy import parse_strategy, resolve_targets
 from medaug.balancing.timings import Timings
 from medaug.balancing.writer import DicomSeries, new_uid
 from medaug.data.dataset import ImageDataset
@@ -45,6 +41,10 @@ from medaug.data.options import DataOptions
 from medaug.data.summary import relative_name
 from medaug.errors import MedaugError
 from medaug.output import OutputFolder, admit, claim_output
+from medaug.output.layout import DATASET_DIR, OutputLayout
+from medaug.output.manifest import ManifestRow, write_manifest
+from medaug.output.runstate import RunState, load_state, now_iso, settings_diff
+from medaug.output.strategy import parse_strategy, resolve_targets
 
 
 @dataclass

@@ -20,9 +20,9 @@ from typing import Any
 
 import torch
 
-from medaug import __version__
-from medaug.balancing.manifest import ManifestRow
+from medaug._version import __version__
 from medaug.balancing.writer import DicomSeries, to_pixels, write_dicom_sc, write_png
+from medaug.output.manifest import ManifestRow
 
 CHUNK = 64
 EXTENSIONS = {"png": "png", "dicom": "dcm"}

@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 
 import click
 
-from medaug import __version__, distributed
+from medaug import distributed
+from medaug._version import __version__
 from medaug.cli.launch import describe_failure, launch_session, report_error
 from medaug.console import warn
 from medaug.errors import MedaugError, PluginLoadWarning

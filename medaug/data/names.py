@@ -14,7 +14,6 @@ line (``caf\xe9``) without failing.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
@@ -22,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from medaug.errors import MedaugError
+from medaug.filenames import fit_name
 
 _SEPARATORS = re.compile(r"[\\/]+")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -54,23 +54,6 @@ def printable(name: str | Path) -> str:
 
 
 NOT_UTF8 = "name is not valid UTF-8 (rename it, e.g. with convmv -f latin1 -t utf8)"
-#: the longest file name (bytes) most file systems take
-NAME_MAX = 255
-
-
-def fit_name(name: str, limit: int = NAME_MAX) -> str:
-    """``name`` unchanged when it takes at most ``limit`` bytes, else cut to fit with a
-    short digest of the whole name before its suffix (``<start>~<digest>.png``), so
-    that two long names that share a start stay apart. The same name always gives the
-    same result."""
-    raw = os.fsencode(name)
-    if len(raw) <= limit:
-        return name
-    suffix = Path(name).suffix if len(Path(name).suffix) <= 16 else ""
-    digest = hashlib.blake2b(raw, digest_size=6).hexdigest()
-    room = limit - len(os.fsencode(suffix)) - len(digest) - 1
-    stem = os.fsencode(name[: len(name) - len(suffix)])[:room]
-    return f"{stem.decode('utf-8', 'ignore')}~{digest}{suffix}"
 
 
 def validate_class_name(name: str, *, source: str = "class name") -> str:

@@ -174,7 +174,7 @@ def open_dataset(
     A ``medaug balance`` output folder is read through its ``dataset/`` folder (its
     class folders), so ``OUT`` itself can be given wherever a dataset is expected.
     """
-    from medaug.balancing.layout import OutputLayout
+    from medaug.output.layout import OutputLayout
 
     path = require_dir(root)
     layout = OutputLayout.find(path)

@@ -20,7 +20,7 @@ DEFAULT_STRATEGY = "auto"
 def balance_plan(counts: Mapping[str, int]) -> dict[str, int]:
     """Synthetic images per class under the default strategy (``auto`` = not majority:
     every class but the majority is brought up to the majority count)."""
-    from medaug.balancing.strategy import resolve_targets
+    from medaug.output.strategy import resolve_targets
 
     return dict(resolve_targets(dict(counts), DEFAULT_STRATEGY))
 

@@ -11,12 +11,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from medaug.balancing.manifest import ManifestRow
 from medaug.data.options import parse_channels
 from medaug.datasets.output import BalanceOutput
 from medaug.datasets.pixels import read_image, to_channels, to_size
 from medaug.datasets.transforms import ImageTransform, TransformInput
 from medaug.errors import MedaugError
+from medaug.output.manifest import ManifestRow
 
 
 class BalancedFolder(Dataset[tuple[Any, int]]):

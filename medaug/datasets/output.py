@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medaug.balancing.layout import OutputLayout
-from medaug.balancing.manifest import ManifestRow, read_manifest
 from medaug.errors import MedaugError
+from medaug.output.layout import OutputLayout
+from medaug.output.manifest import ManifestRow, read_manifest
 
 
 @dataclass(frozen=True)

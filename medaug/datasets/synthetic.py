@@ -25,7 +25,6 @@ from torch.utils.data import Dataset
 from medaug.balancing.checkpoint import CheckpointInfo, build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
 from medaug.balancing.generation import find_checkpoints
-from medaug.balancing.layout import OutputLayout
 from medaug.balancing.sampling import CHUNK, sample_chunk, synthetic_name
 from medaug.balancing.writer import to_pixels
 from medaug.data.names import class_folder_name
@@ -33,6 +32,7 @@ from medaug.data.options import parse_channels
 from medaug.datasets.pixels import to_channels, to_size, unit_from_ints
 from medaug.datasets.transforms import ImageTransform, TransformInput
 from medaug.errors import MedaugError
+from medaug.output.layout import OutputLayout
 
 #: sampled chunks kept in memory per dataset
 KEPT_CHUNKS = 16

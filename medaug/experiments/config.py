@@ -11,6 +11,8 @@ from typing import Any
 from medaug.balancing.config import DEFAULT_EPOCHS, DEFAULT_STEPS, training_steps
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import MedaugError
+from medaug.output.strategy import check_strategy
+from medaug.plugins import check_choice
 from medaug.training.config import TrainConfig
 
 #: the arms, in report order (each is a resampler: medaug.experiments.resample.RESAMPLERS)
@@ -78,6 +80,10 @@ class ExperimentConfig:
             raise MedaugError("--synthetic must be >= 1")
         if not 0.0 < self.val_fraction < 1.0:
             raise MedaugError("--val-split must be between 0 and 1")
+        check_choice("classifier", self.classifier, self.classifier_options, field="classifier")
+        if "gan" in self.arms and self.generator:
+            check_choice("generator", self.generator, self.generator_options, field="generator")
+        check_strategy(self.strategy)
 
     @property
     def effective_gen_steps(self) -> int | None:

@@ -34,9 +34,9 @@ from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec
 from medaug.balancing.progress import LineReporter
 from medaug.balancing.report import save_grid
 from medaug.balancing.sampling import sample_images
-from medaug.balancing.strategy import resolve_targets
 from medaug.data.names import class_folder_name
 from medaug.errors import MedaugError
+from medaug.output.strategy import resolve_targets
 from medaug.training.augment import Augmenter, load_pipeline
 from medaug.training.data import TensorData
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import torch
 
-from medaug import __version__
 from medaug import distributed as dist
+from medaug._version import __version__
 from medaug.atomic import atomic_write_json
 from medaug.errors import MedaugError
 from medaug.experiments.config import ExperimentConfig

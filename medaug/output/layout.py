@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from medaug.data.names import fit_name
+from medaug.filenames import fit_name
 
 DATASET_DIR = "dataset"
 CHECKPOINTS_DIR = "checkpoints"

@@ -32,7 +32,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medaug.atomic import atomic_write_text, read_json_record, remove_stale_tmp
+from medaug.atomic import (
+    DEFAULT_RERUN,
+    atomic_write_text,
+    read_json_record,
+    remove_stale_tmp,
+    set_write_guard,
+)
 from medaug.errors import MedaugError
 
 MARKER_NAME = ".medaug-output.json"
@@ -51,7 +57,6 @@ PICTURE_SUFFIXES = frozenset(
 )
 #: entries looked at per folder when deciding whether it is a class folder
 _SCAN_LIMIT = 2000
-DEFAULT_RERUN = "run the same command again"
 
 
 @dataclass
@@ -158,7 +163,7 @@ def _holding(path: Path) -> OutputFolder | None:
 
 def admit(path: Path | str) -> None:
     """Record ``path`` with the active claim holding it (nothing when none does).
-    :mod:`medaug.atomic` calls this for every file it writes."""
+    :mod:`medaug.atomic` calls this for every file it writes (:class:`_Claims`)."""
     folder = _holding(Path(path))
     if folder is not None:
         folder.admit(path)
@@ -168,6 +173,17 @@ def rerun_hint(path: Path | str) -> str:
     """What to do after a write into ``path`` failed (its command's advice)."""
     folder = _holding(Path(path))
     return folder.rerun if folder is not None else DEFAULT_RERUN
+
+
+class _Claims:
+    """The write guard installed in :mod:`medaug.atomic`: every atomic write inside a
+    claimed folder is recorded first, and a failed one gives its command's advice."""
+
+    admit = staticmethod(admit)
+    rerun_hint = staticmethod(rerun_hint)
+
+
+set_write_guard(_Claims())
 
 
 # -- the checks ------------------------------------------------------------------------

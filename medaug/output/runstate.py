@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medaug import __version__
+from medaug._version import __version__
 from medaug.atomic import atomic_write_text, read_json_record
-from medaug.balancing.layout import STATE_NAME
 from medaug.errors import MedaugError
+from medaug.output.layout import STATE_NAME
 
 STATE_KIND = "medaug-balance-run"
 STATE_VERSION = 1

@@ -73,6 +73,15 @@ def parse_strategy(strategy: Strategy | None) -> str | float | dict[str, int]:
         raise MedaugError(f"invalid strategy {text!r}: expected {STRATEGY_HELP}") from None
 
 
+def check_strategy(strategy: Strategy | None) -> None:
+    """Raise one :class:`MedaugError` naming the ``strategy`` setting when it cannot be
+    parsed (configs call this when they are built)."""
+    try:
+        parse_strategy(strategy)
+    except MedaugError as exc:
+        raise MedaugError(f"strategy: {exc}") from None
+
+
 def _target_count(cls: object, raw: object) -> int:
     try:
         value = int(str(raw))

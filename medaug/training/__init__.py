@@ -59,7 +59,7 @@ _EXPORTS: dict[str, str] = {
     "load_pipeline": "augment",
     "make_predictions": "run",
     "predict_labels": "metrics",
-    "predict_proba": "trainer",
+    "predict_proba": "predict",
     "resolve_positive_class": "metrics",
     "save_checkpoint": "checkpoint",
     "save_pipeline": "augment",
@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from medaug.training.metrics import predict_labels as predict_labels
     from medaug.training.metrics import resolve_positive_class as resolve_positive_class
     from medaug.training.normalize import Normalizer as Normalizer
+    from medaug.training.predict import predict_proba as predict_proba
     from medaug.training.record import EvalOutcome as EvalOutcome
     from medaug.training.record import Predictions as Predictions
     from medaug.training.record import RunRecord as RunRecord
@@ -105,7 +106,6 @@ if TYPE_CHECKING:
     from medaug.training.spec import ModelSpec as ModelSpec
     from medaug.training.step import fit_and_evaluate as fit_and_evaluate
     from medaug.training.trainer import TrainResult as TrainResult
-    from medaug.training.trainer import predict_proba as predict_proba
     from medaug.training.trainer import train_classifier as train_classifier
     from medaug.training.workflow import evaluate as evaluate
     from medaug.training.workflow import train as train

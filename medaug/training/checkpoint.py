@@ -14,7 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from medaug import __version__, limits
+from medaug import limits
+from medaug._version import __version__
 from medaug.atomic import atomic_path
 from medaug.errors import MedaugError
 from medaug.plugins import create_classifier

@@ -34,6 +34,7 @@ from torch import nn
 
 from medaug import distributed
 from medaug.training.normalize import Normalizer
+from medaug.training.predict import predict_proba
 
 
 def scaled_lr(lr: float, world_size: int) -> float:
@@ -98,8 +99,6 @@ def predict_proba_everywhere(
 ) -> np.ndarray:
     """Softmax probabilities ``(N, K)`` of all of ``x``, identical on every rank: each
     rank predicts every ``world``-th image, then the parts are gathered."""
-    from medaug.training.trainer import predict_proba
-
     world, rank = distributed.world_size(), distributed.rank()
     n = int(x.shape[0])
     mine = predict_proba(model, x[rank:n:world], normalizer, device=device, batch_size=batch_size)

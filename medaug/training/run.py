@@ -24,13 +24,13 @@ from medaug.training.metrics import compute_metrics, predict_labels
 from medaug.training.normalize import Normalizer
 from medaug.training.parallel import predict_proba_everywhere
 from medaug.training.plots import plot_confusion, plot_history, plot_roc
+from medaug.training.predict import predict_proba
 from medaug.training.record import Predictions
 from medaug.training.spec import ModelSpec
 from medaug.training.trainer import (
     EpochCallback,
     TrainConfig,
     TrainResult,
-    predict_proba,
     train_classifier,
 )
 

@@ -41,6 +41,7 @@ from medaug.training.config import (
 from medaug.training.data import TensorData
 from medaug.training.metrics import choose_threshold, compute_metrics
 from medaug.training.normalize import Normalizer
+from medaug.training.predict import predict_proba
 
 
 @dataclass
@@ -84,27 +85,6 @@ def parse_class_weights(spec: str, counts: dict[str, int]) -> list[float] | None
             f"classes {', '.join(classes)}"
         )
     return [given.get(c, 1.0) for c in classes]
-
-
-@torch.no_grad()
-def predict_proba(
-    model: nn.Module,
-    x: torch.Tensor,
-    normalizer: Normalizer,
-    *,
-    device: torch.device,
-    batch_size: int = 256,
-) -> np.ndarray:
-    """Softmax probabilities ``(N, K)`` for images ``x`` in ``[0, 1]``."""
-    model.eval()
-    out = []
-    normalize = normalizer.on(device)
-    for start in range(0, x.shape[0], batch_size):
-        xb = normalize(x[start : start + batch_size].to(device, dtype=torch.float32))
-        out.append(torch.softmax(model(xb).float(), dim=1).cpu())
-    if not out:
-        return np.zeros((0, 0), dtype=np.float64)
-    return torch.cat(out).double().numpy()
 
 
 def _lr_factor(epoch_pos: float, total: int, warmup: int) -> float:

@@ -11,10 +11,10 @@ import torch
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from medaug.balancing.layout import OutputLayout
-from medaug.balancing.manifest import ManifestRow, write_manifest
-from medaug.balancing.runstate import RunState
 from medaug.cli import build_cli
+from medaug.output.layout import OutputLayout
+from medaug.output.manifest import ManifestRow, write_manifest
+from medaug.output.runstate import RunState
 from medaug.testing.files import tree_hash
 
 from .audit_helpers import noise

@@ -80,6 +80,7 @@ def copying() -> Iterator[None]:
         get_host().unregister(name)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("copying")
 def test_balance_audits_and_rejects_memorized_copies(tmp_path: Path) -> None:
     data = write_image_folder(tmp_path / "data", {"NORMAL": 30, "PNEUMONIA": 60}, size=16, seed=5)

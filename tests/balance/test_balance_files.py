@@ -15,8 +15,8 @@ from medaug import MedaugError
 from medaug.atomic import atomic_path, remove_stale_tmp
 from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
 from medaug.balancing.files import link_file, sha256_file
-from medaug.balancing.manifest import ManifestRow, read_manifest, write_manifest
 from medaug.balancing.writer import to_pixels, write_png
+from medaug.output.manifest import ManifestRow, read_manifest, write_manifest
 
 
 def test_to_pixels_maps_the_value_range() -> None:
@@ -139,8 +139,8 @@ def test_a_full_disk_while_checkpointing_is_one_clear_error(
     """What torch.save raises on a full disk (measured by writing to /dev/full) becomes
     one MedaugError with the advice of the command writing (balance: --resume); the
     previous checkpoint and no temporary file remain."""
-    from medaug.balancing.layout import DATASET_DIR
     from medaug.output import MARKER_NAME, claim_output
+    from medaug.output.layout import DATASET_DIR
 
     info = CheckpointInfo(
         generator="dcgan",

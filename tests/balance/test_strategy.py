@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medaug import MedaugError
-from medaug.balancing.strategy import parse_strategy, resolve_targets
+from medaug.output.strategy import parse_strategy, resolve_targets
 
 TWO = {"NORMAL": 1349, "PNEUMONIA": 3883}
 THREE = {"a": 10, "b": 40, "c": 20}

@@ -85,6 +85,7 @@ def test_unknown_reader_and_bad_option(tmp_path: Path) -> None:
     assert code != 0 and "unknown option 'labels'" in err
 
 
+@pytest.mark.slow
 def test_done_when_chestxray(chestxray_train: Path) -> None:
     code, out, _ = _run(str(chestxray_train), "--json")
     assert code == 0

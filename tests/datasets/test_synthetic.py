@@ -12,10 +12,10 @@ from torch.utils.data import ConcatDataset, Subset
 from torchvision.transforms import v2
 
 from medaug.balancing.generation import generate
-from medaug.balancing.manifest import read_manifest
 from medaug.datasets import BalancedFolder, SyntheticImages
 from medaug.datasets.pixels import read_image
 from medaug.errors import MedaugError
+from medaug.output.manifest import read_manifest
 from tests.datasets.conftest import ADDED
 
 

@@ -116,6 +116,7 @@ def _run(train: Path, test: Path, out: Path, *extra: str) -> Any:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("fake_generator")
 def test_experiment_all_arms_json_and_resume(
     folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -202,6 +203,7 @@ def test_arm_selection_and_errors(folders: tuple[Path, Path], tmp_path: Path) ->
         assert not (tmp_path / refused).exists()
 
 
+@pytest.mark.slow
 def test_experiment_with_the_real_dcgan(folders: tuple[Path, Path], tmp_path: Path) -> None:
     """The issue's done-when command, shrunk: the first-party dcgan plugin at 16 px."""
     if "dcgan" not in medaug.list_generators():
@@ -237,15 +239,25 @@ def test_config_validation() -> None:
             train=Path("a"),
             test=Path("b"),
             out=Path("c"),
-            classifier="x",
+            classifier="simple-cnn",
             arms=("baseline",),
             seeds=0,
         )
     a = ExperimentConfig(
-        train=Path("a"), test=Path("b"), out=Path("c"), classifier="x", arms=("baseline",), seeds=2
+        train=Path("a"),
+        test=Path("b"),
+        out=Path("c"),
+        classifier="simple-cnn",
+        arms=("baseline",),
+        seeds=2,
     )
     b = ExperimentConfig(
-        train=Path("a"), test=Path("b"), out=Path("d"), classifier="x", arms=("baseline",), seeds=5
+        train=Path("a"),
+        test=Path("b"),
+        out=Path("d"),
+        classifier="simple-cnn",
+        arms=("baseline",),
+        seeds=5,
     )
     assert a.fingerprint() == b.fingerprint()  # more seeds / other out: same experiment
 
@@ -255,7 +267,7 @@ def test_generators_train_by_steps_unless_epochs_are_given() -> None:
     from medaug.experiments import ExperimentConfig
 
     kw: dict[str, Any] = {"train": Path("a"), "test": Path("b"), "out": Path("c")}
-    kw.update(classifier="x", arms=("baseline",))
+    kw.update(classifier="simple-cnn", arms=("baseline",))
     assert ExperimentConfig(**kw).effective_gen_steps == DEFAULT_STEPS  # as in balance
     by_epochs = ExperimentConfig(**kw, gen_epochs=3)
     assert (by_epochs.effective_gen_steps, by_epochs.effective_gen_epochs) == (None, 3)
@@ -301,7 +313,7 @@ def test_fingerprint_ignores_default_data_options() -> None:
         "train": Path("a"),
         "test": Path("b"),
         "out": Path("c"),
-        "classifier": "x",
+        "classifier": "simple-cnn",
         "arms": ("baseline",),
     }
     plain = ExperimentConfig(**kw)

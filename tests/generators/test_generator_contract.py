@@ -8,6 +8,8 @@ so third-party plugins run exactly the same ones.
 
 from __future__ import annotations
 
+import pytest
+
 import medaug
 from medaug.testing import Check, parametrize_with_checks
 
@@ -18,6 +20,7 @@ def test_first_party_generators_are_registered() -> None:
     assert "dcgan" in NAMES
 
 
+@pytest.mark.slow
 @parametrize_with_checks("generator", NAMES)
 def test_generator_contract(check: Check) -> None:
     check()

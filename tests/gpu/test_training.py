@@ -14,7 +14,7 @@ import torch
 
 from medaug.training.checkpoint import load_checkpoint
 from medaug.training.normalize import Normalizer
-from medaug.training.trainer import predict_proba
+from medaug.training.predict import predict_proba
 from tests.balance.balance_helpers import run_json
 from tests.gpu.gpu_helpers import (
     PRECISIONS,

@@ -365,6 +365,7 @@ def test_a_killed_experiment_leaves_no_temporary_file_once_rerun(
     ],
     ids=["results-written", "leaving"],
 )
+@pytest.mark.slow
 def test_ctrl_c_while_an_experiment_finishes_is_exit_130_and_one_line(
     world: World, tmp_path: Path, mode: str, target: str
 ) -> None:

@@ -87,6 +87,7 @@ def test_a_class_folder_that_is_not_utf8_stops_balance_before_training(tmp_path:
 # -- 5. FIFOs ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_fifo_never_hangs_inspect_with_a_decode_pool(tmp_path: Path) -> None:
     """Enough files for the process pool (``--workers 2``) and the header-only scan."""
     root = base(tmp_path / "data", n=30)
@@ -192,7 +193,7 @@ def test_options_that_grow_memory_without_writing_are_refused(tmp_path: Path) ->
     )
     outcome.assert_clean_error("target count for class 'NORMAL' is 99999999999999999999")
     assert not list(out.rglob("*.pt"))
-    from medaug.balancing.strategy import resolve_targets
+    from medaug.output.strategy import resolve_targets
 
     with pytest.raises(MedaugError, match="--count is 2000000"):
         resolve_targets({"a": 1, "b": 2}, "auto", 2_000_000)
@@ -239,7 +240,8 @@ def test_long_names_fit_the_file_system(tmp_path: Path) -> None:
     from medaug.balancing.files import link_file
     from medaug.balancing.inputs import real_names
     from medaug.contracts.reader import ImageRecord
-    from medaug.data.names import NAME_MAX, class_folder_name, fit_name
+    from medaug.data.names import class_folder_name
+    from medaug.filenames import NAME_MAX, fit_name
 
     name = "x" * 245 + ".png"
     target = tmp_path / name
@@ -260,7 +262,7 @@ def test_long_names_fit_the_file_system(tmp_path: Path) -> None:
 
 
 def test_manifest_round_trips_carriage_returns_and_formulas(tmp_path: Path) -> None:
-    from medaug.balancing.manifest import ManifestRow, read_manifest, write_manifest
+    from medaug.output.manifest import ManifestRow, read_manifest, write_manifest
 
     rows = [
         ManifestRow("dataset/a/x\ry.png", "a", "real", original_path="/data/a/x\ry.png"),
@@ -408,6 +410,7 @@ def _guarded(args: list[str], log: Path, env: dict[str, str] | None = None) -> O
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
+@pytest.mark.slow
 def test_the_network_guard_catches_albumentations_update_check(tmp_path: Path) -> None:
     """The guard itself works: albumentations, imported without medaug and without
     ``NO_ALBUMENTATIONS_UPDATE``, tries to reach PyPI and is caught."""
@@ -532,7 +535,7 @@ def test_balance_over_awkward_names_finishes_and_says_what_it_skipped(tmp_path: 
     same = "the same image is in several classes (=cmd|calc, NORMAL): "
     assert f"warning: {same}=cmd|calc/dup.png, NORMAL/img0.png" in shown
     assert "skipped 3 input file(s): " in outcome.stderr and "(listed in the report)" in shown
-    from medaug.balancing.manifest import read_manifest
+    from medaug.output.manifest import read_manifest
 
     rows = read_manifest(out / "manifest.csv")
     originals = {r.original_path for r in rows if r.source == "real"}

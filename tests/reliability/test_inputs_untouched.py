@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from medaug.cli import build_cli
@@ -29,6 +30,7 @@ def _ok(args: list[str]) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_no_command_changes_its_inputs(tmp_path: Path) -> None:
     train = write_image_folder(tmp_path / "train", {"NORMAL": 26, "PNEUMONIA": 40}, size=16, seed=1)
     test = write_image_folder(tmp_path / "test", {"NORMAL": 4, "PNEUMONIA": 4}, size=16, seed=2)

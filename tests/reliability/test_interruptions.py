@@ -91,6 +91,7 @@ def balance_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
         ("medaug.balancing.run:write_manifest", 1),  # everything written but the manifest
     ],
 )
+@pytest.mark.slow
 def test_balance_killed_then_resumed_equals_an_uninterrupted_run(
     balance_case: tuple[Path, list[str], Path], tmp_path: Path, target: str, nth: int
 ) -> None:
@@ -110,6 +111,7 @@ def test_balance_killed_then_resumed_equals_an_uninterrupted_run(
     assert {r["path"] for r in rows} == on_disk and len(rows) == len(on_disk)
 
 
+@pytest.mark.slow
 def test_experiment_killed_mid_generator_and_mid_run_gives_the_same_results(
     tmp_path: Path,
 ) -> None:

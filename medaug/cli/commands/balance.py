@@ -20,7 +20,6 @@ from medaug.balancing.config import (
     RECOMMENDED_CLASS_IMAGES,
 )
 from medaug.balancing.files import LINK_MODES
-from medaug.balancing.strategy import STRATEGY_HELP
 from medaug.cli.options import (
     apply_threads,
     channels_option,
@@ -36,6 +35,7 @@ from medaug.cli.options import (
 from medaug.console import console, err_console, print_json
 from medaug.errors import MedaugError
 from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
+from medaug.output.strategy import STRATEGY_HELP
 
 
 @click.command("balance")
