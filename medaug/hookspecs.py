@@ -101,6 +101,17 @@ def register_readers(register: Register) -> None:
     """
 
 
+@hookspec
+def register_formats(register: Register) -> None:
+    """Register file formats that synthetic images are written in and output files are
+    read back from (``png``, ``dicom``...).
+
+    ``factory()`` must return an object implementing
+    :class:`medaug.contracts.fileformat.FileFormat`; the name is the format a dataset's
+    reader reports (``png`` for image folders, ``dicom`` for DICOM data).
+    """
+
+
 # --------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------

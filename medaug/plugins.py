@@ -25,6 +25,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     import click
     from torch import nn
 
+    from medaug.contracts.fileformat import FileFormat
     from medaug.contracts.generator import Generator
     from medaug.contracts.reader import Reader
 
@@ -49,6 +51,7 @@ KINDS: dict[str, str] = {
     "classifier": "register_classifiers",
     "reader": "register_readers",
     "feature_extractor": "register_feature_extractors",
+    "format": "register_formats",
 }
 
 
@@ -412,3 +415,22 @@ def create_feature_extractor(name: str, **options: Any) -> Any:
     """Build the feature extractor ``name`` (see
     :class:`medaug.contracts.features.FeatureExtractor`)."""
     return registry("feature_extractor").create(name, **options)
+
+
+def file_format(name: str) -> FileFormat:
+    """The file format ``name`` (a :class:`medaug.contracts.fileformat.FileFormat`): how
+    synthetic images of data read by the reader reporting ``name`` are written."""
+    from medaug.contracts.fileformat import FileFormat
+
+    reg = registry("format")
+    return _typed(reg.get(name), reg.create(name), FileFormat, "a medaug FileFormat")
+
+
+def format_of(path: Path) -> FileFormat:
+    """The registered format that claims ``path`` (DICOM by its suffix or magic...), else
+    the ``png`` one, which reads any image Pillow opens."""
+    for name in registry("format").list():
+        fmt = file_format(name)
+        if fmt.claims(path):
+            return fmt
+    return file_format("png")

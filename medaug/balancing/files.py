@@ -13,6 +13,7 @@ from pathlib import Path
 from medaug.atomic import tmp_path_for
 from medaug.errors import MedaugError
 from medaug.output import admit
+from medaug.plugins import format_of
 
 LINK_MODES = ("hardlink", "symlink", "copy", "copy-deidentified")
 
@@ -64,21 +65,11 @@ def link_file(src: Path, dst: Path, mode: str) -> str:
 
 
 def _copy_deidentified(src: Path, tmp: Path) -> None:
-    from medaug.balancing.deidentify import copy_deidentified
-
-    if not _is_dicom(src):
-        shutil.copy2(src, tmp)
-        return
+    """Copy ``src`` through the file format that claims it (DICOM: without patient
+    identity; formats that carry none: unchanged)."""
     try:
-        copy_deidentified(src, tmp)
+        format_of(src).copy_deidentified(src, tmp)
+    except OSError:
+        raise
     except Exception as exc:  # pydicom raises many types for a file it cannot rewrite
         raise OSError(f"cannot de-identify: {exc}") from exc
-
-
-def _is_dicom(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(128)
-            return fh.read(4) == b"DICM" or path.suffix.lower() == ".dcm"
-    except OSError:
-        return False

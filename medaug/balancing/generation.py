@@ -13,7 +13,7 @@ from medaug.atomic import atomic_write_json, read_json_record
 from medaug.balancing.checkpoint import build_generator, load_checkpoint
 from medaug.balancing.files import sha256_file
 from medaug.balancing.sampling import SampleJob, expected_paths, sample_to_files
-from medaug.balancing.writer import DicomSeries, new_uid
+from medaug.balancing.writer import Series, new_uid
 from medaug.errors import MedaugError
 from medaug.output import claim_output
 from medaug.output.layout import MANIFEST_NAME
@@ -128,7 +128,7 @@ def _plan(
             _check_clash(job, before)
             if info.output_format == "dicom":
                 uid = before.get("series_uid") or new_uid()
-                job.series = DicomSeries(cls, study_uid, uid, len(jobs) + 1)
+                job.series = Series(cls, study_uid, uid, len(jobs) + 1)
             jobs.append((info, state, job))
     return jobs
 

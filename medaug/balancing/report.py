@@ -14,6 +14,7 @@ from medaug.atomic import atomic_path, atomic_write_text
 from medaug.data.dataset import ImageDataset
 from medaug.data.names import printable
 from medaug.output.layout import OutputLayout
+from medaug.plugins import format_of
 
 GRID_SIZE = 64  # images per grid (8 x 8)
 
@@ -54,22 +55,14 @@ def side_by_side(left: Image.Image, right: Image.Image, gap: int = 12) -> Image.
 
 
 def read_synthetic(paths: Sequence[Path], channels: int) -> torch.Tensor:
-    """Read written synthetic files (PNG or DICOM) back as ``[-1, 1]`` tensors."""
+    """Read written synthetic files (PNG or DICOM: the format that claims each) back as
+    ``[-1, 1]`` tensors."""
     arrays: list[np.ndarray] = []
     for p in paths:
-        if p.suffix.lower() == ".dcm":
-            import pydicom
-
-            arr = np.asarray(pydicom.dcmread(p).pixel_array, dtype=np.float32)
-            top = 255.0 if arr.max(initial=0) <= 255 else 65535.0
-        else:
-            with Image.open(p) as im:
-                arr = np.asarray(im, dtype=np.float32)
-                top = 65535.0 if im.mode.startswith("I") else 255.0
-        arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+        arr = format_of(p).read_unit(p)
         if arr.shape[0] != channels:
             arr = np.repeat(arr[:1], channels, 0) if channels == 3 else arr.mean(0, keepdims=True)
-        arrays.append(arr / top * 2 - 1)
+        arrays.append(arr * 2 - 1)
     if not arrays:
         return torch.zeros(0, channels, 8, 8)
     return torch.from_numpy(np.stack(arrays))

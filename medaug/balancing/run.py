@@ -34,7 +34,7 @@ from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import write_class_figures, write_report_md
 from medaug.balancing.sampling import SampleJob, replace_images, sample_to_files
 from medaug.balancing.timings import Timings
-from medaug.balancing.writer import DicomSeries, new_uid
+from medaug.balancing.writer import Series, new_uid
 from medaug.data.dataset import ImageDataset
 from medaug.data.names import NOT_UTF8, is_utf8, printable
 from medaug.data.options import DataOptions
@@ -494,7 +494,7 @@ class BalanceRun:
                 state.summary["study_uid"] = new_uid()
             cls_state.setdefault("series_uid", new_uid())
             state.save(self.layout.root)
-            series = DicomSeries(
+            series = Series(
                 class_name=cls,
                 study_uid=state.summary["study_uid"],
                 series_uid=cls_state["series_uid"],

@@ -21,11 +21,11 @@ from typing import Any
 import torch
 
 from medaug._version import __version__
-from medaug.balancing.writer import DicomSeries, to_pixels, write_dicom_sc, write_png
+from medaug.balancing.writer import Series, to_pixels
 from medaug.output.manifest import ManifestRow
+from medaug.plugins import file_format
 
 CHUNK = 64
-EXTENSIONS = {"png": "png", "dicom": "dcm"}
 
 
 def chunk_seed(seed: int, class_name: str, chunk: int) -> int:
@@ -36,7 +36,7 @@ def chunk_seed(seed: int, class_name: str, chunk: int) -> int:
 
 def synthetic_name(seed: int, index: int, output_format: str) -> str:
     """File name of synthetic image ``index``."""
-    return f"synthetic_{seed}_{index:05d}.{EXTENSIONS[output_format]}"
+    return f"synthetic_{seed}_{index:05d}{file_format(output_format).suffix}"
 
 
 @dataclass
@@ -54,7 +54,7 @@ class SampleJob:
     checkpoint_sha256: str
     output_format: str = "png"
     bit_depth: int = 8
-    series: DicomSeries | None = None
+    series: Series | None = None
 
 
 def sample_chunk(
@@ -168,18 +168,14 @@ def _write_one(job: SampleJob, index: int, pixels: Any, *, stream_index: int | N
     prov = _provenance(job, index if stream_index is None else stream_index)
     if stream_index is not None:
         prov["medaug:replaces_flagged_copy"] = "true"
-    if job.output_format == "dicom":
-        series = job.series or DicomSeries(job.class_name, "", "")
-        write_dicom_sc(
-            path,
-            pixels,
-            series=series,
-            instance_number=index + 1,
-            provenance={k.removeprefix("medaug:"): v for k, v in prov.items() if k != "Software"},
-            bit_depth=job.bit_depth,
-        )
-    else:
-        write_png(path, pixels, prov)
+    file_format(job.output_format).write(
+        path,
+        pixels,
+        series=job.series or Series(job.class_name, "", ""),
+        instance_number=index + 1,
+        provenance=prov,
+        bit_depth=job.bit_depth,
+    )
 
 
 def _row(job: SampleJob, index: int, path: Path) -> ManifestRow:

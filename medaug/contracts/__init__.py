@@ -4,6 +4,8 @@
 - :mod:`medaug.contracts.classifier`: what a classifier plugin (a CNN...) must build.
 - :mod:`medaug.contracts.reader`: what a dataset reader plugin must provide.
 - :mod:`medaug.contracts.features`: what a feature-extractor plugin (for the audit) must do.
+- :mod:`medaug.contracts.fileformat`: how a file-format plugin writes synthetic images and
+  reads output files back.
 
 :mod:`medaug.testing` ships checks of these contracts for a plugin's own test suite.
 Names are imported on first use, so the reader contract does not pull in torch.
@@ -17,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     "ClassifierFactory": "classifier",
     "FeatureExtractor": "features",
+    "FileFormat": "fileformat",
     "FitCallback": "generator",
     "Generator": "generator",
     "ImageRecord": "reader",
     "Reader": "reader",
     "Scan": "reader",
+    "Series": "fileformat",
     "Skipped": "reader",
 }
 
@@ -39,6 +43,8 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from medaug.contracts.classifier import ClassifierFactory as ClassifierFactory
     from medaug.contracts.features import FeatureExtractor as FeatureExtractor
+    from medaug.contracts.fileformat import FileFormat as FileFormat
+    from medaug.contracts.fileformat import Series as Series
     from medaug.contracts.generator import FitCallback as FitCallback
     from medaug.contracts.generator import Generator as Generator
     from medaug.contracts.reader import ImageRecord as ImageRecord

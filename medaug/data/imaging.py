@@ -91,6 +91,12 @@ def fit_square_float(array: np.ndarray, size: int) -> np.ndarray:
     return np.stack(planes, axis=-1)
 
 
+def unit_from_ints(values: np.ndarray, top: float) -> np.ndarray:
+    """Integers ``0 .. top`` to float32 ``[0, 1]`` (the one division every path uses, so
+    a file and the tensor it was written from compare bit for bit)."""
+    return values.astype(np.float32) / np.float32(top)
+
+
 def quantize(unit: np.ndarray, bits: int) -> np.ndarray:
     """Values in ``[0, 1]`` to ``uint8`` (``bits`` <= 8) or ``uint16``, rounded."""
     if bits <= 8:

@@ -14,7 +14,7 @@ import medaug
 if TYPE_CHECKING:
     from medaug.hookspecs import Register
 
-__all__ = ["register_readers"]
+__all__ = ["register_formats", "register_readers"]
 
 
 @medaug.hookimpl
@@ -27,4 +27,14 @@ def register_readers(register: Register) -> None:
         "dicom",
         "medaug_dicom.reader:DicomReader",
         description="DICOM files (pydicom); labels from class folders, a CSV or a DICOM attribute.",
+    )
+
+
+@medaug.hookimpl
+def register_formats(register: Register) -> None:
+    """Register the ``dicom`` file format (imported on first use)."""
+    register(
+        "dicom",
+        "medaug_dicom.output:DicomFormat",
+        description="DICOM Secondary Capture out (new UIDs, no patient data); DICOM in (pydicom).",
     )

@@ -13,7 +13,7 @@ import medaug
 if TYPE_CHECKING:
     from medaug.hookspecs import Register
 
-__all__ = ["register_readers"]
+__all__ = ["register_formats", "register_readers"]
 
 
 @medaug.hookimpl
@@ -26,4 +26,14 @@ def register_readers(register: Register) -> None:
         "folder",
         "medaug_folder.reader:FolderReader",
         description="Class folders of PNG/JPEG/BMP/TIFF images (and DICOM via the DICOM reader).",
+    )
+
+
+@medaug.hookimpl
+def register_formats(register: Register) -> None:
+    """Register the ``png`` file format (imported on first use)."""
+    register(
+        "png",
+        "medaug_folder.formats:PngFormat",
+        description="PNG with provenance text chunks out; PNG/JPEG/BMP/TIFF... in (Pillow).",
     )

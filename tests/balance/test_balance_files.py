@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from medaug_folder.formats import write_png
 from PIL import Image
 
 from medaug import MedaugError
 from medaug.atomic import atomic_path, remove_stale_tmp
 from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
 from medaug.balancing.files import link_file, sha256_file
-from medaug.balancing.writer import to_pixels, write_png
+from medaug.balancing.writer import to_pixels
 from medaug.output.manifest import ManifestRow, read_manifest, write_manifest
 
 

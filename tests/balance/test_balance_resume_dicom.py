@@ -176,8 +176,8 @@ def test_dicom_in_gives_secondary_capture_out_without_phi(
 def test_copy_deidentified_strips_patient_data_from_real_dicoms(tmp_path: Path) -> None:
     import numpy as np
     import pydicom
+    from medaug_dicom.deidentify import pseudonym
 
-    from medaug.balancing.deidentify import pseudonym
     from medaug.testing import write_dicom
 
     data = tmp_path / "data"

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from medaug_dicom.output import is_medaug_synthetic, write_dicom_sc
 from PIL import Image
 
-from medaug.balancing.writer import DicomSeries, write_dicom_sc
-from medaug.datasets.pixels import is_medaug_synthetic, read_image, to_channels, to_size
+from medaug.contracts.fileformat import Series
+from medaug.datasets.pixels import read_image, to_channels, to_size
 from medaug.errors import MedaugError
 
 RNG = np.random.default_rng(0)
@@ -61,7 +62,7 @@ def test_channels_and_size() -> None:
 def test_medaug_synthetic_dicom_reads_back_exactly(tmp_path: Path, bits: int, dtype: type) -> None:
     pixels: np.ndarray = RNG.integers(0, 2**bits, (1, 9, 7)).astype(dtype)
     path = tmp_path / "synthetic_0_00000.dcm"
-    series = DicomSeries("NORMAL", "1.2.3", "1.2.3.4")
+    series = Series("NORMAL", "1.2.3", "1.2.3.4")
     write_dicom_sc(path, pixels, series=series, instance_number=1, provenance={}, bit_depth=bits)
     assert is_medaug_synthetic(pydicom.dcmread(path))
     np.testing.assert_array_equal(read_image(path), pixels / np.float32(2**bits - 1))
@@ -74,7 +75,7 @@ def _real_like(tmp_path: Path, name: str, **tags: object) -> tuple[Path, pydicom
     write_dicom_sc(
         path,
         pixels,
-        series=DicomSeries("X", "1.2.3", "1.2.3.4"),
+        series=Series("X", "1.2.3", "1.2.3.4"),
         instance_number=1,
         provenance={},
         bit_depth=12,

@@ -433,7 +433,7 @@ def test_a_full_disk_while_generating_names_the_command_to_rerun(
         with atomic_path(path):
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("medaug.balancing.sampling.write_png", full)
+    monkeypatch.setattr("medaug_folder.formats.write_png", full)
     out = tmp_path / "out"
     message = error(
         ["generate", "-c", str(world.balanced / "checkpoints"), "-n", "2", "-o", str(out)]
