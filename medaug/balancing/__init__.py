@@ -24,8 +24,9 @@ The package imports its modules lazily, so ``medaug --help`` does not pay for to
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from medaug.lazy import lazy_exports
 
 #: name -> its module: in this package, or a full name (what balancing writes lives in
 #: :mod:`medaug.output`, below the readers and the audit)
@@ -54,15 +55,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = _EXPORTS[name]
-        if not module.startswith("medaug."):
-            module = f"medaug.balancing.{module}"
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'medaug.balancing' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:

@@ -13,8 +13,9 @@ Names are imported on first use, so the reader contract does not pull in torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from medaug.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "ClassifierFactory": "classifier",
@@ -32,12 +33,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'medaug.contracts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"medaug.contracts.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:

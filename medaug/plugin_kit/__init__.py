@@ -17,8 +17,9 @@ It depends on torch and :mod:`medaug.errors` only, and the core never imports it
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from medaug.lazy import lazy_exports
 
 #: name -> its module; imported on first use, so that checking options (which plugins
 #: do before anything heavy loads) does not import torch
@@ -37,12 +38,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"medaug.plugin_kit.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'medaug.plugin_kit' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:

@@ -29,8 +29,9 @@ scikit-learn and albumentations.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from medaug.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Augmenter": "augment",
@@ -70,10 +71,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"medaug.training.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'medaug.training' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals(), cache=False)
 
 
 if TYPE_CHECKING:
