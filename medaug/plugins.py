@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import click
     from torch import nn
 
+    from medaug.contracts.features import FeatureExtractor
     from medaug.contracts.fileformat import FileFormat
     from medaug.contracts.generator import Generator
     from medaug.contracts.reader import Reader
@@ -411,10 +412,15 @@ def create_reader(name: str, **options: Any) -> Reader:
     return _typed(reg.get(name), reg.create(name, **options), Reader, "a medaug Reader")
 
 
-def create_feature_extractor(name: str, **options: Any) -> Any:
-    """Build the feature extractor ``name`` (see
+def create_feature_extractor(name: str, **options: Any) -> FeatureExtractor:
+    """Build the feature extractor ``name`` (a
     :class:`medaug.contracts.features.FeatureExtractor`)."""
-    return registry("feature_extractor").create(name, **options)
+    from medaug.contracts.features import FeatureExtractor
+
+    reg = registry("feature_extractor")
+    return _typed(
+        reg.get(name), reg.create(name, **options), FeatureExtractor, "a FeatureExtractor"
+    )
 
 
 def file_format(name: str) -> FileFormat:

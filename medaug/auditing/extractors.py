@@ -149,7 +149,7 @@ def build_extractor(
     if weights is not None:
         kwargs["weights"] = str(weights)
     try:
-        extractor = create_feature_extractor(
+        return create_feature_extractor(
             name, image_size=image_size, channels=channels, device=device, **kwargs
         )
     except TypeError as exc:
@@ -157,12 +157,6 @@ def build_extractor(
         raise MedaugError(
             f"extractor {name!r} does not accept these options ({given}): {exc}"
         ) from None
-    if not isinstance(extractor, FeatureExtractor):
-        raise MedaugError(
-            f"extractor {name!r} did not build a medaug FeatureExtractor "
-            f"(got {type(extractor).__name__})"
-        )
-    return extractor
 
 
 def _cache_path(

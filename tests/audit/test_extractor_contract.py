@@ -62,3 +62,14 @@ def test_a_broken_extractor_fails_its_check() -> None:
     check = {c.check: c for c in extractor_checks("noisy")}["features_shape_finite_and_repeatable"]
     with pytest.raises(AssertionError, match="training mode"):
         check()
+
+
+def test_a_factory_building_something_else_is_one_medaug_error() -> None:
+    class Plugin:
+        @medaug.hookimpl
+        def register_feature_extractors(self, register):  # type: ignore[no-untyped-def]
+            register("not-one", lambda **_: object())
+
+    medaug.get_plugin_manager().register(Plugin(), name="not-one-plugin")
+    with pytest.raises(medaug.MedaugError, match="built a object, not a FeatureExtractor"):
+        medaug.create_feature_extractor("not-one", image_size=32, channels=1)
