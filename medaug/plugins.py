@@ -391,7 +391,7 @@ def create_generator(name: str, **options: Any) -> Generator:
     entry = reg.get(name)
     _check_size(entry, entry.attribute("supported_sizes", ()), options.get("image_size"))
     gen = _typed(entry, reg.create(name, **options), Generator, "a medaug Generator")
-    _check_size(entry, type(gen).supported_sizes, getattr(gen, "image_size", None))
+    _check_size(entry, type(gen).supported_sizes, gen.image_size)
     return gen
 
 

@@ -24,6 +24,7 @@ from medaug.balancing.config import MIN_CLASS_IMAGES, RECOMMENDED_CLASS_IMAGES
 from medaug.balancing.files import sha256_file
 from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import save_grid
+from medaug.contracts.generator import Generator
 from medaug.errors import MedaugError
 
 GRID_SEED = 1234  # fixed noise for the per-epoch grids
@@ -107,12 +108,12 @@ class GeneratorFitter:
         self.spec = spec
         self.classes = list(classes)
         self.reporter = reporter or NullReporter()
-        self._spare: Any = self._build(num_classes=1)
-        self.conditional = bool(getattr(self._spare, "conditional", False))
+        self._spare: Generator | None = self._build(num_classes=1)
+        self.conditional = self._spare.conditional
         if self.conditional:
             self._spare = self._build(num_classes=len(self.classes))
 
-    def _build(self, *, num_classes: int) -> Any:
+    def _build(self, *, num_classes: int) -> Generator:
         from medaug.plugins import create_generator
 
         return create_generator(
@@ -165,7 +166,7 @@ class GeneratorFitter:
             x, labels = images[targets == self.classes.index(unit.name)], None
         generator = self._spare if self._spare is not None else self._build(num_classes=1)
         self._spare = None
-        options = dict(generator.options()) if hasattr(generator, "options") else {}
+        options = dict(generator.options())
         job = TrainJob(
             name=unit.name,
             images=x,
@@ -211,7 +212,7 @@ class TrainJob:
 class TrainResult:
     """A trained generator and the checkpoint it was saved to."""
 
-    generator: Any
+    generator: Generator
     info: CheckpointInfo
     checkpoint: Path
     sha256: str
@@ -224,7 +225,7 @@ class _Callback:
     """Collects losses, saves a grid and a checkpoint every ``job.save_every`` epochs and
     after the last one."""
 
-    def __init__(self, job: TrainJob, generator: Any, reporter: Reporter) -> None:
+    def __init__(self, job: TrainJob, generator: Generator, reporter: Reporter) -> None:
         self.job, self.generator, self.reporter = job, generator, reporter
         self.history: dict[str, list[float]] = {k: list(v) for k, v in job.info.history.items()}
         self.sha256 = ""
@@ -244,7 +245,7 @@ class _Callback:
             return
         if self.job.grid_dir is not None:
             labels = None
-            if getattr(self.generator, "conditional", False) and self.job.labels is not None:
+            if self.generator.conditional and self.job.labels is not None:
                 labels = self.job.labels[torch.arange(GRID_N) % len(self.job.labels)]
             grid = self.generator.sample(GRID_N, seed=GRID_SEED, labels=labels)
             save_grid(self.job.grid_dir / f"epoch_{epoch + 1:04d}.png", grid)
@@ -253,7 +254,7 @@ class _Callback:
 
 
 def save(
-    job: TrainJob, generator: Any, history: Mapping[str, list[float]]
+    job: TrainJob, generator: Generator, history: Mapping[str, list[float]]
 ) -> tuple[CheckpointInfo, str]:
     """Checkpoint ``generator`` for ``job``; return what was saved and, for the final
     (complete) checkpoint, the file's SHA-256."""
@@ -279,7 +280,7 @@ def _check_compatible(job: TrainJob, found: CheckpointInfo) -> None:
             )
 
 
-def train(job: TrainJob, generator: Any, reporter: Reporter | None = None) -> TrainResult:
+def train(job: TrainJob, generator: Generator, reporter: Reporter | None = None) -> TrainResult:
     """Train (or resume, or skip when already complete) ``generator`` for ``job``."""
     reporter = reporter or NullReporter()
     start_epoch = 0

@@ -22,6 +22,7 @@ import torch
 
 from medaug._version import __version__
 from medaug.balancing.writer import Series, to_pixels
+from medaug.contracts.generator import Generator
 from medaug.output.manifest import ManifestRow
 from medaug.plugins import file_format
 
@@ -58,15 +59,11 @@ class SampleJob:
 
 
 def sample_chunk(
-    generator: Any, class_name: str, class_index: int, seed: int, chunk: int
+    generator: Generator, class_name: str, class_index: int, seed: int, chunk: int
 ) -> torch.Tensor:
     """Chunk ``chunk`` (:data:`CHUNK` images, ``[-1, 1]``) of class ``class_name`` for run
     seed ``seed``: images ``chunk * CHUNK ...`` of what :func:`sample_to_files` writes."""
-    labels = (
-        torch.full((CHUNK,), class_index, dtype=torch.long)
-        if getattr(generator, "conditional", False)
-        else None
-    )
+    labels = torch.full((CHUNK,), class_index, dtype=torch.long) if generator.conditional else None
     out: torch.Tensor = generator.sample(
         CHUNK, seed=chunk_seed(seed, class_name, chunk), labels=labels
     )
@@ -74,7 +71,7 @@ def sample_chunk(
 
 
 def sample_images(
-    generator: Any, class_name: str, class_index: int, n: int, seed: int
+    generator: Generator, class_name: str, class_index: int, n: int, seed: int
 ) -> torch.Tensor:
     """``n`` images ``(n, C, H, W)`` in ``[-1, 1]``, the same pixels :func:`sample_to_files`
     writes for this class and seed (before quantisation)."""
@@ -105,7 +102,7 @@ def _provenance(job: SampleJob, index: int) -> dict[str, str]:
 
 
 def sample_to_files(
-    generator: Any,
+    generator: Generator,
     job: SampleJob,
     *,
     on_written: Callable[[int], None] | None = None,
@@ -133,7 +130,7 @@ def sample_to_files(
 
 
 def replace_images(
-    generator: Any,
+    generator: Generator,
     job: SampleJob,
     flagged: Sequence[int],
     is_copy: Callable[[torch.Tensor], Sequence[bool]],
