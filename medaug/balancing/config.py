@@ -42,6 +42,15 @@ def training_steps(steps: int | None, epochs: int | None, default: int) -> int |
     return default
 
 
+def checkpoint_interval(steps: int | None, checkpoint_every: int | None) -> int | None:
+    """Steps between a generator's checkpoints: ``checkpoint_every`` (default
+    :data:`DEFAULT_CHECKPOINT_EVERY`) when it trains by ``steps``, ``None`` (every epoch)
+    when it trains by epochs. ``balance`` and ``experiment`` share this rule."""
+    if steps is None:
+        return None
+    return checkpoint_every or DEFAULT_CHECKPOINT_EVERY
+
+
 def sample_data_path() -> Path:
     """The bundled ChestXray2017 sample (a few hundred 64 px images, CC BY 4.0)."""
     path = Path(str(resources.files("medaug.sample_data") / SAMPLE_NAME))
@@ -144,15 +153,47 @@ class BalanceConfig:
     @property
     def effective_checkpoint_every(self) -> int | None:
         """Steps between checkpoints (``None``: every epoch, when training by epochs)."""
-        if self.effective_steps is None:
-            return None
-        return self.checkpoint_every or DEFAULT_CHECKPOINT_EVERY
+        return checkpoint_interval(self.effective_steps, self.checkpoint_every)
 
     @property
     def effective_batch_size(self) -> int:
         if self.batch_size is not None:
             return self.batch_size
         return DEMO_BATCH_SIZE if self.bundled else DEFAULT_BATCH_SIZE
+
+    def generation(self) -> GenerationSettings:
+        """How this run trains its generators (defaults resolved)."""
+        return GenerationSettings(
+            generator=self.generator,
+            options=dict(self.generator_options),
+            steps=self.effective_steps,
+            epochs=self.effective_epochs,
+            batch_size=self.effective_batch_size,
+            checkpoint_every=self.effective_checkpoint_every,
+            min_images=self.min_class_images,
+            seed=self.seed,
+        )
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How generators are trained, with every default resolved: what ``balance``
+    (:meth:`BalanceConfig.generation`) and ``experiment``
+    (:meth:`~medaug.experiments.ExperimentConfig.generation`) both hand to the fitting,
+    which turns it into a :class:`~medaug.balancing.fitting.GeneratorSpec` for the data at
+    hand (:meth:`~medaug.balancing.fitting.GeneratorSpec.of`)."""
+
+    generator: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: optimisation steps per generator; ``None``: ``epochs`` instead
+    steps: int | None = DEFAULT_STEPS
+    epochs: int = DEFAULT_EPOCHS
+    batch_size: int = DEFAULT_BATCH_SIZE
+    #: steps between checkpoints; ``None``: every epoch
+    checkpoint_every: int | None = DEFAULT_CHECKPOINT_EVERY
+    #: fewest images of a class a generator is trained on
+    min_images: int = MIN_CLASS_IMAGES
+    seed: int = 0
 
 
 __all__ = [
@@ -166,6 +207,8 @@ __all__ = [
     "MIN_CLASS_IMAGES",
     "RECOMMENDED_CLASS_IMAGES",
     "BalanceConfig",
+    "GenerationSettings",
+    "checkpoint_interval",
     "sample_data_path",
     "training_steps",
 ]

@@ -20,7 +20,11 @@ from typing import Any
 import torch
 
 from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-from medaug.balancing.config import MIN_CLASS_IMAGES, RECOMMENDED_CLASS_IMAGES
+from medaug.balancing.config import (
+    MIN_CLASS_IMAGES,
+    RECOMMENDED_CLASS_IMAGES,
+    GenerationSettings,
+)
 from medaug.balancing.files import sha256_file
 from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import save_grid
@@ -32,6 +36,17 @@ GRID_N = 64
 CONDITIONAL_UNIT = "all-classes"
 
 _MUST_MATCH = ("generator", "image_size", "channels", "class_name", "seed", "epochs", "batch_size")
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a generator spec needs to know of the data: image size and channels, and how
+    its synthetic images are written (file format and bit depth)."""
+
+    image_size: int
+    channels: int
+    output_format: str = "png"
+    bit_depth: int = 8
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,28 @@ class GeneratorSpec:
     checkpoint_every: int | None = None
     #: fewest images of a grown class (see :data:`MIN_CLASS_IMAGES`)
     min_images: int = MIN_CLASS_IMAGES
+
+    @classmethod
+    def of(
+        cls, settings: GenerationSettings, data: DataShape, device: torch.device
+    ) -> GeneratorSpec:
+        """The spec of ``settings`` for data of shape ``data``, trained on ``device``: the
+        one place a run's settings become a spec."""
+        return cls(
+            name=settings.generator,
+            options=settings.options,
+            image_size=data.image_size,
+            channels=data.channels,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            seed=settings.seed,
+            device=device,
+            output_format=data.output_format,
+            bit_depth=data.bit_depth,
+            steps=settings.steps,
+            checkpoint_every=settings.checkpoint_every,
+            min_images=settings.min_images,
+        )
 
     def epochs_for(self, n_images: int) -> int:
         """Epochs for a unit of ``n_images``: ``epochs``, or with ``steps`` the fewest

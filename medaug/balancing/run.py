@@ -3,7 +3,7 @@
 :class:`BalanceRun` is the engine. Its steps, each restartable: check the output folder
 (fresh, its own interrupted run, its own finished run, or refuse), load the data, decide
 the counts (:mod:`.strategy`), link the real images, fit the generators
-(:mod:`.fitting`: per class or one conditional model, checkpointed every epoch), write
+(:mod:`.fitting`: per class or one conditional model, checkpointed as it goes), write
 the synthetic images (:mod:`.sampling`), then the manifest and the report. Every path
 comes from :class:`~medaug.output.layout.OutputLayout`.
 """
@@ -23,7 +23,13 @@ from medaug import distributed as dist
 from medaug._version import __version__
 from medaug.balancing.config import BalanceConfig
 from medaug.balancing.files import link_file
-from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec, TrainingUnit, TrainResult
+from medaug.balancing.fitting import (
+    DataShape,
+    GeneratorFitter,
+    GeneratorSpec,
+    TrainingUnit,
+    TrainResult,
+)
 from medaug.balancing.inputs import (
     duplicate_warnings,
     real_names,
@@ -247,24 +253,9 @@ class BalanceRun:
         load_seconds = time.perf_counter() - t_load
         to_add = resolve_targets(ds.counts(), cfg.strategy, cfg.count)
         folders = class_folder_names(ds.classes)
+        shape = DataShape(cfg.image_size, ds.channels, _output_format(ds), ds.bit_depth)
         fitter = GeneratorFitter(
-            GeneratorSpec(
-                name=cfg.generator,
-                options=cfg.generator_options,
-                image_size=cfg.image_size,
-                channels=ds.channels,
-                epochs=cfg.effective_epochs,
-                batch_size=cfg.effective_batch_size,
-                seed=cfg.seed,
-                device=device,
-                output_format=_output_format(ds),
-                bit_depth=ds.bit_depth,
-                steps=cfg.effective_steps,
-                checkpoint_every=cfg.effective_checkpoint_every,
-                min_images=cfg.min_class_images,
-            ),
-            ds.classes,
-            self.reporter,
+            GeneratorSpec.of(cfg.generation(), shape, device), ds.classes, self.reporter
         )
         outputs = self._output_paths(ds, folders)
         warnings = fitter.check_sizes(ds.counts(), sorted(to_add))

@@ -8,7 +8,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medaug.balancing.config import DEFAULT_EPOCHS, DEFAULT_STEPS, training_steps
+from medaug.balancing.config import (
+    DEFAULT_EPOCHS,
+    DEFAULT_STEPS,
+    MIN_CLASS_IMAGES,
+    GenerationSettings,
+    checkpoint_interval,
+    training_steps,
+)
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import MedaugError
 from medaug.output.strategy import check_strategy
@@ -49,6 +56,11 @@ class ExperimentConfig:
     #: neither, ``DEFAULT_STEPS`` as in ``balance``)
     gen_steps: int | None = None
     gen_batch_size: int = 64
+    #: steps between generator checkpoints when training by steps (``None``: as balance,
+    #: :data:`~medaug.balancing.config.DEFAULT_CHECKPOINT_EVERY`)
+    gen_checkpoint_every: int | None = None
+    #: fewest images of a class a generator is trained on (as ``balance``)
+    min_class_images: int = MIN_CLASS_IMAGES
     #: audit each seed's synthetic images (recorded next to the accuracy figures)
     audit: bool = True
     #: options of the audit's domain extractor (e.g. ``{"steps": 200}``)
@@ -76,6 +88,10 @@ class ExperimentConfig:
             raise MedaugError("--gen-steps must be >= 1")
         if self.gen_epochs is not None and self.gen_epochs < 1:
             raise MedaugError("--gen-epochs must be >= 1")
+        if self.gen_checkpoint_every is not None and self.gen_checkpoint_every < 1:
+            raise MedaugError("--gen-checkpoint-every must be >= 1")
+        if self.min_class_images < 1:
+            raise MedaugError("--min-class-images must be >= 1")
         if self.synthetic is not None and self.synthetic < 1:
             raise MedaugError("--synthetic must be >= 1")
         if not 0.0 < self.val_fraction < 1.0:
@@ -94,6 +110,21 @@ class ExperimentConfig:
     def effective_gen_epochs(self) -> int:
         """Epochs when training by epochs (ignored when :attr:`effective_gen_steps` is set)."""
         return self.gen_epochs if self.gen_epochs is not None else DEFAULT_EPOCHS
+
+    def generation(self, seed: int) -> GenerationSettings:
+        """How seed ``seed``'s generators are trained (defaults resolved as in balance)."""
+        assert self.generator is not None, "only the gan arm trains generators"
+        steps = self.effective_gen_steps
+        return GenerationSettings(
+            generator=self.generator,
+            options=dict(self.generator_options),
+            steps=steps,
+            epochs=self.effective_gen_epochs,
+            batch_size=self.gen_batch_size,
+            checkpoint_every=checkpoint_interval(steps, self.gen_checkpoint_every),
+            min_images=self.min_class_images,
+            seed=seed,
+        )
 
     @property
     def seed_list(self) -> list[int]:
@@ -123,6 +154,11 @@ class ExperimentConfig:
             d.pop("data_options")
         if d["gen_steps"] is None:  # runs from before --gen-steps keep their fingerprint
             d.pop("gen_steps")
+        # runs from before these settings keep their fingerprint when they are defaults
+        if d["gen_checkpoint_every"] is None:
+            d.pop("gen_checkpoint_every")
+        if d["min_class_images"] == MIN_CLASS_IMAGES:
+            d.pop("min_class_images")
         for key in ("audit", "audit_options"):  # the audit changes no number of a run
             d.pop(key)
         d["train"] = str(Path(self.train).expanduser().resolve())

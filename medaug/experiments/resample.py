@@ -9,7 +9,7 @@ it with extra images per class (how many: :meth:`Resampler.extra_counts`, from
 - ``gan`` (:class:`GenerativeOversampler`): images sampled from generators fitted on the
   training part only (never on validation or test images), through the same
   :class:`~medaug.balancing.fitting.GeneratorFitter` as ``medaug balance``: per class or
-  one conditional model, checkpointed every epoch, so an interrupted experiment resumes
+  one conditional model, checkpointed as it goes, so an interrupted experiment resumes
   mid-generator;
 - ``classic`` (:class:`AugmentedOversampler`): random oversampling with replacement, each
   copy augmented once with an albumentations pipeline (the cheap alternative).
@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 from medaug.atomic import atomic_write_json
-from medaug.balancing.config import DEFAULT_CHECKPOINT_EVERY
-from medaug.balancing.fitting import GeneratorFitter, GeneratorSpec
+from medaug.balancing.config import GenerationSettings
+from medaug.balancing.fitting import DataShape, GeneratorFitter, GeneratorSpec
 from medaug.balancing.progress import LineReporter
 from medaug.balancing.report import save_grid
 from medaug.balancing.sampling import sample_images
@@ -123,42 +123,27 @@ class GenerativeOversampler(Resampler):
 
     def __init__(
         self,
-        generator: str,
+        settings: GenerationSettings,
         work_dir: Path,
         *,
-        options: Mapping[str, Any] | None = None,
-        epochs: int = 25,
-        steps: int | None = None,
-        batch_size: int = 64,
-        seed: int = 0,
         device: torch.device | str = "cpu",
         log: Log = lambda _m: None,
-        audit: bool = True,
         audit_options: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.audit, self.audit_options = audit, dict(audit_options or {})
+        #: the audit's extractor options; ``None``: no audit
+        self.audit_options = None if audit_options is None else dict(audit_options)
         #: the audit of the images of the last fit_resample (``None`` without audit)
         self.audit_result: dict[str, Any] | None = None
-        self.generator, self.options = generator, dict(options or {})
-        self.epochs, self.steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
+        self.settings, self.seed = settings, settings.seed
         self.device = torch.device(device)
         self.work_dir, self.log = Path(work_dir), log
 
     def spec(self, train: TensorData) -> GeneratorSpec:
         """The generator settings for ``train``'s image size and channels."""
-        return GeneratorSpec(
-            name=self.generator,
-            options=self.options,
-            image_size=train.image_size,
-            channels=train.channels,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            device=self.device,
-            steps=self.steps,
-            checkpoint_every=DEFAULT_CHECKPOINT_EVERY if self.steps else None,
+        return GeneratorSpec.of(
+            self.settings, DataShape(train.image_size, train.channels), self.device
         )
 
     def _extra_images(
@@ -188,7 +173,7 @@ class GenerativeOversampler(Resampler):
                 pixels = ((fake.float().cpu() + 1) / 2).clamp(0, 1).mul(255).round()
                 save_grid(self.work_dir / f"{class_folder_name(cls)}.png", pixels[:64] / 127.5 - 1)
                 out[cls] = pixels / 255.0
-        if self.audit:
+        if self.audit_options is not None:
             self.audit_result = self._audit(train, out)
             atomic_write_json(self.work_dir / "audit.json", self.audit_result)
         return out
@@ -210,7 +195,7 @@ class GenerativeOversampler(Resampler):
                 }
                 continue
             if prepared is None:
-                spec = ExtractorSpec(options=self.audit_options)
+                spec = ExtractorSpec(options=self.audit_options or {})
                 prepared = spec.prepare(real_all, seed=self.seed, device=self.device)
             result = audit_sets(
                 real, images * 2 - 1, extractor=prepared, settings=settings, name=cls
@@ -240,17 +225,11 @@ def _gan(ctx: ArmContext) -> Resampler:
     if not cfg.generator:
         raise MedaugError("the gan arm needs --generator NAME")
     return GenerativeOversampler(
-        cfg.generator,
+        cfg.generation(ctx.seed),
         ctx.out / "generators" / f"seed{ctx.seed}",
-        options=cfg.generator_options,
-        epochs=cfg.effective_gen_epochs,
-        steps=cfg.effective_gen_steps,
-        batch_size=cfg.gen_batch_size,
-        seed=ctx.seed,
         device=ctx.device,
         log=ctx.log,
-        audit=cfg.audit,
-        audit_options=cfg.audit_options,
+        audit_options=cfg.audit_options if cfg.audit else None,
         synthetic=cfg.synthetic,
         strategy=cfg.strategy,
     )

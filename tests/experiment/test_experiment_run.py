@@ -318,7 +318,10 @@ def test_fingerprint_ignores_default_data_options() -> None:
     }
     plain = ExperimentConfig(**kw)
     d = plain.to_dict()
-    new = ("data_options", "gen_steps", "audit", "audit_options")  # newer than the old runs
+    new = (  # newer than the old runs
+        *("data_options", "gen_steps", "audit", "audit_options"),
+        *("gen_checkpoint_every", "min_class_images"),
+    )
     for key in ("out", "arms", "seeds", "device", *new):
         d.pop(key)
     d["train"], d["test"] = str(Path("a").resolve()), str(Path("b").resolve())
@@ -328,6 +331,8 @@ def test_fingerprint_ignores_default_data_options() -> None:
     assert ExperimentConfig(**kw, options=defaults).fingerprint() == old
     assert ExperimentConfig(**kw, options=DataOptions(labels=Path("l.csv"))).fingerprint() != old
     assert ExperimentConfig(**kw, options=DataOptions(reader="dicom")).fingerprint() != old
+    assert ExperimentConfig(**kw, min_class_images=2).fingerprint() != old
+    assert ExperimentConfig(**kw, gen_checkpoint_every=50).fingerprint() != old
 
 
 def test_a_test_folder_without_a_class_gives_null_metrics_and_a_warning(
@@ -377,3 +382,36 @@ def test_each_seeds_synthetic_images_are_audited_next_to_the_accuracy(tmp_path: 
     assert gan["audit"]["classes"]["NORMAL"]["fid"] == audit["fid"]
     assert (tmp_path / "o" / "generators" / "seed0" / "audit.json").is_file()
     assert "Audit of the synthetic images (per seed)" in (tmp_path / "o" / "report.md").read_text()
+
+
+def test_balance_and_experiment_share_one_generator_settings_translation() -> None:
+    from medaug.balancing.config import BalanceConfig
+    from medaug.balancing.fitting import DataShape, GeneratorSpec
+    from medaug.experiments import ExperimentConfig
+
+    balance = BalanceConfig(
+        out=Path("o"), data=Path("d"), steps=300, checkpoint_every=50, min_class_images=2
+    )
+    experiment = ExperimentConfig(
+        train=Path("a"),
+        test=Path("b"),
+        out=Path("c"),
+        classifier="simple-cnn",
+        generator="dcgan",
+        gen_steps=300,
+        gen_checkpoint_every=50,
+        min_class_images=2,
+    )
+    shape, cpu = DataShape(32, 1), torch.device("cpu")
+    made = GeneratorSpec.of(experiment.generation(seed=0), shape, cpu)
+    assert made == GeneratorSpec.of(balance.generation(), shape, cpu)
+    assert (made.steps, made.checkpoint_every, made.min_images) == (300, 50, 2)
+    by_epochs = ExperimentConfig(
+        train=Path("a"),
+        test=Path("b"),
+        out=Path("c"),
+        classifier="simple-cnn",
+        generator="dcgan",
+        gen_epochs=3,
+    ).generation(seed=1)
+    assert (by_epochs.steps, by_epochs.epochs, by_epochs.checkpoint_every) == (None, 3, None)

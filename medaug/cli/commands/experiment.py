@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from medaug.balancing.config import DEFAULT_STEPS
+from medaug.balancing.config import DEFAULT_CHECKPOINT_EVERY, DEFAULT_STEPS, MIN_CLASS_IMAGES
 from medaug.cli.options import (
     apply_threads,
     dataset_options,
@@ -108,6 +108,20 @@ from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
     "--gen-batch-size", type=click.IntRange(2, MAX_BATCH_SIZE), default=64, show_default=True
 )
 @click.option(
+    "--gen-checkpoint-every",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Steps between generator checkpoints [default: {DEFAULT_CHECKPOINT_EVERY}, as in "
+    "balance]; with --gen-epochs, every epoch.",
+)
+@click.option(
+    "--min-class-images",
+    type=click.IntRange(min=1),
+    default=MIN_CLASS_IMAGES,
+    show_default=True,
+    help="Refuse to train a generator on a class with fewer images (as in balance).",
+)
+@click.option(
     "--gen-option",
     "gen_options",
     multiple=True,
@@ -133,6 +147,8 @@ def command(
     audit: bool,
     audit_options: tuple[str, ...],
     gen_batch_size: int,
+    gen_checkpoint_every: int | None,
+    min_class_images: int,
     gen_options: tuple[str, ...],
     device: str,
     threads: int,
@@ -143,7 +159,7 @@ def command(
     training sets, for several seeds, and compare them on the test folder.
 
     Per seed the generator is trained once (on the training part only; per class, or
-    one conditional model) with a checkpoint every epoch; finished runs and generators
+    one conditional model), checkpointed as it goes; finished runs and generators
     are kept, so an interrupted experiment resumes where it stopped, even mid-generator.
     Reports seed-level t intervals (training noise) and a paired bootstrap over test
     images with McNemar's test per seed (test-set noise). Writes OUT/results.json,
@@ -186,6 +202,8 @@ def command(
         audit=audit,
         audit_options=parse_key_values(audit_options, "--audit-option"),
         gen_batch_size=gen_batch_size,
+        gen_checkpoint_every=gen_checkpoint_every,
+        min_class_images=min_class_images,
         positive_class=kw["positive_class"],
         device=device,
         options=apply_threads(threads, pop_data_options(kw)),
