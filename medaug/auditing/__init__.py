@@ -42,7 +42,14 @@ from medaug.auditing.memorization import (
 from medaug.auditing.metrics import MetricSet
 from medaug.auditing.report import class_markdown, report_markdown, write_closest_pairs
 from medaug.auditing.results import AuditReport, ClassAudit, ClosestPair, Verdict
-from medaug.auditing.run import AuditFiles, audit, audit_output, write_audit
+from medaug.auditing.run import (
+    AuditFiles,
+    ClassImages,
+    audit,
+    audit_classes,
+    audit_output,
+    write_audit,
+)
 from medaug.auditing.settings import AuditSettings, MemorizationSettings
 
 __all__ = [
@@ -51,6 +58,7 @@ __all__ = [
     "AuditReport",
     "AuditSettings",
     "ClassAudit",
+    "ClassImages",
     "ClosestPair",
     "ExtractorSpec",
     "ImageSet",
@@ -62,6 +70,7 @@ __all__ = [
     "PreparedExtractor",
     "Verdict",
     "audit",
+    "audit_classes",
     "audit_output",
     "audit_sets",
     "build_extractor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import torch
 from medaug.atomic import atomic_write_json, atomic_write_text
 from medaug.auditing.engine import audit_sets
 from medaug.auditing.extractors import ExtractorSpec, PreparedExtractor
+from medaug.auditing.images import ImageSet
 from medaug.auditing.report import report_markdown, write_closest_pairs
 from medaug.auditing.results import AuditReport, ClassAudit
 from medaug.auditing.settings import AuditSettings
@@ -65,16 +67,14 @@ def audit(
     )
     seconds["extractor"] = time.perf_counter() - start - seconds["load"]
     name = Path(os.path.abspath(Path(synthetic).expanduser())).name or "synthetic"
-    result = audit_sets(
-        real_set, syn_set, train_set, extractor=prepared, settings=settings, name=name
-    )
+    report = audit_classes([ClassImages(name, real_set, syn_set, train_set)], prepared, settings)
     seconds["total"] = time.perf_counter() - start
     source = {
         "real": str(require_dir(real)),
         "synthetic": str(require_dir(synthetic)),
         "train": str(require_dir(train)) if train is not None else str(require_dir(real)),
     }
-    return _report(prepared, settings, {name: result}, real_set.images, source, seconds)
+    return replace(report, source=source, seconds=seconds)
 
 
 def audit_output(
@@ -103,36 +103,55 @@ def audit_output(
         all_real.images, seed=settings.seed, device=_device(device), cache_dir=options.cache_dir
     )
     seconds["extractor"] = time.perf_counter() - start - seconds["load"]
-    results: dict[str, ClassAudit] = {}
-    for cls in grown:
-        results[cls.name] = audit_sets(
-            cls.real, cls.synthetic, extractor=prepared, settings=settings, name=cls.name
-        )
+    pairs = [ClassImages(cls.name, cls.real, cls.synthetic) for cls in grown]
+    report = audit_classes(pairs, prepared, settings)
     seconds["total"] = time.perf_counter() - start
     source = {"balance_output": str(Path(root).expanduser().resolve())}
-    report = _report(prepared, settings, results, all_real.images, source, seconds)
-    return replace(report, missing=tuple(missing_files(root)))
+    return replace(report, source=source, seconds=seconds, missing=tuple(missing_files(root)))
 
 
-def _report(
-    prepared: PreparedExtractor,
-    settings: AuditSettings,
-    results: dict[str, ClassAudit],
-    real: torch.Tensor,
-    source: dict[str, str],
-    seconds: dict[str, float],
+def _shape(images: ImageSet | torch.Tensor) -> tuple[int, ...]:
+    return tuple((images.images if isinstance(images, ImageSet) else images).shape)
+
+
+@dataclass(frozen=True)
+class ClassImages:
+    """One class to audit: its real and synthetic images (an
+    :class:`~medaug.auditing.images.ImageSet` or a ``(N, C, H, W)`` tensor in
+    ``[-1, 1]``), and ``train``, the generator's training images, when they are not the
+    real ones."""
+
+    name: str
+    real: ImageSet | torch.Tensor
+    synthetic: ImageSet | torch.Tensor
+    train: ImageSet | torch.Tensor | None = None
+
+
+def audit_classes(
+    classes: Sequence[ClassImages], extractor: PreparedExtractor, settings: AuditSettings
 ) -> AuditReport:
+    """Audit each class with one prepared extractor: the one audit path of ``medaug
+    audit`` (folders or a balance output), ``balance`` and the experiment's ``gan`` arm.
+    The report's ``source`` and ``seconds`` are the caller's to fill in."""
+    results: dict[str, ClassAudit] = {
+        c.name: audit_sets(
+            c.real, c.synthetic, c.train, extractor=extractor, settings=settings, name=c.name
+        )
+        for c in classes
+    }
+    shape = _shape(classes[0].real) if classes else None
+    built = extractor.extractor
     return AuditReport(
-        extractor=prepared.name,
-        extractor_sha256=prepared.sha256,
-        extractor_info=prepared.to_json(),
+        extractor=extractor.name,
+        extractor_sha256=extractor.sha256,
+        extractor_info=extractor.to_json(),
         settings=settings,
         classes=results,
-        image_size=int(real.shape[-1]),
-        channels=int(real.shape[1]),
-        source=source,
-        seconds=seconds,
-        prepared=prepared,
+        image_size=shape[-1] if shape else int(built.image_size),
+        channels=shape[1] if shape else int(built.channels),
+        source={},
+        seconds={},
+        prepared=extractor,
     )
 
 
@@ -199,4 +218,12 @@ def _write_audit(report: AuditReport, out: Path) -> AuditFiles:
     )
 
 
-__all__ = ["AuditFiles", "audit", "audit_output", "input_paths", "write_audit"]
+__all__ = [
+    "AuditFiles",
+    "ClassImages",
+    "audit",
+    "audit_classes",
+    "audit_output",
+    "input_paths",
+    "write_audit",
+]

@@ -179,30 +179,32 @@ class GenerativeOversampler(Resampler):
         return out
 
     def _audit(self, train: TensorData, extra: Mapping[str, torch.Tensor]) -> dict[str, Any]:
-        """The audit (medaug.auditing) of each class's synthetic images against the
-        training part's real images of that class, which the generator learned from."""
-        from medaug.auditing import AuditSettings, ExtractorSpec, audit_sets
+        """The audit (:func:`medaug.auditing.audit_classes`, as ``balance`` and ``medaug
+        audit`` run it) of each class's synthetic images against the training part's real
+        images of that class, which the generator learned from."""
+        from medaug.auditing import AuditSettings, ClassImages, ExtractorSpec, audit_classes
 
         settings, real_all = AuditSettings(), train.x * 2 - 1
-        prepared = None
-        classes: dict[str, Any] = {}
+        pairs: list[ClassImages] = []
+        skipped: dict[str, Any] = {}
         for cls, images in sorted(extra.items()):
             real = real_all[train.y == train.classes.index(cls)]
             if len(real) < settings.min_real or len(images) < settings.min_synthetic:
-                classes[cls] = {
+                skipped[cls] = {
                     "skipped": f"the audit needs at least {settings.min_real} real and "
                     f"{settings.min_synthetic} synthetic images, got {len(real)} and {len(images)}"
                 }
-                continue
-            if prepared is None:
-                spec = ExtractorSpec(options=self.audit_options or {})
-                prepared = spec.prepare(real_all, seed=self.seed, device=self.device)
-            result = audit_sets(
-                real, images * 2 - 1, extractor=prepared, settings=settings, name=cls
-            )
-            classes[cls] = result.to_json()
+            else:
+                pairs.append(ClassImages(cls, real, images * 2 - 1))
+        if not pairs:
+            return {"extractor": None, "classes": skipped}
+        spec = ExtractorSpec(options=self.audit_options or {})
+        prepared = spec.prepare(real_all, seed=self.seed, device=self.device)
+        report = audit_classes(pairs, prepared, settings)
+        for cls, result in report.classes.items():
             self.log(f"seed {self.seed}: audit of {cls}: {result.verdict.summary}")
-        return {"extractor": prepared.name if prepared else None, "classes": classes}
+        audited = {cls: result.to_json() for cls, result in report.classes.items()}
+        return {"extractor": prepared.name, "classes": dict(sorted({**skipped, **audited}.items()))}
 
 
 @dataclass(frozen=True)
