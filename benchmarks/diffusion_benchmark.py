@@ -39,7 +39,7 @@ from typing import Any
 import torch
 
 import medaug
-from medaug.balancing.checkpoint import build_generator, load_checkpoint
+from medaug.generation.checkpoint import build_generator, load_checkpoint
 
 
 def _parse_variant(text: str) -> dict[str, Any]:

@@ -126,7 +126,7 @@ def train(
 def _save_checkpoint(gen: Any, figures: dict[str, Any], path: Path, args: Any) -> None:
     """The trained generator as a ``balance`` checkpoint (``medaug generate``,
     ``diffusion_benchmark.py steps`` read it)."""
-    from medaug.balancing.checkpoint import CheckpointInfo, save_checkpoint
+    from medaug.generation.checkpoint import CheckpointInfo, save_checkpoint
 
     info = CheckpointInfo(
         generator=figures["generator"],

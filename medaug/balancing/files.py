@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -16,15 +15,6 @@ from medaug.output import admit
 from medaug.plugins import format_of
 
 LINK_MODES = ("hardlink", "symlink", "copy", "copy-deidentified")
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def link_file(src: Path, dst: Path, mode: str) -> str:

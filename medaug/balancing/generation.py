@@ -10,11 +10,10 @@ from typing import Any
 import torch
 
 from medaug.atomic import atomic_write_json, read_json_record
-from medaug.balancing.checkpoint import build_generator, load_checkpoint
-from medaug.balancing.files import sha256_file
-from medaug.balancing.sampling import SampleJob, expected_paths, sample_to_files
-from medaug.balancing.writer import Series, new_uid
 from medaug.errors import MedaugError
+from medaug.generation.checkpoint import build_generator, load_checkpoint, sha256_file
+from medaug.generation.sampling import SampleJob, expected_paths, sample_to_files
+from medaug.generation.writer import Series, new_uid
 from medaug.output import claim_output
 from medaug.output.layout import MANIFEST_NAME
 from medaug.output.manifest import read_manifest, write_manifest

@@ -23,29 +23,29 @@ from medaug import distributed as dist
 from medaug._version import __version__
 from medaug.balancing.config import BalanceConfig
 from medaug.balancing.files import link_file
-from medaug.balancing.fitting import (
-    DataShape,
-    GeneratorFitter,
-    GeneratorSpec,
-    TrainingUnit,
-    TrainResult,
-)
 from medaug.balancing.inputs import (
     duplicate_warnings,
     real_names,
     skipped_inputs,
     skipped_line,
 )
-from medaug.balancing.progress import NullReporter, Reporter
 from medaug.balancing.report import write_class_figures, write_report_md
-from medaug.balancing.sampling import SampleJob, replace_images, sample_to_files
 from medaug.balancing.timings import Timings
-from medaug.balancing.writer import Series, new_uid
 from medaug.data.dataset import ImageDataset
 from medaug.data.names import NOT_UTF8, is_utf8, printable
 from medaug.data.options import DataOptions
 from medaug.data.summary import relative_name
 from medaug.errors import MedaugError
+from medaug.generation.fitting import (
+    DataShape,
+    GeneratorFitter,
+    GeneratorSpec,
+    TrainingUnit,
+    TrainResult,
+)
+from medaug.generation.progress import NullReporter, Reporter
+from medaug.generation.sampling import SampleJob, replace_images, sample_to_files
+from medaug.generation.writer import Series, new_uid
 from medaug.output import OutputFolder, admit, claim_output
 from medaug.output.layout import DATASET_DIR, OutputLayout
 from medaug.output.manifest import ManifestRow, write_manifest

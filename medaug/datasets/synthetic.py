@@ -1,10 +1,10 @@
 """:class:`SyntheticImages`: fresh synthetic images streamed from generator checkpoints.
 
 Image ``i`` of a class is image ``i`` of what ``medaug generate CHECKPOINT -n N --seed S``
-writes for it (the same chunk seeding, :func:`medaug.balancing.sampling.sample_chunk`,
+writes for it (the same chunk seeding, :func:`medaug.generation.sampling.sample_chunk`,
 and the same quantisation to the checkpoint's bit depth), so it equals that file read
 back by :class:`~medaug.datasets.BalancedFolder`, pixel for pixel, on the same device.
-Images are drawn a chunk of :data:`~medaug.balancing.sampling.CHUNK` at a time; the last
+Images are drawn a chunk of :data:`~medaug.generation.sampling.CHUNK` at a time; the last
 few chunks are kept, so reading in index order (or in shuffled order with a small ``n``)
 samples each chunk once.
 """
@@ -22,16 +22,20 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from medaug.balancing.checkpoint import CheckpointInfo, build_generator, load_checkpoint
-from medaug.balancing.files import sha256_file
 from medaug.balancing.generation import find_checkpoints
-from medaug.balancing.sampling import CHUNK, sample_chunk, synthetic_name
-from medaug.balancing.writer import to_pixels
 from medaug.data.names import class_folder_name
 from medaug.data.options import parse_channels
 from medaug.datasets.pixels import to_channels, to_size, unit_from_ints
 from medaug.datasets.transforms import ImageTransform, TransformInput
 from medaug.errors import MedaugError
+from medaug.generation.checkpoint import (
+    CheckpointInfo,
+    build_generator,
+    load_checkpoint,
+    sha256_file,
+)
+from medaug.generation.sampling import CHUNK, sample_chunk, synthetic_name
+from medaug.generation.writer import to_pixels
 from medaug.output.layout import OutputLayout
 
 #: sampled chunks kept in memory per dataset

@@ -8,7 +8,7 @@ it with extra images per class (how many: :meth:`Resampler.extra_counts`, from
 - ``baseline`` (:class:`Baseline`): nothing added;
 - ``gan`` (:class:`GenerativeOversampler`): images sampled from generators fitted on the
   training part only (never on validation or test images), through the same
-  :class:`~medaug.balancing.fitting.GeneratorFitter` as ``medaug balance``: per class or
+  :class:`~medaug.generation.fitting.GeneratorFitter` as ``medaug balance``: per class or
   one conditional model, checkpointed as it goes, so an interrupted experiment resumes
   mid-generator;
 - ``classic`` (:class:`AugmentedOversampler`): random oversampling with replacement, each
@@ -29,13 +29,13 @@ import numpy as np
 import torch
 
 from medaug.atomic import atomic_write_json
-from medaug.balancing.config import GenerationSettings
-from medaug.balancing.fitting import DataShape, GeneratorFitter, GeneratorSpec
-from medaug.balancing.progress import LineReporter
-from medaug.balancing.report import save_grid
-from medaug.balancing.sampling import sample_images
 from medaug.data.names import class_folder_name
 from medaug.errors import MedaugError
+from medaug.generation.fitting import DataShape, GeneratorFitter, GeneratorSpec
+from medaug.generation.grids import save_grid
+from medaug.generation.progress import LineReporter
+from medaug.generation.sampling import sample_images
+from medaug.generation.settings import GenerationSettings
 from medaug.output.strategy import resolve_targets
 from medaug.training.augment import Augmenter, load_pipeline
 from medaug.training.data import TensorData

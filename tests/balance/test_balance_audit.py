@@ -13,8 +13,8 @@ import torch
 from PIL import Image
 
 import medaug
-from medaug.balancing.sampling import CHUNK
 from medaug.contracts.generator import FitCallback, Generator
+from medaug.generation.sampling import CHUNK
 from medaug.plugins import get_host
 from tests.helpers import write_image_folder
 

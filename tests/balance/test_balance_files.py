@@ -14,9 +14,14 @@ from PIL import Image
 
 from medaug import MedaugError
 from medaug.atomic import atomic_path, remove_stale_tmp
-from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-from medaug.balancing.files import link_file, sha256_file
-from medaug.balancing.writer import to_pixels
+from medaug.balancing.files import link_file
+from medaug.generation.checkpoint import (
+    CheckpointInfo,
+    load_checkpoint,
+    save_checkpoint,
+    sha256_file,
+)
+from medaug.generation.writer import to_pixels
 from medaug.output.manifest import ManifestRow, read_manifest, write_manifest
 
 

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from medaug.balancing import BalanceConfig, balance
-from medaug.balancing.checkpoint import load_checkpoint
 from medaug.data import DataOptions, load_dataset
+from medaug.generation.checkpoint import load_checkpoint
 from tests.helpers import tree_hash
 
 from .balance_helpers import TINY, class_files, manifest, run, run_json

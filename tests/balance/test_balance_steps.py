@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from medaug.balancing import BalanceConfig
-from medaug.balancing.checkpoint import load_checkpoint
-from medaug.balancing.fitting import GeneratorSpec, steps_per_epoch
 from medaug.errors import MedaugError
+from medaug.generation.checkpoint import load_checkpoint
+from medaug.generation.fitting import GeneratorSpec, steps_per_epoch
 
 from .balance_helpers import run, run_json
 

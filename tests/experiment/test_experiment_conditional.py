@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import medaug
-from medaug.balancing.checkpoint import load_checkpoint
 from medaug.cli import build_cli
+from medaug.generation.checkpoint import load_checkpoint
 from medaug.plugins import get_host
 from tests.helpers import LevelGenerator, write_image_folder
 

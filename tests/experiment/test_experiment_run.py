@@ -152,7 +152,7 @@ def test_experiment_all_arms_json_and_resume(
         raise AssertionError("a finished run was recomputed")
 
     monkeypatch.setattr("medaug.experiments.runner.fit_and_evaluate", boom)
-    monkeypatch.setattr("medaug.balancing.fitting.GeneratorFitter.fit", boom)
+    monkeypatch.setattr("medaug.generation.fitting.GeneratorFitter.fit", boom)
     again = _run(
         train, test, out, "--generator", "mean-gen", "--seeds", "2", "--synthetic", "5", "--json"
     )
@@ -386,8 +386,8 @@ def test_each_seeds_synthetic_images_are_audited_next_to_the_accuracy(tmp_path: 
 
 def test_balance_and_experiment_share_one_generator_settings_translation() -> None:
     from medaug.balancing.config import BalanceConfig
-    from medaug.balancing.fitting import DataShape, GeneratorSpec
     from medaug.experiments import ExperimentConfig
+    from medaug.generation.fitting import DataShape, GeneratorSpec
 
     balance = BalanceConfig(
         out=Path("o"), data=Path("d"), steps=300, checkpoint_every=50, min_class_images=2

@@ -18,7 +18,7 @@ import pytest
 import torch
 from PIL import Image
 
-from medaug.balancing.checkpoint import CheckpointInfo, build_generator, load_checkpoint
+from medaug.generation.checkpoint import CheckpointInfo, build_generator, load_checkpoint
 from tests.balance.balance_helpers import class_files, manifest
 
 #: the working size of every command in the tier (the smallest dcgan and ddpm build)

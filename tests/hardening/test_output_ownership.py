@@ -37,7 +37,7 @@ CNN = [
 TINY_GAN = ["--image-size", "16", "--epochs", "1", "--batch-size", "8", "--no-audit"]
 FAST_AUDIT = ["--image-size", "32", "-X", "steps=10"]
 TIMEOUT_S = 300
-WRITE_ONE = "medaug.balancing.sampling:_write_one"
+WRITE_ONE = "medaug.generation.sampling:_write_one"
 
 
 def medaug(args: list[str]) -> Result:

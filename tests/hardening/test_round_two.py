@@ -128,7 +128,7 @@ def _model_pt(path: Path, **changes: object) -> Path:
 
 
 def _generator_checkpoint(path: Path, **changes: object) -> Path:
-    from medaug.balancing.checkpoint import CheckpointInfo, save_checkpoint
+    from medaug.generation.checkpoint import CheckpointInfo, save_checkpoint
 
     info = {
         "generator": "dcgan",

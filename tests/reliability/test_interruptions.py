@@ -86,7 +86,7 @@ def balance_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
     ("target", "nth"),
     [
         ("medaug.balancing.run:link_file", 40),  # while linking the real images
-        ("medaug.balancing.fitting:save_checkpoint", 2),  # after the first epoch's checkpoint
+        ("medaug.generation.fitting:save_checkpoint", 2),  # after the first epoch's checkpoint
         ("medaug_folder.formats:write_png", 30),  # in the middle of writing images
         ("medaug.balancing.run:write_manifest", 1),  # everything written but the manifest
     ],
@@ -130,7 +130,7 @@ def test_experiment_killed_mid_generator_and_mid_run_gives_the_same_results(
     out = tmp_path / "out"
     # killed after the baseline, at the generator's second epoch checkpoint; then again,
     # as the resumed run starts the gan arm's classifier
-    _killed("medaug.balancing.fitting:save_checkpoint", 2, [*common, "--out", str(out)])
+    _killed("medaug.generation.fitting:save_checkpoint", 2, [*common, "--out", str(out)])
     assert (out / "runs" / "seed0" / "baseline" / "result.json").is_file()
     _killed("medaug.experiments.runner:fit_and_evaluate", 1, [*common, "--out", str(out)])
     assert not (out / "runs" / "seed0" / "gan" / "result.json").exists()

@@ -224,7 +224,7 @@ def command(
     )
     reporter: Any = None
     if not as_json:
-        from medaug.balancing.progress import RichReporter
+        from medaug.generation.progress import RichReporter
 
         reporter = RichReporter()
     try:

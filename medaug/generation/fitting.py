@@ -19,17 +19,21 @@ from typing import Any
 
 import torch
 
-from medaug.balancing.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
-from medaug.balancing.config import (
+from medaug.contracts.generator import Generator
+from medaug.errors import MedaugError
+from medaug.generation.checkpoint import (
+    CheckpointInfo,
+    load_checkpoint,
+    save_checkpoint,
+    sha256_file,
+)
+from medaug.generation.grids import save_grid
+from medaug.generation.progress import NullReporter, Reporter
+from medaug.generation.settings import (
     MIN_CLASS_IMAGES,
     RECOMMENDED_CLASS_IMAGES,
     GenerationSettings,
 )
-from medaug.balancing.files import sha256_file
-from medaug.balancing.progress import NullReporter, Reporter
-from medaug.balancing.report import save_grid
-from medaug.contracts.generator import Generator
-from medaug.errors import MedaugError
 
 GRID_SEED = 1234  # fixed noise for the per-epoch grids
 GRID_N = 64

@@ -21,8 +21,8 @@ from typing import Any
 import torch
 
 from medaug._version import __version__
-from medaug.balancing.writer import Series, to_pixels
 from medaug.contracts.generator import Generator
+from medaug.generation.writer import Series, to_pixels
 from medaug.output.manifest import ManifestRow
 from medaug.plugins import file_format
 
