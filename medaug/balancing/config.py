@@ -111,6 +111,11 @@ class BalanceConfig:
         check_strategy(self.strategy)
 
     @property
+    def deidentified(self) -> bool:
+        """Whether OUT must carry no input file name (``--link copy-deidentified``)."""
+        return self.link == "copy-deidentified"
+
+    @property
     def bundled(self) -> bool:
         """Whether the bundled sample is balanced (no ``data`` given)."""
         return self.data is None

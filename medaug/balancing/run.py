@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import torch
 
 from medaug import distributed as dist
 from medaug._version import __version__
+from medaug.balancing.audit import audit_run
 from medaug.balancing.config import BalanceConfig
 from medaug.balancing.files import link_file
 from medaug.balancing.inputs import (
@@ -30,10 +30,17 @@ from medaug.balancing.inputs import (
     skipped_line,
 )
 from medaug.balancing.report import write_class_figures, write_report_md
+from medaug.balancing.resume import (
+    check_data_unchanged,
+    data_fingerprint,
+    existing_state,
+    run_settings,
+)
+from medaug.balancing.session import Session
 from medaug.balancing.timings import Timings
+from medaug.balancing.writing import link_reals, sample_class
 from medaug.data.dataset import ImageDataset
 from medaug.data.names import NOT_UTF8, is_utf8, printable
-from medaug.data.options import DataOptions
 from medaug.data.summary import relative_name
 from medaug.errors import MedaugError
 from medaug.generation.fitting import (
@@ -44,13 +51,11 @@ from medaug.generation.fitting import (
     TrainResult,
 )
 from medaug.generation.progress import NullReporter, Reporter
-from medaug.generation.sampling import SampleJob, replace_images, sample_to_files
-from medaug.generation.writer import Series, new_uid
 from medaug.output import OutputFolder, admit, claim_output
 from medaug.output.layout import DATASET_DIR, OutputLayout
-from medaug.output.manifest import ManifestRow, write_manifest
-from medaug.output.runstate import RunState, load_state, now_iso, settings_diff
-from medaug.output.strategy import parse_strategy, resolve_targets
+from medaug.output.manifest import write_manifest
+from medaug.output.runstate import RunState, now_iso
+from medaug.output.strategy import resolve_targets
 
 
 @dataclass
@@ -84,25 +89,6 @@ def balance(cfg: BalanceConfig, reporter: Reporter | None = None) -> BalanceResu
     return BalanceRun(cfg, reporter).run()
 
 
-@dataclass
-class _Session:
-    """What one session of a run works with, once the data is loaded."""
-
-    ds: ImageDataset
-    to_add: dict[str, int]
-    folders: dict[str, str]
-    state: RunState
-    timings: Timings
-    device: torch.device
-    resumed: bool
-    warnings: list[str]
-    #: per class, every real input file -> its path in OUT (relative, as in the manifest)
-    outputs: dict[str, dict[Path, str]] = field(default_factory=dict)
-    rows: list[ManifestRow] = field(default_factory=list)
-    fitted: dict[str, TrainResult] = field(default_factory=dict)
-    jobs: dict[str, SampleJob] = field(default_factory=dict)
-
-
 class BalanceRun:
     """One ``balance`` run: owns its config, output layout, run state and timings."""
 
@@ -116,87 +102,14 @@ class BalanceRun:
         if not self.data.exists():
             raise MedaugError(f"DATA {cfg.data} does not exist")
         self.layout = OutputLayout(cfg.out.absolute())
-        self.settings = self._settings()
+        self.settings = run_settings(cfg, self.data)
         #: OUT as claimed by :meth:`run`
         self.folder: OutputFolder | None = None
 
     # -- settings and the output folder ----------------------------------------------------
 
-    def _settings(self) -> dict[str, Any]:
-        cfg = self.cfg
-        strategy = parse_strategy(cfg.strategy)
-        read = cfg.options.read_settings()
-        settings = {
-            "data": str(self.data),
-            "generator": cfg.generator,
-            "generator_options": dict(sorted(cfg.generator_options.items())),
-            "strategy": strategy
-            if not isinstance(strategy, dict)
-            else dict(sorted(strategy.items())),
-            "count": cfg.count,
-            "image_size": cfg.image_size,
-            "channels": str(cfg.channels),
-            "epochs": cfg.effective_epochs,
-            "batch_size": cfg.effective_batch_size,
-            "seed": cfg.seed,
-            "labels": read.pop("labels", None),
-            "label_tag": read.pop("label_tag", None),
-            "link": cfg.link,
-        }
-        # step-based training and other reading options only when given, so that runs
-        # without them keep their old settings (and stay resumable)
-        if cfg.reject_memorized:
-            settings["reject_memorized"] = True
-        if cfg.effective_steps is not None:
-            settings["steps"] = cfg.effective_steps
-            settings["checkpoint_every"] = cfg.effective_checkpoint_every
-        if read:
-            settings["data_options"] = read
-        return settings
-
-    def _existing_state(self) -> RunState | None:
-        """The run state to continue, ``None`` for a fresh run; raise when OUT is unusable."""
-        out = self.layout.root
-        assert self.folder is not None
-        if not self.folder.entries:  # new, empty, or holding only medaug's marker
-            return None
-        state = load_state(out)
-        if state is None:
-            raise MedaugError(
-                f"--out {out} is not empty and is not a medaug balance run; choose a new folder"
-            )
-        diff = settings_diff(state.settings, self.settings)
-        if diff:
-            raise MedaugError(
-                f"{out} holds a run with other settings ({'; '.join(diff)}); "
-                "choose another --out or repeat the original command"
-            )
-        if state.status != "complete" and not self.cfg.resume:
-            raise MedaugError(
-                f"{out} holds an interrupted run; add --resume to continue it "
-                "(or choose another --out)"
-            )
-        return state
-
     def _fingerprint(self) -> str:
-        """A digest of the input tree (and of the labels file), recorded with the run."""
-        from medaug.data.files import tree_fingerprint
-
-        labels = self.cfg.options.labels
-        extra = ""
-        if labels is not None and Path(labels).is_file():
-            st = Path(labels).stat()
-            extra = f"{st.st_size}:{st.st_mtime_ns}"
-        return f"{tree_fingerprint(self.data)}:{extra}"
-
-    def _check_data_unchanged(self, state: RunState) -> None:
-        if state.data_fingerprint and state.data_fingerprint != self._fingerprint():
-            when = "finished" if state.status == "complete" else "started"
-            raise MedaugError(
-                f"DATA {self.data} has changed since the run in {self.layout.root} {when} "
-                "(files added, removed or rewritten); nothing was changed: balance the "
-                "current data into a new --out"
-            )
+        return data_fingerprint(self.data, self.cfg.options.labels)
 
     def _prepare_out(self, state: RunState) -> None:
         """Write OUT's run record, create its folders and copy the notice."""
@@ -231,9 +144,10 @@ class BalanceRun:
 
         cfg, layout = self.cfg, self.layout
         t_start = time.perf_counter()
-        state = self._existing_state()
+        assert self.folder is not None
+        state = existing_state(self.folder, self.settings, resume=cfg.resume)
         if state is not None:
-            self._check_data_unchanged(state)
+            check_data_unchanged(state, self._fingerprint(), self.data, layout)
         if state is not None and state.status == "complete":
             done = dict(state.summary, status="already_complete")
             return BalanceResult(done, layout, already_complete=True)
@@ -280,11 +194,11 @@ class BalanceRun:
         assert state is not None
         timings = Timings.from_dict(state.summary.get("seconds"))
         timings.load += load_seconds
-        run = _Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
+        run = Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
         run.outputs = outputs
         summary: dict[str, Any] | None = None
         if dist.is_main():
-            run.rows = self._link_reals(run)
+            run.rows = link_reals(self.cfg, self.layout, run)
         if self._grow(run, fitter):
             timings.total += time.perf_counter() - t_start
             summary = self._finish(run)
@@ -294,7 +208,7 @@ class BalanceRun:
     @property
     def deidentified(self) -> bool:
         """Whether OUT must carry no input file name (``--link copy-deidentified``)."""
-        return self.cfg.link == "copy-deidentified"
+        return self.cfg.deidentified
 
     def _output_paths(
         self, ds: ImageDataset, folders: dict[str, str]
@@ -316,7 +230,7 @@ class BalanceRun:
             return lambda path: placed.get(path, "?")
         return lambda path: relative_name(path, root)
 
-    def _grow(self, run: _Session, fitter: GeneratorFitter) -> bool:
+    def _grow(self, run: Session, fitter: GeneratorFitter) -> bool:
         """Fit (or resume) each training unit, then write its classes' synthetic images.
 
         Under torchrun the units are shared out between the ranks (unit ``i`` on rank
@@ -355,169 +269,23 @@ class BalanceRun:
             for cls in unit.classes:
                 run.fitted[cls] = result
                 t0 = time.perf_counter()
-                run.rows += self._sample_class(run, cls, result)
+                run.rows += sample_class(self.cfg, layout, run, (cls, result), self.reporter)
                 timings.unit(unit.name).sample += time.perf_counter() - t0
                 self._save(run)
         return True
 
-    def _audit(self, run: _Session) -> dict[str, Any]:
-        """Audit every grown class (``medaug audit OUT``) into ``report/audit/``; with
-        ``reject_memorized``, first replace the flagged near-copies with fresh samples and
-        audit again. An audit that cannot run (too few images...) is skipped with a reason;
-        classes too small to audit are named in ``not_audited``."""
-        from medaug.auditing import (
-            AuditSettings,
-            ExtractorSpec,
-            audit_output,
-            report_markdown,
-            write_audit,
-        )
-
-        cfg, settings, counts = self.cfg, AuditSettings(), run.ds.counts()
-        small = {
-            c: f"{counts[c]} real and {n} synthetic images"
-            for c, n in sorted(run.to_add.items())
-            if counts[c] < settings.min_real or n < settings.min_synthetic
-        }
-        classes = sorted(c for c in run.to_add if c not in small)
-        if not classes:  # checked before the extractor is trained, which takes a while
-            listing = "; ".join(f"{c}: {v}" for c, v in small.items())
-            return self._audit_skipped(
-                f"the audit needs at least {settings.min_real} real and "
-                f"{settings.min_synthetic} synthetic images of a class ({listing})"
-            )
-        options = DataOptions(cache_dir=cfg.options.cache_dir, workers=cfg.options.workers)
-        extractor = ExtractorSpec(cfg.audit_extractor, cfg.audit_weights, cfg.audit_options)
-        self.reporter.message("auditing the synthetic images (medaug audit)")
-
-        def audit() -> Any:
-            return audit_output(
-                self.layout.root,
-                options=options,
-                extractor=extractor,
-                device=run.device,
-                classes=classes,
-            )
-
-        try:
-            report = audit()
-            replaced: dict[str, int] = {}
-            if cfg.reject_memorized:
-                replaced = self._reject_memorized(run, report)
-                if any(replaced.values()):
-                    report = audit()
-        except MedaugError as exc:
-            return self._audit_skipped(str(exc))
-        files = write_audit(report, self.layout.report_dir / "audit")
-        pngs = {c: f"audit/{p.name}" for c, p in files.closest_pairs.items()}
-        summary = {**_audit_figures(report), "report": str(files.markdown)}
-        if small:
-            summary["not_audited"] = small
-        if cfg.reject_memorized:
-            summary["replaced"] = replaced
-        return {"summary": summary, "markdown": report_markdown(report, pngs=pngs, heading="##")}
-
-    def _audit_skipped(self, reason: str) -> dict[str, Any]:
-        self.reporter.message(f"audit skipped: {reason}")
-        return {
-            "summary": {"skipped": reason},
-            "markdown": f"## Audit\n\naudit skipped: {reason}\n",
-        }
-
-    def _reject_memorized(self, run: _Session, report: Any) -> dict[str, int]:
-        """Replace each flagged near-copy with the next fresh sample of its generator that
-        the same memorization screen accepts (deterministic: the same flags give the same
-        replacements). Returns the number replaced per class."""
-        from medaug.auditing import MemorizationScreen
-
-        replaced: dict[str, int] = {}
-        for cls, audit in report.classes.items():
-            flagged = [Path(audit.synthetic_ids[i]).name for i in audit.flagged_indices]
-            if not flagged:
-                continue
-            indices = [int(name.rsplit("_", 1)[1].split(".")[0]) for name in flagged]
-            rows = run.ds.class_indices(cls)
-            screen = MemorizationScreen(
-                run.ds.to_tensor(rows),
-                settings=report.settings.memorization,
-                groups=[str(p) for p in run.ds.patients[rows]],
-            )
-            done = replace_images(
-                run.fitted[cls].generator,
-                run.jobs[cls],
-                indices,
-                partial(_copies, screen),
-            )
-            replaced[cls] = len(done)
-            self.reporter.message(f"{cls}: replaced {len(done)} of {len(indices)} near-copies")
-        return replaced
-
-    def _save(self, run: _Session) -> None:
+    def _save(self, run: Session) -> None:
         """Persist the run record with the timings so far (resumed runs add them up)."""
         run.state.summary["seconds"] = run.timings.to_dict()
         run.state.save(self.layout.root)
 
-    def _link_reals(self, run: _Session) -> list[ManifestRow]:
-        rows: list[ManifestRow] = []
-        for cls, names in run.outputs.items():
-            for src, rel in names.items():
-                dst = self.layout.root / rel
-                if not dst.exists():
-                    link_file(src, dst, self.cfg.link)
-                rows.append(
-                    ManifestRow(
-                        path=rel,
-                        label=cls,
-                        source="real",
-                        original_path="" if self.deidentified else str(src),
-                        medaug_version=__version__,
-                        created=run.state.started,
-                    )
-                )
-        return rows
-
-    def _sample_class(self, run: _Session, cls: str, result: TrainResult) -> list[ManifestRow]:
-        ds, state, n = run.ds, run.state, run.to_add[cls]
-        cls_state = state.class_state(cls)
-        series = None
-        if result.info.output_format == "dicom":
-            if "study_uid" not in state.summary:
-                state.summary["study_uid"] = new_uid()
-            cls_state.setdefault("series_uid", new_uid())
-            state.save(self.layout.root)
-            series = Series(
-                class_name=cls,
-                study_uid=state.summary["study_uid"],
-                series_uid=cls_state["series_uid"],
-                series_number=ds.classes.index(cls) + 1,
-            )
-        job = SampleJob(
-            class_name=cls,
-            class_index=ds.classes.index(cls),
-            n=n,
-            seed=self.cfg.seed,
-            out_dir=self.layout.class_dir(run.folders[cls]),
-            root=self.layout.root,
-            generator_name=self.cfg.generator,
-            generator_options=result.info.generator_options,
-            checkpoint_sha256=result.sha256,
-            output_format=result.info.output_format,
-            bit_depth=result.info.bit_depth,
-            series=series,
-        )
-        run.jobs[cls] = job
-        self.reporter.sampling(cls, n)
-        rows = sample_to_files(
-            result.generator, job, on_written=lambda k: self.reporter.sampled(cls, k)
-        )
-        cls_state.update(sampled=n)
-        return rows
-
-    def _finish(self, run: _Session) -> dict[str, Any]:
+    def _finish(self, run: Session) -> dict[str, Any]:
         layout, ds, to_add, rows, state = self.layout, run.ds, run.to_add, run.rows, run.state
         counts = ds.counts()
         write_manifest(layout.manifest, rows)
-        audit = self._audit(run) if self.cfg.audit and to_add else None
+        audit = (
+            audit_run(self.cfg, layout, run, self.reporter) if self.cfg.audit and to_add else None
+        )
         figures = {
             cls: write_class_figures(
                 layout,
@@ -582,17 +350,6 @@ class BalanceRun:
         state.summary = summary
         state.save(layout.root)
         return summary
-
-
-def _copies(screen: Any, images: torch.Tensor) -> list[bool]:
-    """Which of ``images`` the memorization screen flags as near-copies."""
-    return [m.flagged for m in screen.screen(images).nearest]
-
-
-def _audit_figures(report: Any) -> dict[str, Any]:
-    """The audit's figures per class, for the ``--json`` summary."""
-    data = report.to_json()
-    return {"extractor": data["extractor"], "classes": data["classes"]}
 
 
 def _output_format(ds: ImageDataset) -> str:

@@ -85,7 +85,7 @@ def balance_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[s
 @pytest.mark.parametrize(
     ("target", "nth"),
     [
-        ("medaug.balancing.run:link_file", 40),  # while linking the real images
+        ("medaug.balancing.writing:link_file", 40),  # while linking the real images
         ("medaug.generation.fitting:save_checkpoint", 2),  # after the first epoch's checkpoint
         ("medaug_folder.formats:write_png", 30),  # in the middle of writing images
         ("medaug.balancing.run:write_manifest", 1),  # everything written but the manifest
