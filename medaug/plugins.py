@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pluggy
 
@@ -318,9 +318,21 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return get_host().pm
 
 
+@overload
+def registry(kind: Literal["generator"]) -> Registry[Generator]: ...
+@overload
+def registry(kind: Literal["classifier"]) -> Registry[nn.Module]: ...
+@overload
+def registry(kind: Literal["reader"]) -> Registry[Reader]: ...
+@overload
+def registry(kind: Literal["feature_extractor"]) -> Registry[FeatureExtractor]: ...
+@overload
+def registry(kind: Literal["format"]) -> Registry[FileFormat]: ...
+@overload
+def registry(kind: str) -> Registry[Any]: ...
 def registry(kind: str) -> Registry[Any]:
-    """The registry of ``kind``: 'generator', 'classifier', 'reader' or
-    'feature_extractor'."""
+    """The registry of ``kind`` ('generator', 'classifier', 'reader', 'feature_extractor'
+    or 'format'), typed by what its factories build."""
     return get_host().registry(kind)
 
 
