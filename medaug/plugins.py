@@ -441,14 +441,14 @@ def file_format(name: str) -> FileFormat:
     from medaug.contracts.fileformat import FileFormat
 
     reg = registry("format")
-    return _typed(reg.get(name), reg.create(name), FileFormat, "a medaug FileFormat")
+    return _typed(reg.get(name), reg.shared(name), FileFormat, "a medaug FileFormat")
 
 
 def format_of(path: Path) -> FileFormat:
     """The registered format that claims ``path`` (DICOM by its suffix or magic...), else
     the ``png`` one, which reads any image Pillow opens."""
-    for name in registry("format").list():
-        fmt = file_format(name)
+    for entry in registry("format").entries():
+        fmt = file_format(entry.name)
         if fmt.claims(path):
             return fmt
     return file_format("png")

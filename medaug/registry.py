@@ -49,26 +49,36 @@ def load_reference(reference: str) -> Any:
     return obj
 
 
-def unknown_options(factory: Callable[..., Any], options: Mapping[str, Any]) -> list[str]:
-    """The keys of ``options`` that ``factory``'s signature has no parameter for (none
-    when it takes ``**options`` or its signature cannot be read)."""
+def _parameters(factory: Callable[..., Any]) -> list[inspect.Parameter] | None:
+    """``factory``'s parameters, or ``None`` when its signature cannot be read."""
     try:
-        params = list(inspect.signature(factory).parameters.values())
+        return list(inspect.signature(factory).parameters.values())
     except (TypeError, ValueError):
-        return []
+        return None
+
+
+def _unknown(params: list[inspect.Parameter], options: Mapping[str, Any]) -> list[str]:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return []
     names = {p.name for p in params if p.kind in _NAMED}
     return [k for k in options if k not in names]
 
 
+def _valid(params: list[inspect.Parameter]) -> str:
+    return ", ".join(p.name for p in params if p.kind in _NAMED and p.name != "variant") or "none"
+
+
+def unknown_options(factory: Callable[..., Any], options: Mapping[str, Any]) -> list[str]:
+    """The keys of ``options`` that ``factory``'s signature has no parameter for (none
+    when it takes ``**options`` or its signature cannot be read)."""
+    params = _parameters(factory)
+    return [] if params is None else _unknown(params, options)
+
+
 def valid_options(factory: Callable[..., Any]) -> str:
     """The option names ``factory`` takes, comma-separated (``none`` when it takes none)."""
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return "unknown"
-    return ", ".join(p.name for p in params if p.kind in _NAMED and p.name != "variant") or "none"
+    params = _parameters(factory)
+    return "unknown" if params is None else _valid(params)
 
 
 def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> str | None:
@@ -77,11 +87,10 @@ def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> s
     Factories whose signature cannot be read, and unknown options of factories taking
     ``**options``, pass through: the factory validates them itself.
     """
-    try:
-        params = list(inspect.signature(factory).parameters.values())
-    except (TypeError, ValueError):
+    params = _parameters(factory)
+    if params is None:
         return None
-    unknown = unknown_options(factory, options)
+    unknown = _unknown(params, options)
     missing = [
         p.name
         for p in params
@@ -96,7 +105,7 @@ def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> s
         parts.append(f"unknown option{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}")
     if missing:
         parts.append(f"missing option{'s' * (len(missing) > 1)} {', '.join(map(repr, missing))}")
-    return f"{'; '.join(parts)}; valid options: {valid_options(factory)}"
+    return f"{'; '.join(parts)}; valid options: {_valid(params)}"
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,8 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
+        #: objects built once with no options (:meth:`shared`)
+        self._shared: dict[str, T] = {}
 
     def add(
         self,
@@ -270,6 +281,14 @@ class Registry(Generic[T]):
         if problem is not None:
             raise MedaugError(f"{entry.label}: {problem}")
         return factory(**kwargs)
+
+    def shared(self, name: str) -> T:
+        """The object ``name`` builds with no options, built on first use and kept with
+        this registry (which is rebuilt when the registered plugins change): for plugins
+        without state or options, looked up once per file (file formats)."""
+        if name not in self._shared:
+            self._shared[name] = self.create(name)
+        return self._shared[name]
 
     def _unknown_message(self, name: str) -> str:
         available = [e.display_name for e in self.entries()]

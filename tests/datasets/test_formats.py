@@ -48,6 +48,20 @@ def test_a_written_gray_image_reads_back_exactly(
     np.testing.assert_array_equal(fmt.read_unit(copy), unit)
 
 
+def test_a_format_is_built_once_per_registry() -> None:
+    assert file_format("png") is file_format("png")  # looked up once per file read
+    before = file_format("dicom")
+
+    class Late:
+        @medaug.hookimpl
+        def register_formats(self, register):  # type: ignore[no-untyped-def]
+            register("late", "medaug_folder.formats:PngFormat")
+
+    medaug.get_plugin_manager().register(Late(), name="late-format")
+    assert "late" in medaug.plugins.registry("format").list()
+    assert file_format("dicom") is not before  # rebuilt with the registries
+
+
 def test_files_no_format_claims_are_read_as_pictures(tmp_path: Path) -> None:
     assert type(format_of(tmp_path / "scan.jpeg")) is type(file_format("png"))
     assert type(format_of(tmp_path / "scan.dicom")) is type(file_format("dicom"))
