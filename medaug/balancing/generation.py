@@ -10,8 +10,9 @@ from typing import Any
 import torch
 
 from medaug.atomic import atomic_write_json, read_json_record
+from medaug.digests import sha256_file
 from medaug.errors import MedaugError
-from medaug.generation.checkpoint import build_generator, load_checkpoint, sha256_file
+from medaug.generation.checkpoint import build_generator, load_checkpoint
 from medaug.generation.sampling import SampleJob, expected_paths, sample_to_files
 from medaug.generation.writer import Series, new_uid
 from medaug.output import claim_output

@@ -205,11 +205,6 @@ class BalanceRun:
         final = dist.broadcast_object(summary)  # the other ranks return rank 0's summary
         return BalanceResult(final or {}, layout)
 
-    @property
-    def deidentified(self) -> bool:
-        """Whether OUT must carry no input file name (``--link copy-deidentified``)."""
-        return self.cfg.deidentified
-
     def _output_paths(
         self, ds: ImageDataset, folders: dict[str, str]
     ) -> dict[str, dict[Path, str]]:
@@ -217,7 +212,7 @@ class BalanceRun:
         outputs: dict[str, dict[Path, str]] = {}
         for cls in ds.classes:
             recs = [ds.records[i] for i in ds.class_indices(cls)]
-            names = real_names(recs, Path(ds.root), neutral=self.deidentified)
+            names = real_names(recs, Path(ds.root), neutral=self.cfg.deidentified)
             folder = self.layout.class_dir(folders[cls])
             outputs[cls] = {src: self.layout.relative(folder / n) for src, n in names.items()}
         return outputs
@@ -225,7 +220,7 @@ class BalanceRun:
     def _input_name(self, outputs: dict[str, dict[Path, str]], root: Path) -> Callable[[Path], str]:
         """How messages that go into OUT name an input file: relative to DATA, or by its
         place in OUT when OUT is de-identified."""
-        if self.deidentified:
+        if self.cfg.deidentified:
             placed = {src: rel for names in outputs.values() for src, rel in names.items()}
             return lambda path: placed.get(path, "?")
         return lambda path: relative_name(path, root)
@@ -313,7 +308,7 @@ class BalanceRun:
             "added": {c: to_add.get(c, 0) for c in ds.classes},
             "counts_after": {c: counts[c] + to_add.get(c, 0) for c in ds.classes},
             "skipped_inputs": len(ds.skipped),
-            "skipped": skipped_inputs(ds.skipped, ds.root, named=not self.deidentified),
+            "skipped": skipped_inputs(ds.skipped, ds.root, named=not self.cfg.deidentified),
             "output_format": _output_format(ds),
             "manifest": str(layout.manifest),
             "manifest_rows": len(rows),

@@ -2,7 +2,7 @@
 leaks between classes) or twice in one (it counts double).
 
 Files are grouped by size first, from one ``stat`` each; only files that share a size
-are read, and hashed (BLAKE2b) a block at a time, so a dataset of distinct JPEGs or
+are read, and hashed (BLAKE2b, :func:`hashlib.file_digest`), so a dataset of distinct JPEGs or
 DICOM files costs one ``stat`` per file. Nothing is written.
 """
 
@@ -17,8 +17,6 @@ from pathlib import Path
 
 from medaug.contracts.reader import ImageRecord
 
-_BLOCK = 1 << 20
-
 
 @dataclass(frozen=True)
 class Duplicate:
@@ -29,14 +27,11 @@ class Duplicate:
 
 
 def _digest(path: Path) -> str | None:
-    h = hashlib.blake2b(digest_size=20)
     try:
         with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(_BLOCK), b""):
-                h.update(block)
+            return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=20)).hexdigest()
     except OSError:
         return None
-    return h.hexdigest()
 
 
 def identical_files(paths: Iterable[Path]) -> list[list[Path]]:

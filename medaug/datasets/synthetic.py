@@ -27,12 +27,12 @@ from medaug.data.names import class_folder_name
 from medaug.data.options import parse_channels
 from medaug.datasets.pixels import to_channels, to_size, unit_from_ints
 from medaug.datasets.transforms import ImageTransform, TransformInput
+from medaug.digests import sha256_file
 from medaug.errors import MedaugError
 from medaug.generation.checkpoint import (
     CheckpointInfo,
     build_generator,
     load_checkpoint,
-    sha256_file,
 )
 from medaug.generation.sampling import CHUNK, sample_chunk, synthetic_name
 from medaug.generation.writer import to_pixels

@@ -9,7 +9,6 @@ it models, the training settings, the loss history and the output pixel format.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +19,9 @@ import torch
 from medaug import limits
 from medaug._version import __version__
 from medaug.atomic import atomic_path
+from medaug.digests import sha256_file
 from medaug.errors import MedaugError
 from medaug.safeload import first_line, load_torch_file
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 CHECKPOINT_FORMAT = "medaug-generator-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -20,12 +20,12 @@ from typing import Any
 import torch
 
 from medaug.contracts.generator import Generator
+from medaug.digests import sha256_file
 from medaug.errors import MedaugError
 from medaug.generation.checkpoint import (
     CheckpointInfo,
     load_checkpoint,
     save_checkpoint,
-    sha256_file,
 )
 from medaug.generation.grids import save_grid
 from medaug.generation.progress import NullReporter, Reporter

@@ -25,8 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from medaug.contracts.features import FeatureExtractor
+from medaug.digests import sha256_file
 from medaug.errors import MedaugError
-from medaug_features.weights import file_sha256, load_state_dict, require_weights
+from medaug_features.weights import load_state_dict, require_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -122,7 +123,7 @@ class _Backbone(FeatureExtractor):
         if input_size is not None and (not isinstance(input_size, int) or input_size < 8):
             raise MedaugError(f"{self.name}: input_size must be an integer >= 8")
         self.weights_path = path.resolve()
-        self.sha256 = file_sha256(path)
+        self.sha256 = sha256_file(path)
         state = load_state_dict(path)
         net, in_chans, num_features, default_mean, default_std = self._build(variant, state)
         _load_into(net, state, self.name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,6 @@ from medaug.errors import MedaugError
 
 #: keys under which training scripts commonly nest the state dict
 NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def require_weights(name: str, weights: str | Path | None) -> Path:
@@ -67,4 +57,4 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-__all__ = ["file_sha256", "load_state_dict", "require_weights"]
+__all__ = ["load_state_dict", "require_weights"]

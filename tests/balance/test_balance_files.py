@@ -15,11 +15,11 @@ from PIL import Image
 from medaug import MedaugError
 from medaug.atomic import atomic_path, remove_stale_tmp
 from medaug.balancing.files import link_file
+from medaug.digests import sha256_file
 from medaug.generation.checkpoint import (
     CheckpointInfo,
     load_checkpoint,
     save_checkpoint,
-    sha256_file,
 )
 from medaug.generation.writer import to_pixels
 from medaug.output.manifest import ManifestRow, read_manifest, write_manifest
