@@ -38,7 +38,7 @@ from typing import Any
 
 import torch
 
-from medaug.auditing import AuditReport, AuditSettings, audit, audit_sets
+from medaug.auditing import AuditConfig, AuditReport, AuditSettings, audit, audit_sets
 from medaug.auditing.extractors import prepare_extractor
 from medaug.auditing.sources import load_folder
 from medaug.data.options import DataOptions
@@ -96,9 +96,8 @@ def _timed_audit(
 ) -> tuple[float, float, AuditReport]:
     """Wall seconds, CPU seconds of this process (all its threads), the report."""
     start, cpu = time.perf_counter(), time.process_time()
-    report = audit(
-        real, synthetic, image_size=size, options=DataOptions(cache_dir=cache), device="cpu"
-    )
+    config = AuditConfig(image_size=size, options=DataOptions(cache_dir=cache), device="cpu")
+    report = audit(real, synthetic, config=config)
     return time.perf_counter() - start, time.process_time() - cpu, report
 
 

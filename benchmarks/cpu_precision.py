@@ -317,7 +317,11 @@ def section_gan(args: argparse.Namespace) -> dict[str, Any]:
     size, bs = args.image_size, args.batch_size
     started = time.perf_counter()
     ds = medaug.load_dataset(
-        args.train, image_size=size, channels=1, progress=False, cache_dir=args.cache_dir
+        args.train,
+        image_size=size,
+        channels=1,
+        progress=False,
+        options=medaug.DataOptions(cache_dir=args.cache_dir),
     )
     idx = ds.class_indices(args.gan_class)
     real = ds.to_tensor(idx)
@@ -454,13 +458,21 @@ def _classifier_data(args: argparse.Namespace) -> tuple[Any, Any]:
     from medaug.training.data import align_classes, from_dataset
 
     ds = medaug.load_dataset(
-        args.train, image_size=args.image_size, channels=1, progress=False, cache_dir=args.cache_dir
+        args.train,
+        image_size=args.image_size,
+        channels=1,
+        progress=False,
+        options=medaug.DataOptions(cache_dir=args.cache_dir),
     )
     if args.test is None:
         train_idx, test_idx = patient_split(ds, val_fraction=0.3, seed=123)
         return _Subset(ds, train_idx), from_dataset(ds, test_idx)
     test_ds = medaug.load_dataset(
-        args.test, image_size=args.image_size, channels=1, progress=False, cache_dir=args.cache_dir
+        args.test,
+        image_size=args.image_size,
+        channels=1,
+        progress=False,
+        options=medaug.DataOptions(cache_dir=args.cache_dir),
     )
     return ds, align_classes(from_dataset(test_ds), ds.classes)
 
@@ -490,7 +502,7 @@ def section_classifier(args: argparse.Namespace) -> dict[str, Any]:
     from dataclasses import replace
 
     from medaug.data import patient_split
-    from medaug.training import TrainConfig, fit_and_evaluate
+    from medaug.training import Placement, Recipe, RunData, TrainConfig, fit_and_evaluate
     from medaug.training.augment import load_pipeline
     from medaug.training.data import from_dataset
     from medaug.training.metrics import resolve_positive_class
@@ -526,15 +538,10 @@ def section_classifier(args: argparse.Namespace) -> dict[str, Any]:
                     print(f"classifier: {precision} seed {seed}", file=sys.stderr, flush=True)
                     w0, c0 = time.perf_counter(), time.process_time()
                     record = fit_and_evaluate(
-                        spec,
-                        train,
-                        val,
-                        config,
-                        device=torch.device("cpu"),
-                        pipeline=pipeline,
-                        positive=positive,
+                        Recipe(spec, config, pipeline),
+                        RunData(train, val, test, positive),
+                        placement=Placement(torch.device("cpu")),
                         run_dir=run_dir,
-                        test=test,
                     )
                     row = {
                         **{m: _r(record.metrics.get(m)) for m in CLASSIFIER_METRICS},

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from medaug.contracts.reader import ImageRecord, Reader, Scan
-from medaug.data import load_dataset
+from medaug.data import DataOptions, load_dataset
 from medaug.data.decode import decode_records, default_workers
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -75,8 +75,10 @@ def _fresh_cache() -> Iterator[Path]:
 
 
 def _load_kwargs(size: int, workers: int | None, cache: Path, **extra: Any) -> dict[str, Any]:
-    """``load_dataset`` keyword arguments shared by every timed run."""
-    return {"image_size": size, "workers": workers, "progress": False, "cache_dir": cache, **extra}
+    """``load_dataset`` keyword arguments shared by every timed run (``extra``: more
+    :class:`DataOptions` fields)."""
+    options = DataOptions(workers=workers, cache_dir=cache, **extra)
+    return {"image_size": size, "progress": False, "options": options}
 
 
 def _stats(n: int, seconds: list[float]) -> dict[str, Any]:
@@ -223,7 +225,7 @@ def _ratio(rounds: list[dict[str, float]], a: str, b: str) -> dict[str, Any]:
 def bench_dicom_scale(
     images: Path, labels: Path, size: int, workers: int | None, repeats: int, copies: int
 ) -> dict[str, Any]:
-    from medaug_dicom.reader import DicomReader
+    from medaug_dicom.reader import DicomReader, PixelOptions
 
     from medaug.data import scan_dataset
 
@@ -247,11 +249,13 @@ def bench_dicom_scale(
         out["medaug_cold_load"] = {**_stats(len(paths), cold), "load_before": load_before}
         out["medaug_cold_decode"] = {**_stats(len(paths), cold_decode), "load_after": _load()}
         with _fresh_cache() as cache:
-            records = scan_dataset(root, reader="dicom", cache_dir=cache).records
+            records = scan_dataset(
+                root, options=DataOptions(reader="dicom", cache_dir=cache)
+            ).records
         variants = {
             "medaug": DicomReader(),
-            "medaug_window_bits": DicomReader(window="bits"),
-            "old_pipeline": DicomReader(decode="full"),
+            "medaug_window_bits": DicomReader(pixels=PixelOptions(window="bits")),
+            "old_pipeline": DicomReader(pixels=PixelOptions(decode="full")),
         }
         procs_list = sorted({1, n_workers})
         runs: dict[str, tuple[int, Callable[[], Any]]] = {}
@@ -332,9 +336,9 @@ def cache_child(phase: str, n: int, size: int, workers: int | None, folder: Path
     root, cache = folder / "root", folder / "cache"
     root.mkdir(parents=True, exist_ok=True)
     start_rss = _memory_status().get("VmHWM", 0.0)
-    kw: dict[str, Any] = {"image_size": size, "workers": workers, "progress": False}
+    options = DataOptions(reader=GeneratedImages(n), cache_dir=cache, workers=workers)
     seconds, ds = _timed(
-        lambda: load_dataset(root, reader=GeneratedImages(n), cache_dir=cache, **kw)
+        lambda: load_dataset(root, image_size=size, progress=False, options=options)
     )
     result: dict[str, Any] = {"phase": phase, "images": len(ds), "load_s": round(seconds, 2)}
     result["load_img_per_s"] = round(len(ds) / seconds, 1)

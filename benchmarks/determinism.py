@@ -18,7 +18,16 @@ import json
 import torch
 
 import medaug
-from medaug.training import ModelSpec, TensorData, TrainConfig, fit, load_pipeline
+from medaug.training import (
+    ModelSpec,
+    Placement,
+    Recipe,
+    RunData,
+    TensorData,
+    TrainConfig,
+    fit,
+    load_pipeline,
+)
 
 
 def _compare(a: torch.Tensor, b: torch.Tensor) -> dict[str, object]:
@@ -51,13 +60,13 @@ def classifier_checks(device: str, epochs: int, size: int) -> dict[str, object]:
     weights = []
     for _ in range(2):
         result = fit(
-            ModelSpec("simple-cnn"),
-            data,
-            None,
-            TrainConfig(epochs=epochs, batch_size=64),
-            device=torch.device(device),
-            pipeline=load_pipeline("standard"),
-            positive=1,
+            Recipe(
+                ModelSpec("simple-cnn"),
+                TrainConfig(epochs=epochs, batch_size=64),
+                load_pipeline("standard"),
+            ),
+            RunData(data, positive=1),
+            placement=Placement(torch.device(device)),
         )
         weights.append(
             torch.cat([p.detach().float().flatten().cpu() for p in result.model.parameters()])

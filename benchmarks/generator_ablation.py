@@ -54,10 +54,14 @@ def configurations() -> dict[str, dict[str, Any]]:
 
 def load_class(folder: Path, image_size: int, cache_dir: Path | None) -> tuple[Any, Any]:
     """The images ``(N, 1, S, S)`` in [-1, 1] and patient ids of class folder ``folder``."""
-    from medaug.data import load_dataset
+    from medaug.data import DataOptions, load_dataset
 
     ds = load_dataset(
-        folder.parent, image_size=image_size, channels=1, progress=False, cache_dir=cache_dir
+        folder.parent,
+        image_size=image_size,
+        channels=1,
+        progress=False,
+        options=DataOptions(cache_dir=cache_dir),
     )
     idx = ds.class_indices(folder.name)
     return ds.to_tensor(idx), [str(p) for p in ds.patients[idx]]

@@ -560,17 +560,23 @@ def medaug_classifier_run(
     device: torch.device,
 ) -> list[float]:
     """``train_classifier`` with the same pipeline; the start time and each epoch's end."""
-    from medaug.training import Augmenter, TensorData, TrainConfig, train_classifier
+    from medaug.training import (
+        Augmenter,
+        Placement,
+        RunData,
+        TensorData,
+        TrainConfig,
+        train_classifier,
+    )
     from medaug.training.augment import PRESETS
 
     config = TrainConfig(epochs=epochs, batch_size=batch_size, patience=0, precision="auto")
     marks = [time.perf_counter()]
     train_classifier(
         model,
-        TensorData(x, y, ["a", "b"]),
-        None,
+        RunData(TensorData(x, y, ["a", "b"])),
         config,
-        device=device,
+        placement=Placement(device),
         augmenter=Augmenter(PRESETS["standard"](), seed=0),
         on_epoch=lambda row: marks.append(time.perf_counter()),
     )
@@ -703,7 +709,13 @@ def load_minority(
 
 
 def generator_audit_section(ctx: Context, sec: Section) -> None:
-    from medaug.auditing import AuditSettings, ImageSet, audit_sets, prepare_extractor
+    from medaug.auditing import (
+        AuditSettings,
+        ExtractorSpec,
+        ImageSet,
+        audit_sets,
+        prepare_extractor,
+    )
     from medaug.balancing.config import sample_data_path
 
     s, device, args = ctx.settings, ctx.device, ctx.args
@@ -748,7 +760,7 @@ def generator_audit_section(ctx: Context, sec: Section) -> None:
     t0 = time.perf_counter()
     settings = AuditSettings(seed=0, **s.audit_settings)
     extractor = prepare_extractor(
-        real=real, seed=0, device=device, options=s.extractor_options or None
+        ExtractorSpec(options=s.extractor_options or {}), real=real, seed=0, device=device
     )
     sec.result["extractor"] = extractor.label
     sec.result["extractor_s"] = round(time.perf_counter() - t0, 2)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 from medaug.filenames import NAME_MAX
 
 TMP_PREFIX = ".medaug-tmp-"
@@ -128,9 +128,9 @@ def read_json_record(path: Path, *, kind: str, what: str) -> dict[str, Any] | No
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise MedaugError(f"{path} is unreadable ({exc}); choose another --out") from exc
+        raise ConfigError(f"{path} is unreadable ({exc}); choose another {{out}}", "out") from exc
     if not isinstance(raw, dict) or raw.get("kind") != kind:
-        raise MedaugError(f"{path} is not {what}; choose another --out")
+        raise ConfigError(f"{path} is not {what}; choose another {{out}}", "out")
     return raw
 
 

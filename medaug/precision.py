@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 
 if TYPE_CHECKING:  # torch loads only when a precision is resolved: options stay light
     import torch
@@ -41,7 +41,7 @@ def check_precision(spec: object, what: str = "precision") -> str:
     """``spec`` as one of :data:`PRECISIONS` (case-insensitive), or a clear error."""
     text = str(spec).strip().lower()
     if text not in PRECISIONS:
-        raise MedaugError(f"{what} must be one of {', '.join(PRECISIONS)}; got {spec!r}")
+        raise ConfigError(f"{{{what}}} must be one of {', '.join(PRECISIONS)}; got {spec!r}", what)
     return text
 
 

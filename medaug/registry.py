@@ -10,10 +10,19 @@ plugins stays fast. Options are checked against the factory's signature before i
 called: an unknown or missing option is one :class:`~medaug.errors.MedaugError` naming
 the kind, the name, the plugin and the valid options. A factory taking ``**options``
 receives every option and validates them itself.
+
+Option groups: a named parameter of a factory annotated with a dataclass type (for
+instance ``network: SimpleCNNOptions = SimpleCNNOptions()``) is no option itself; each of
+the dataclass's init fields is one, listed and checked like a plain keyword parameter in
+its place. :func:`factory_kwargs` gathers the options it names into that dataclass (on top
+of the parameter's default when that is an instance of it) before the factory is called.
+The annotation must resolve at run time (import the dataclass at module level, not only
+under ``TYPE_CHECKING``); one that does not leaves the parameter a plain option.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import fnmatch
 import importlib
@@ -49,17 +58,117 @@ def load_reference(reference: str) -> Any:
     return obj
 
 
-def _parameters(factory: Callable[..., Any]) -> list[inspect.Parameter] | None:
-    """``factory``'s parameters, or ``None`` when its signature cannot be read."""
+def _signature(factory: Callable[..., Any]) -> inspect.Signature | None:
+    """``factory``'s signature with its annotations evaluated where they can be (else
+    as written), or ``None`` when it cannot be read."""
     try:
-        return list(inspect.signature(factory).parameters.values())
+        return inspect.signature(factory, eval_str=True)
+    except Exception:  # unreadable, or an annotation that does not evaluate here
+        pass
+    try:
+        return inspect.signature(factory)
     except (TypeError, ValueError):
         return None
 
 
-def _unknown(params: list[inspect.Parameter], options: Mapping[str, Any]) -> list[str]:
+def _group_type(param: inspect.Parameter) -> type[Any] | None:
+    """The dataclass an option-group parameter gathers, or ``None`` for a plain one."""
+    annotation = param.annotation
+    if (
+        param.kind in _NAMED
+        and isinstance(annotation, type)
+        and dataclasses.is_dataclass(annotation)
+    ):
+        return annotation
+    return None
+
+
+def option_groups(factory: Callable[..., Any]) -> dict[str, type[Any]]:
+    """``factory``'s option-group parameters (named parameters annotated with a dataclass
+    type) and their dataclasses; empty for a plain keyword signature."""
+    signature = _signature(factory)
+    if signature is None:
+        return {}
+    groups = {}
+    for param in signature.parameters.values():
+        group = _group_type(param)
+        if group is not None:
+            groups[param.name] = group
+    return groups
+
+
+def _group_fields(param: inspect.Parameter, group: type[Any]) -> list[inspect.Parameter]:
+    """The options of an option-group parameter: its dataclass's init fields, as
+    keyword-only parameters whose defaults come from the parameter's default instance
+    (else from the fields)."""
+    base = param.default if isinstance(param.default, group) else None
+    out = []
+    for field in dataclasses.fields(group):
+        if not field.init:
+            continue
+        if base is not None:
+            default = getattr(base, field.name)
+        elif field.default is not dataclasses.MISSING:
+            default = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        else:
+            default = inspect.Parameter.empty
+        out.append(inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=default))
+    return out
+
+
+def _parameters(factory: Callable[..., Any]) -> list[inspect.Parameter] | None:
+    """``factory``'s options as parameters (each option group replaced in place by its
+    fields), or ``None`` when its signature cannot be read."""
+    signature = _signature(factory)
+    if signature is None:
+        return None
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        group = _group_type(param)
+        params.extend([param] if group is None else _group_fields(param, group))
+    names = [p.name for p in params]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise TypeError(
+            f"{getattr(factory, '__qualname__', factory)!r}: option group fields repeat "
+            f"option names {', '.join(map(repr, repeated))}"
+        )
+    return params
+
+
+def factory_kwargs(factory: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments to call ``factory`` with for ``options``: the options an
+    option group names are gathered into its dataclass (applied to the parameter's
+    default instance, if any); a group none of whose options is given is left out, so
+    its default applies. Plain options pass through unchanged."""
+    kwargs = dict(options)
+    signature = _signature(factory)
+    if signature is None:
+        return kwargs
+    for param in signature.parameters.values():
+        group = _group_type(param)
+        if group is None:
+            continue
+        names = [p.name for p in _group_fields(param, group)]
+        given = {name: kwargs.pop(name) for name in names if name in kwargs}
+        default: Any = param.default
+        if not given and default is not inspect.Parameter.empty:
+            continue
+        kwargs[param.name] = (
+            dataclasses.replace(default, **given) if isinstance(default, group) else group(**given)
+        )
+    return kwargs
+
+
+def _unknown(
+    params: list[inspect.Parameter], options: Mapping[str, Any], groups: Mapping[str, type[Any]]
+) -> list[str]:
+    """Options ``params`` cannot take; an option group's own name is never an option,
+    even for a factory taking ``**options`` (it would bind to the group parameter)."""
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return []
+        return [k for k in options if k in groups]
     names = {p.name for p in params if p.kind in _NAMED}
     return [k for k in options if k not in names]
 
@@ -70,9 +179,10 @@ def _valid(params: list[inspect.Parameter]) -> str:
 
 def unknown_options(factory: Callable[..., Any], options: Mapping[str, Any]) -> list[str]:
     """The keys of ``options`` that ``factory``'s signature has no parameter for (none
-    when it takes ``**options`` or its signature cannot be read)."""
+    when it takes ``**options``, save an option group's name, or its signature cannot
+    be read)."""
     params = _parameters(factory)
-    return [] if params is None else _unknown(params, options)
+    return [] if params is None else _unknown(params, options, option_groups(factory))
 
 
 def valid_options(factory: Callable[..., Any]) -> str:
@@ -90,7 +200,7 @@ def option_problem(factory: Callable[..., Any], options: Mapping[str, Any]) -> s
     params = _parameters(factory)
     if params is None:
         return None
-    unknown = _unknown(params, options)
+    unknown = _unknown(params, options, option_groups(factory))
     missing = [
         p.name
         for p in params
@@ -270,7 +380,9 @@ class Registry(Generic[T]):
         """Build the object registered as ``name``; ``None`` options are dropped.
 
         Options the factory's signature cannot take (or required ones left out) raise
-        one :class:`MedaugError` listing the valid options, before the factory runs.
+        one :class:`MedaugError` listing the valid options, before the factory runs;
+        options of an option group reach the factory gathered in its dataclass
+        (:func:`factory_kwargs`).
         """
         entry, variant = self.split(name)
         kwargs = {k: v for k, v in options.items() if v is not None}
@@ -280,7 +392,7 @@ class Registry(Generic[T]):
         problem = option_problem(factory, kwargs)
         if problem is not None:
             raise MedaugError(f"{entry.label}: {problem}")
-        return factory(**kwargs)
+        return factory(**factory_kwargs(factory, kwargs))
 
     def shared(self, name: str) -> T:
         """The object ``name`` builds with no options, built on first use and kept with

@@ -18,7 +18,7 @@ from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
 from medaug import distributed
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 
 if TYPE_CHECKING:
     import torch
@@ -128,7 +128,7 @@ def configure_threads(threads: int = 0) -> int:
     import torch
 
     if threads < 0:
-        raise MedaugError(f"--threads must be >= 0 (0: automatic), got {threads}")
+        raise ConfigError(f"{{threads}} must be >= 0 (0: automatic), got {threads}", "threads")
     n = threads or default_threads(distributed.local_world_size())
     torch.set_num_threads(n)
     return n

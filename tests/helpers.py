@@ -12,9 +12,10 @@ import torch
 from PIL import Image
 
 from medaug.contracts.generator import FitCallback, Generator
-from medaug.testing import tree_hash, write_dicom
+from medaug.testing import DicomSpec, tree_hash, write_dicom
 
 __all__ = [
+    "DicomSpec",
     "fake_distribution",
     "gradient",
     "tree_hash",

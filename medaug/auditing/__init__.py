@@ -8,10 +8,11 @@ memorization screen in pixel and feature space. See ``docs/audit.md``.
 
 Library use::
 
-    from medaug.auditing import audit, audit_output, audit_sets, write_audit
+    from medaug.auditing import AuditConfig, audit, audit_output, audit_sets, write_audit
 
     report = audit("real/NORMAL", "synthetic/NORMAL")        # folders, one class each
     report = audit_output("balanced/")                       # a balance output
+    report = audit(real_dir, syn_dir, config=AuditConfig(image_size=128, device="cuda"))
     write_audit(report, "balanced/report/audit")             # json, md, PNGs, extractor
     report.to_json()["classes"]["NORMAL"]["fid"]
 
@@ -50,10 +51,11 @@ from medaug.auditing.run import (
     audit_output,
     write_audit,
 )
-from medaug.auditing.settings import AuditSettings, MemorizationSettings
+from medaug.auditing.settings import AuditConfig, AuditSettings, MemorizationSettings
 
 __all__ = [
     "DEFAULT_EXTRACTOR",
+    "AuditConfig",
     "AuditFiles",
     "AuditReport",
     "AuditSettings",

@@ -122,15 +122,7 @@ class ExtractorSpec:
         cache_dir: Path | str | None = None,
     ) -> PreparedExtractor:
         """:func:`prepare_extractor` with this spec."""
-        return prepare_extractor(
-            self.name,
-            real=real,
-            seed=seed,
-            device=device,
-            weights=self.weights,
-            options=self.options,
-            cache_dir=cache_dir,
-        )
+        return prepare_extractor(self, real=real, seed=seed, device=device, cache_dir=cache_dir)
 
 
 def build_extractor(
@@ -193,18 +185,19 @@ def _store(extractor: FeatureExtractor, path: Path) -> None:
 
 
 def prepare_extractor(
-    name: str = DEFAULT_EXTRACTOR,
+    spec: ExtractorSpec | None = None,
     *,
     real: torch.Tensor,
     seed: int = 0,
     device: torch.device | str = "cpu",
-    weights: str | Path | None = None,
-    options: Mapping[str, Any] | None = None,
     cache_dir: Path | str | None = None,
     use_cache: bool = True,
 ) -> PreparedExtractor:
-    """Build extractor ``name`` for images like ``real`` and, when it is trainable, fit it
-    on ``real`` (or restore the cached fit for these exact pixels, options and seed)."""
+    """Build the extractor of ``spec`` (its name, weights and options; default: the
+    ``domain`` one) for images like ``real`` and, when it is trainable, fit it on
+    ``real`` (or restore the cached fit for these exact pixels, options and seed)."""
+    spec = ExtractorSpec() if spec is None else spec
+    name = spec.name
     if real.ndim != 4 or real.shape[-1] != real.shape[-2]:
         raise MedaugError(f"expected square (N, C, H, W) images, got {tuple(real.shape)}")
     extractor = build_extractor(
@@ -212,8 +205,8 @@ def prepare_extractor(
         image_size=int(real.shape[-1]),
         channels=int(real.shape[1]),
         device=device,
-        weights=weights,
-        options=options,
+        weights=spec.weights,
+        options=spec.options,
     )
     cached = False
     seconds = 0.0

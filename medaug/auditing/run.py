@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -16,7 +18,7 @@ from medaug.auditing.extractors import ExtractorSpec, PreparedExtractor
 from medaug.auditing.images import ImageSet
 from medaug.auditing.report import report_markdown, write_closest_pairs
 from medaug.auditing.results import AuditReport, ClassAudit
-from medaug.auditing.settings import AuditSettings
+from medaug.auditing.settings import AuditConfig, AuditSettings
 from medaug.auditing.sources import load_folder, load_output, missing_files
 from medaug.data.files import require_dir
 from medaug.data.names import class_folder_names
@@ -35,24 +37,58 @@ def _device(device: torch.device | str) -> torch.device:
     return resolve_device(device)
 
 
+#: the keyword arguments :func:`audit` and :func:`audit_output` took before
+#: :class:`AuditConfig` (still accepted, with a DeprecationWarning)
+_LEGACY_KEYWORDS = ("image_size", "channels", "options", "extractor", "settings", "device")
+
+
+def _config(function: str, config: AuditConfig | None, legacy: dict[str, Any]) -> AuditConfig:
+    """``config`` (default: :class:`AuditConfig`) with the deprecated keyword arguments
+    ``legacy`` mapped onto its fields (``None`` options, extractor or settings: their
+    defaults, as before)."""
+    config = AuditConfig() if config is None else config
+    if not legacy:
+        return config
+    unknown = [k for k in legacy if k not in _LEGACY_KEYWORDS]
+    if unknown:
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r}")
+    given = ", ".join(f"{k}=..." for k in legacy)
+    warnings.warn(
+        f"{function}({given}) is deprecated: pass config=AuditConfig({given}) "
+        "(medaug.auditing.AuditConfig) instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    defaults: dict[str, Any] = {
+        "options": DataOptions(),
+        "extractor": ExtractorSpec(),
+        "settings": AuditSettings(),
+    }
+    return replace(
+        config,
+        **{k: defaults[k] if v is None and k in defaults else v for k, v in legacy.items()},
+    )
+
+
 def audit(
     real: Path | str,
     synthetic: Path | str,
     train: Path | str | None = None,
     *,
-    image_size: int = 64,
-    channels: int | str = "auto",
-    options: DataOptions | None = None,
-    extractor: ExtractorSpec | None = None,
-    settings: AuditSettings | None = None,
-    device: torch.device | str = "auto",
+    config: AuditConfig | None = None,
+    **legacy: Any,
 ) -> AuditReport:
     """Audit the images in folder ``synthetic`` against folder ``real`` (each folder is
     one class; ``train`` is the generator's training images, default ``real``). The class
-    is named after the synthetic folder. Folders are read like any dataset (``options``)."""
-    settings = settings or AuditSettings()
-    extractor = extractor or ExtractorSpec()
-    options = options or DataOptions()
+    is named after the synthetic folder. Folders are read like any dataset, at
+    ``config.image_size`` (default 64 px) and ``config.channels`` (default ``"auto"``).
+
+    The keyword arguments ``image_size``, ``channels``, ``options``, ``extractor``,
+    ``settings`` and ``device`` are deprecated: they are the fields of ``config``."""
+    config = _config("audit", config, legacy)
+    settings, extractor, options = config.settings, config.extractor, config.options
+    image_size = config.image_size if config.image_size is not None else 64
+    channels = config.channels if config.channels is not None else "auto"
     start = time.perf_counter()
     real_set, chans = load_folder(real, image_size=image_size, channels=channels, options=options)
     syn_set, _ = load_folder(synthetic, image_size=image_size, channels=chans, options=options)
@@ -63,7 +99,10 @@ def audit(
     )
     seconds = {"load": time.perf_counter() - start}
     prepared = extractor.prepare(
-        real_set.images, seed=settings.seed, device=_device(device), cache_dir=options.cache_dir
+        real_set.images,
+        seed=settings.seed,
+        device=_device(config.device),
+        cache_dir=options.cache_dir,
     )
     seconds["extractor"] = time.perf_counter() - start - seconds["load"]
     name = Path(os.path.abspath(Path(synthetic).expanduser())).name or "synthetic"
@@ -80,27 +119,33 @@ def audit(
 def audit_output(
     root: Path | str,
     *,
-    image_size: int | None = None,
-    channels: int | str | None = None,
-    options: DataOptions | None = None,
-    extractor: ExtractorSpec | None = None,
-    settings: AuditSettings | None = None,
-    device: torch.device | str = "auto",
+    config: AuditConfig | None = None,
     classes: list[str] | None = None,
+    **legacy: Any,
 ) -> AuditReport:
-    """Audit every class a ``balance`` output grew: its synthetic rows (manifest) against
-    its real rows, which are also the generator's training images. A trained extractor
-    learns from all real images of the output. Size and channels default to the run's."""
-    settings = settings or AuditSettings()
-    extractor = extractor or ExtractorSpec()
-    options = options or DataOptions()
+    """Audit every class a ``balance`` output grew (or those in ``classes``): its
+    synthetic rows (manifest) against its real rows, which are also the generator's
+    training images. A trained extractor learns from all real images of the output.
+    ``config.image_size`` and ``config.channels`` default to the run's.
+
+    The keyword arguments ``image_size``, ``channels``, ``options``, ``extractor``,
+    ``settings`` and ``device`` are deprecated: they are the fields of ``config``."""
+    config = _config("audit_output", config, legacy)
+    settings, extractor, options = config.settings, config.extractor, config.options
     start = time.perf_counter()
     grown, all_real, _size, _chans = load_output(
-        root, image_size=image_size, channels=channels, options=options, classes=classes
+        root,
+        image_size=config.image_size,
+        channels=config.channels,
+        options=options,
+        classes=classes,
     )
     seconds = {"load": time.perf_counter() - start}
     prepared = extractor.prepare(
-        all_real.images, seed=settings.seed, device=_device(device), cache_dir=options.cache_dir
+        all_real.images,
+        seed=settings.seed,
+        device=_device(config.device),
+        cache_dir=options.cache_dir,
     )
     seconds["extractor"] = time.perf_counter() - start - seconds["load"]
     pairs = [ClassImages(cls.name, cls.real, cls.synthetic) for cls in grown]

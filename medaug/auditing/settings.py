@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from medaug.auditing.extractors import ExtractorSpec
+from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def _check(ok: bool, message: str) -> None:
@@ -105,4 +110,25 @@ class AuditSettings:
         return asdict(self)
 
 
-__all__ = ["AuditSettings", "MemorizationSettings"]
+@dataclass(frozen=True)
+class AuditConfig:
+    """How an audit of files runs (:func:`~medaug.auditing.audit` on folders,
+    :func:`~medaug.auditing.audit_output` on a balance output), apart from what it reads.
+
+    - ``image_size`` and ``channels`` (1, 3 or ``"auto"``): the working size and channels;
+      ``None``: 64 px and ``"auto"`` for folders, the run's own for a balance output;
+    - ``options``: how the images are read (reader, labels, cache, decode workers);
+    - ``extractor``: which feature extractor measures them, on ``device``
+      (``auto``, ``cpu``, ``cuda`` or ``cuda:N``);
+    - ``settings``: the audit's knobs (:class:`AuditSettings`).
+    """
+
+    image_size: int | None = None
+    channels: int | str | None = None
+    options: DataOptions = field(default_factory=DataOptions)
+    extractor: ExtractorSpec = field(default_factory=ExtractorSpec)
+    settings: AuditSettings = field(default_factory=AuditSettings)
+    device: torch.device | str = "auto"
+
+
+__all__ = ["AuditConfig", "AuditSettings", "MemorizationSettings"]

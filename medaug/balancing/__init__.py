@@ -6,7 +6,8 @@ Library use mirrors the command line::
 
     resolve_targets({"NORMAL": 1349, "PNEUMONIA": 3883}, count=400)   # {'NORMAL': 400}
     result = balance(BalanceConfig(data="chest_xray/train", out="balanced", count=400))
-    result.summary["counts_after"]                                    # {'NORMAL': 1749, ...}
+    result.summary.counts_after                                       # {'NORMAL': 1749, ...}
+    result.summary.to_dict()                  # what --json prints (also result.summary[key])
     result.dataset_root                       # balanced/dataset: class folders only
     generate("balanced/checkpoints/NORMAL.pt", 100, "more", seed=1)
 
@@ -14,6 +15,8 @@ Library use mirrors the command line::
 - :mod:`~medaug.output.layout`: :class:`OutputLayout`, every path of an output folder
   (with the manifest, run state and strategy, it lives in :mod:`medaug.output`);
 - :mod:`~medaug.balancing.run`: :class:`BalanceRun`, the engine behind :func:`balance`;
+- :mod:`~medaug.balancing.summary`: :class:`BalanceSummary`, what a run reports (typed;
+  its mapping view is the ``--json`` output);
 - :mod:`medaug.generation`: settings, fitting (:class:`GeneratorFitter`, the one place
   generators are trained: per class or conditional, checkpointed, resumable),
   checkpoints and deterministic sampling, below both this package and the experiments;
@@ -34,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "BalanceConfig": "config",
     "BalanceResult": "run",
     "BalanceRun": "run",
+    "BalanceSummary": "summary",
     "CheckpointInfo": "medaug.generation.checkpoint",
     "GenerateResult": "generation",
     "GeneratorFitter": "medaug.generation.fitting",
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
     from medaug.balancing.run import BalanceResult as BalanceResult
     from medaug.balancing.run import BalanceRun as BalanceRun
     from medaug.balancing.run import balance as balance
+    from medaug.balancing.summary import BalanceSummary as BalanceSummary
     from medaug.balancing.timings import Timings as Timings
     from medaug.generation.checkpoint import CheckpointInfo as CheckpointInfo
     from medaug.generation.checkpoint import build_generator as build_generator

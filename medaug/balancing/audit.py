@@ -12,6 +12,7 @@ import torch
 
 from medaug.balancing.config import BalanceConfig
 from medaug.balancing.session import Session
+from medaug.balancing.summary import BalanceAudit
 from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
 from medaug.generation.progress import Reporter
@@ -21,12 +22,13 @@ from medaug.output.layout import OutputLayout
 
 def audit_run(
     cfg: BalanceConfig, layout: OutputLayout, run: Session, reporter: Reporter
-) -> dict[str, Any]:
+) -> BalanceAudit:
     """Audit every grown class (``medaug audit OUT``) into ``report/audit/``; with
     ``reject_memorized``, first replace the flagged near-copies with fresh samples and
     audit again. An audit that cannot run (too few images...) is skipped with a reason;
     classes too small to audit are named in ``not_audited``."""
     from medaug.auditing import (
+        AuditConfig,
         AuditSettings,
         ExtractorSpec,
         audit_output,
@@ -48,18 +50,15 @@ def audit_run(
             f"the audit needs at least {settings.min_real} real and "
             f"{settings.min_synthetic} synthetic images of a class ({listing})",
         )
-    options = DataOptions(cache_dir=cfg.options.cache_dir, workers=cfg.options.workers)
-    extractor = ExtractorSpec(cfg.audit_extractor, cfg.audit_weights, cfg.audit_options)
+    config = AuditConfig(
+        options=DataOptions(cache_dir=cfg.options.cache_dir, workers=cfg.options.workers),
+        extractor=ExtractorSpec(cfg.audit_extractor, cfg.audit_weights, cfg.audit_options),
+        device=run.device,
+    )
     reporter.message("auditing the synthetic images (medaug audit)")
 
     def audit() -> Any:
-        return audit_output(
-            layout.root,
-            options=options,
-            extractor=extractor,
-            device=run.device,
-            classes=classes,
-        )
+        return audit_output(layout.root, config=config, classes=classes)
 
     try:
         report = audit()
@@ -77,15 +76,12 @@ def audit_run(
         summary["not_audited"] = small
     if cfg.reject_memorized:
         summary["replaced"] = replaced
-    return {"summary": summary, "markdown": report_markdown(report, pngs=pngs, heading="##")}
+    return BalanceAudit(summary, report_markdown(report, pngs=pngs, heading="##"))
 
 
-def _skipped(reporter: Reporter, reason: str) -> dict[str, Any]:
+def _skipped(reporter: Reporter, reason: str) -> BalanceAudit:
     reporter.message(f"audit skipped: {reason}")
-    return {
-        "summary": {"skipped": reason},
-        "markdown": f"## Audit\n\naudit skipped: {reason}\n",
-    }
+    return BalanceAudit({"skipped": reason}, f"## Audit\n\naudit skipped: {reason}\n")
 
 
 def _reject_memorized(run: Session, report: Any, reporter: Reporter) -> dict[str, int]:

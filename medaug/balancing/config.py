@@ -10,7 +10,7 @@ from typing import Any
 
 from medaug.balancing.files import LINK_MODES
 from medaug.data.options import DataOptions, parse_channels
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 from medaug.generation.settings import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CHECKPOINT_EVERY,
@@ -22,7 +22,7 @@ from medaug.generation.settings import (
     checkpoint_interval,
     training_steps,
 )
-from medaug.output.strategy import check_strategy
+from medaug.output.strategy import check_share, check_strategy
 from medaug.plugins import check_choice
 
 #: the bundled demo's length and batch: recognizable X-rays in ~2 minutes on 2 CPU cores
@@ -66,6 +66,9 @@ class BalanceConfig:
     checkpoint_every: int | None = None
     #: fewest images of a class to grow (fewer is refused)
     min_class_images: int = MIN_CLASS_IMAGES
+    #: cap on the synthetic share of each grown class (``0.5``: at most as many synthetic
+    #: images as real ones); ``None``: as many as the strategy asks for
+    max_synthetic_share: float | None = None
     #: audit the synthetic images at the end (figures, verdict, closest pairs in the report)
     audit: bool = True
     #: replace the images the audit flags as near-copies of training images
@@ -88,27 +91,39 @@ class BalanceConfig:
             object.__setattr__(self, "data", Path(self.data))
         parse_channels(self.channels)
         if self.link not in LINK_MODES:
-            raise MedaugError(f"invalid --link {self.link!r}: expected {'|'.join(LINK_MODES)}")
+            raise ConfigError(
+                f"invalid {{link}} {self.link!r}: expected {'|'.join(LINK_MODES)}", "link"
+            )
         if (self.epochs is not None and self.epochs < 1) or (
             self.batch_size is not None and self.batch_size < 1
         ):
-            raise MedaugError("--epochs and --batch-size must be at least 1")
+            raise ConfigError(
+                "{epochs} and {batch_size} must be at least 1", "epochs", "batch_size"
+            )
         if (self.steps is not None and self.steps < 1) or (
             self.checkpoint_every is not None and self.checkpoint_every < 1
         ):
-            raise MedaugError("--steps and --checkpoint-every must be at least 1")
+            raise ConfigError(
+                "{steps} and {checkpoint_every} must be at least 1", "steps", "checkpoint_every"
+            )
         if self.steps is not None and self.epochs is not None:
-            raise MedaugError("give --epochs or --steps, not both")
+            raise ConfigError("give {epochs} or {steps}, not both", "epochs", "steps")
         if self.checkpoint_every is not None and self.epochs is not None:
-            raise MedaugError("--checkpoint-every goes with --steps (with --epochs: every epoch)")
+            raise ConfigError(
+                "{checkpoint_every} goes with {steps} (with {epochs}: every epoch)",
+                "checkpoint_every",
+                "steps",
+                "epochs",
+            )
         if self.reject_memorized and not self.audit:
-            raise MedaugError("--reject-memorized needs the audit (drop --no-audit)")
+            raise ConfigError("{reject_memorized} needs {audit}", "reject_memorized", "audit")
         if self.min_class_images < 1:
-            raise MedaugError("--min-class-images must be at least 1")
+            raise ConfigError("{min_class_images} must be at least 1", "min_class_images")
         if self.seed < 0:
-            raise MedaugError(f"--seed must be >= 0, got {self.seed}")
+            raise ConfigError(f"{{seed}} must be >= 0, got {self.seed}", "seed")
         check_choice("generator", self.generator, self.generator_options, field="generator")
         check_strategy(self.strategy)
+        check_share(self.max_synthetic_share)
 
     @property
     def deidentified(self) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,9 @@ import torch
 
 from medaug.atomic import atomic_write_json, read_json_record
 from medaug.digests import sha256_file
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 from medaug.generation.checkpoint import build_generator, load_checkpoint
+from medaug.generation.progress import NullReporter, Reporter
 from medaug.generation.sampling import SampleJob, expected_paths, sample_to_files
 from medaug.generation.writer import Series, new_uid
 from medaug.output import claim_output
@@ -157,7 +158,7 @@ def _sample(
     jobs: list[tuple[Any, Any, SampleJob]],
     device: torch.device,
     rows: dict[str, Any],
-    on_written: Callable[[str, int], None] | None,
+    reporter: Reporter,
 ) -> dict[str, int]:
     """Write every job's missing images; ``rows`` gains their manifest rows. Returns the
     number of images per class."""
@@ -167,8 +168,8 @@ def _sample(
         gen = built.get(id(state))
         if gen is None:
             gen = built[id(state)] = build_generator(info, device, state)
-        cb = (lambda k, c=job.class_name: on_written(c, k)) if on_written else None
-        for row in sample_to_files(gen, job, on_written=cb):
+        on_written = partial(reporter.sampled, job.class_name)
+        for row in sample_to_files(gen, job, on_written=on_written):
             rows[row.path] = row
         written[job.class_name] = written.get(job.class_name, 0) + job.n
     return written
@@ -181,8 +182,7 @@ def generate(
     *,
     seed: int = 0,
     device: str | torch.device = "auto",
-    warn: Callable[[str], None] | None = None,
-    on_written: Callable[[str, int], None] | None = None,
+    reporter: Reporter | None = None,
 ) -> GenerateResult:
     """Write ``n`` synthetic images per class of each checkpoint into ``out/<class>/``.
 
@@ -191,20 +191,24 @@ def generate(
     (:func:`~medaug.output.claim_output`): new, empty or medaug's, outside the
     checkpoints' folders and any dataset. Existing files are never overwritten; the same
     command run again finishes an interrupted run; ``out/manifest.csv`` gains one row
-    per new file.
+    per new file. ``reporter`` hears warnings (a checkpoint of an unfinished training) and
+    the images written.
     """
     from medaug.runtime import resolve_device
 
     if n < 1:
-        raise MedaugError(f"-n must be at least 1, got {n}")
+        raise ConfigError(f"{{n}} must be at least 1, got {n}", "n")
     if seed < 0:
-        raise MedaugError(f"--seed must be >= 0, got {seed}")
+        raise ConfigError(f"{{seed}} must be >= 0, got {seed}", "seed")
     dev = resolve_device(device)
+    reporter = reporter or NullReporter()
     paths = find_checkpoints(Path(checkpoint))
     loaded = [(p, *load_checkpoint(p)) for p in paths]
     for path, info, _state in loaded:
-        if not info.complete and warn is not None:
-            warn(f"{path.name}: training stopped after {info.epochs_done}/{info.epochs} epochs")
+        if not info.complete:
+            reporter.message(
+                f"{path.name}: training stopped after {info.epochs_done}/{info.epochs} epochs"
+            )
     out = Path(out).absolute()
     with claim_output(
         out,
@@ -218,6 +222,6 @@ def generate(
         _record_jobs(out, jobs, started)
         manifest = out / MANIFEST_NAME
         rows = {r.path: r for r in read_manifest(manifest)}
-        written = _sample(jobs, dev, rows, on_written)
+        written = _sample(jobs, dev, rows, reporter)
         write_manifest(manifest, rows.values())
     return GenerateResult(out, written, paths, manifest)

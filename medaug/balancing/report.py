@@ -11,8 +11,9 @@ import torch
 from PIL import Image
 
 from medaug.atomic import atomic_path, atomic_write_text
+from medaug.balancing.summary import BalanceSummary
 from medaug.data.dataset import ImageDataset
-from medaug.data.names import printable
+from medaug.data.names import class_folder_names, printable
 from medaug.generation.grids import make_grid, save_image
 from medaug.output.layout import OutputLayout
 from medaug.plugins import format_of
@@ -78,7 +79,6 @@ def write_class_figures(
     layout: OutputLayout,
     ds: ImageDataset,
     cls: str,
-    folder: str,
     history: Mapping[str, Sequence[float]],
     synthetic: Sequence[Path],
     *,
@@ -86,6 +86,7 @@ def write_class_figures(
 ) -> dict[str, str]:
     """Loss curves and a real-vs-synthetic grid of one grown class; returns the figures'
     paths relative to the report folder (``losses``, ``samples``, ``progress``)."""
+    folder = class_folder_names(ds.classes)[cls]
     figs: dict[str, str] = {}
     if history:
         plot_losses(layout.losses_png(folder), cls, history)
@@ -136,22 +137,22 @@ def skipped_section(skipped: Mapping[str, Any]) -> list[str]:
 def write_report_md(
     path: Path,
     *,
-    summary: Mapping[str, Any],
+    summary: BalanceSummary,
     settings: Mapping[str, Any],
     images: Mapping[str, Mapping[str, str]],
     notes: Sequence[str] = (),
     audit: str | None = None,
 ) -> None:
     """``report.md``: counts before/after, settings, timings and links to the figures."""
-    before, added, after = summary["counts_before"], summary["added"], summary["counts_after"]
-    seconds = summary.get("seconds", {})
+    before, added, after = summary.counts_before, summary.added, summary.counts_after
+    seconds = summary.seconds
     parts = [
         "# medaug balance report",
         "",
-        f"- data: `{summary['data']}`" + (" (bundled sample)" if summary.get("bundled") else ""),
-        f"- output: `{summary['out']}`",
-        f"- generator: `{summary['generator']}`, device `{summary.get('device', '')}`",
-        f"- started {summary.get('started', '')}, finished {summary.get('finished', '')}",
+        f"- data: `{summary.data}`" + (" (bundled sample)" if summary.bundled else ""),
+        f"- output: `{summary.out}`",
+        f"- generator: `{summary.generator}`, device `{summary.device}`",
+        f"- started {summary.started}, finished {summary.finished}",
         *[f"- {n}" for n in notes],
         "",
         "## Counts",
@@ -172,7 +173,7 @@ def write_report_md(
             [
                 [
                     c,
-                    summary.get("generator_epochs", {}).get(c, ""),
+                    summary.generator_epochs.get(c, ""),
                     f"{t.get('train', 0.0):.1f}",
                     f"{t.get('sample', 0.0):.1f}",
                 ]
@@ -184,7 +185,7 @@ def write_report_md(
         f"{seconds.get('total', 0.0):.1f} s (summed over resumed sessions).",
         "",
     ]
-    parts += skipped_section(summary.get("skipped", {}))
+    parts += skipped_section(summary.skipped)
     if audit:
         parts += [audit, ""]
     for cls, figs in images.items():

@@ -37,6 +37,8 @@ def run_settings(cfg: BalanceConfig, data: Path) -> dict[str, Any]:
     # without them keep their old settings (and stay resumable)
     if cfg.reject_memorized:
         settings["reject_memorized"] = True
+    if cfg.max_synthetic_share is not None:
+        settings["max_synthetic_share"] = cfg.max_synthetic_share
     if cfg.effective_steps is not None:
         settings["steps"] = cfg.effective_steps
         settings["checkpoint_every"] = cfg.effective_checkpoint_every

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -37,6 +36,7 @@ from medaug.balancing.resume import (
     run_settings,
 )
 from medaug.balancing.session import Session
+from medaug.balancing.summary import BalanceSummary
 from medaug.balancing.timings import Timings
 from medaug.balancing.writing import link_reals, sample_class
 from medaug.data.dataset import ImageDataset
@@ -55,14 +55,15 @@ from medaug.output import OutputFolder, admit, claim_output
 from medaug.output.layout import DATASET_DIR, OutputLayout
 from medaug.output.manifest import write_manifest
 from medaug.output.runstate import RunState, now_iso
-from medaug.output.strategy import resolve_targets
+from medaug.output.strategy import cap_share, resolve_targets
 
 
 @dataclass
 class BalanceResult:
-    """The outcome: the summary printed by ``--json`` plus a few handy paths."""
+    """The outcome: the summary (typed; its mapping view is what ``--json`` prints) plus
+    a few handy paths."""
 
-    summary: dict[str, Any]
+    summary: BalanceSummary
     layout: OutputLayout
     already_complete: bool = False
 
@@ -149,7 +150,7 @@ class BalanceRun:
         if state is not None:
             check_data_unchanged(state, self._fingerprint(), self.data, layout)
         if state is not None and state.status == "complete":
-            done = dict(state.summary, status="already_complete")
+            done = BalanceSummary.from_dict(dict(state.summary, status="already_complete"))
             return BalanceResult(done, layout, already_complete=True)
         device = resolve_device(cfg.device)
         seed_everything(cfg.seed)
@@ -165,7 +166,11 @@ class BalanceRun:
                 options=cfg.options,
             )
         load_seconds = time.perf_counter() - t_load
-        to_add = resolve_targets(ds.counts(), cfg.strategy, cfg.count)
+        to_add = cap_share(
+            ds.counts(),
+            resolve_targets(ds.counts(), cfg.strategy, cfg.count),
+            cfg.max_synthetic_share,
+        )
         folders = class_folder_names(ds.classes)
         shape = DataShape(cfg.image_size, ds.channels, _output_format(ds), ds.bit_depth)
         fitter = GeneratorFitter(
@@ -196,14 +201,15 @@ class BalanceRun:
         timings.load += load_seconds
         run = Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
         run.outputs = outputs
-        summary: dict[str, Any] | None = None
+        summary: BalanceSummary | None = None
         if dist.is_main():
             run.rows = link_reals(self.cfg, self.layout, run)
         if self._grow(run, fitter):
             timings.total += time.perf_counter() - t_start
             summary = self._finish(run)
         final = dist.broadcast_object(summary)  # the other ranks return rank 0's summary
-        return BalanceResult(final or {}, layout)
+        assert final is not None
+        return BalanceResult(final, layout)
 
     def _output_paths(
         self, ds: ImageDataset, folders: dict[str, str]
@@ -274,7 +280,7 @@ class BalanceRun:
         run.state.summary["seconds"] = run.timings.to_dict()
         run.state.save(self.layout.root)
 
-    def _finish(self, run: Session) -> dict[str, Any]:
+    def _finish(self, run: Session) -> BalanceSummary:
         layout, ds, to_add, rows, state = self.layout, run.ds, run.to_add, run.rows, run.state
         counts = ds.counts()
         write_manifest(layout.manifest, rows)
@@ -286,7 +292,6 @@ class BalanceRun:
                 layout,
                 ds,
                 cls,
-                run.folders[cls],
                 run.fitted[cls].history,
                 [layout.root / r.path for r in rows if r.label == cls and r.source == "synthetic"],
                 seed=self.cfg.seed,
@@ -295,37 +300,36 @@ class BalanceRun:
         }
         state.status = "complete"
         state.finished = now_iso()
-        summary: dict[str, Any] = {
-            "status": "complete",
-            "data": str(self.data),
-            "bundled": self.cfg.bundled,
-            "out": str(layout.root),
-            "dataset_root": str(layout.dataset_root),
-            "generator": self.cfg.generator,
-            "device": str(run.device),
-            "classes": list(ds.classes),
-            "counts_before": counts,
-            "added": {c: to_add.get(c, 0) for c in ds.classes},
-            "counts_after": {c: counts[c] + to_add.get(c, 0) for c in ds.classes},
-            "skipped_inputs": len(ds.skipped),
-            "skipped": skipped_inputs(ds.skipped, ds.root, named=not self.cfg.deidentified),
-            "output_format": _output_format(ds),
-            "manifest": str(layout.manifest),
-            "manifest_rows": len(rows),
-            "report": str(layout.report),
-            "checkpoints": {c: str(r.checkpoint) for c, r in run.fitted.items()},
-            "resumed": run.resumed,
-            "started": state.started,
-            "finished": state.finished,
-            "seconds": run.timings.to_dict(),
-            "warnings": run.warnings,
-            "audit": audit["summary"] if audit else None,
-            "generator_epochs": {
+        summary = BalanceSummary(
+            status="complete",
+            data=str(self.data),
+            bundled=self.cfg.bundled,
+            out=str(layout.root),
+            dataset_root=str(layout.dataset_root),
+            generator=self.cfg.generator,
+            device=str(run.device),
+            classes=list(ds.classes),
+            counts_before=counts,
+            added={c: to_add.get(c, 0) for c in ds.classes},
+            counts_after={c: counts[c] + to_add.get(c, 0) for c in ds.classes},
+            skipped_inputs=len(ds.skipped),
+            skipped=skipped_inputs(ds.skipped, ds.root, named=not self.cfg.deidentified),
+            output_format=_output_format(ds),
+            manifest=str(layout.manifest),
+            manifest_rows=len(rows),
+            report=str(layout.report),
+            checkpoints={c: str(r.checkpoint) for c, r in run.fitted.items()},
+            resumed=run.resumed,
+            started=state.started,
+            finished=state.finished,
+            seconds=run.timings.to_dict(),
+            warnings=run.warnings,
+            audit=audit.figures if audit else None,
+            generator_epochs={
                 unit: info["epochs"] for unit, info in state.classes.items() if "epochs" in info
             },
-        }
-        if "study_uid" in state.summary:
-            summary["study_uid"] = state.summary["study_uid"]
+            study_uid=state.summary.get("study_uid"),
+        )
         notes = [f"warning: {w}" for w in run.warnings]
         if self.cfg.bundled:
             steps = self.cfg.effective_steps
@@ -340,9 +344,9 @@ class BalanceRun:
             settings={**state.settings, "device": str(run.device), "medaug": __version__},
             images=figures,
             notes=notes,
-            audit=audit["markdown"] if audit else None,
+            audit=audit.markdown if audit else None,
         )
-        state.summary = summary
+        state.summary = summary.to_dict()
         state.save(layout.root)
         return summary
 

@@ -20,7 +20,7 @@ from medaug import distributed
 from medaug._version import __version__
 from medaug.cli.launch import describe_failure, launch_session, report_error
 from medaug.console import warn
-from medaug.errors import MedaugError, PluginLoadWarning
+from medaug.errors import ConfigError, MedaugError, PluginLoadWarning
 from medaug.runtime import prefer_passive_openmp_wait
 
 EPILOG = """\b
@@ -85,7 +85,7 @@ class MedaugGroup(click.Group):
         except MedaugError as exc:
             if _debug(ctx):
                 raise
-            report_error(str(exc))
+            report_error(self._message(ctx, exc))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             report_error("interrupted")
@@ -95,6 +95,19 @@ class MedaugGroup(click.Group):
                 raise
             report_error(describe_failure(exc))
             ctx.exit(1)
+
+    def _message(self, ctx: click.Context, exc: MedaugError) -> str:
+        """``exc``'s message; a config error names the command's flags, not its fields."""
+        name = ctx.invoked_subcommand
+        command = self.get_command(ctx, name) if name else None
+        if not isinstance(exc, ConfigError) or command is None:
+            return str(exc)
+        flags = {
+            p.name: p.opts[0]
+            for p in command.params
+            if isinstance(p, click.Option) and p.name and p.opts
+        }
+        return exc.naming(flags)
 
 
 _COMMANDS_PACKAGE = "medaug.cli.commands"

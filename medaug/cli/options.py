@@ -25,6 +25,18 @@ def device_option(f: F) -> F:
     )(f)
 
 
+def max_share_option(f: F) -> F:
+    """``--max-synthetic-share FRACTION``: the cap on each grown class's synthetic share."""
+    return click.option(
+        "--max-synthetic-share",
+        type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        default=None,
+        metavar="FRACTION",
+        help="Cap the synthetic share of each grown class (0.5: at most as many synthetic "
+        "images as real ones); default: as many as the strategy asks for.",
+    )(f)
+
+
 def threads_option(f: F) -> F:
     """``--threads N`` (0: automatic; apply with :func:`medaug.runtime.configure_threads`)."""
     return click.option(
@@ -339,6 +351,16 @@ def training_options(f: F) -> F:
             "do not depend on it.",
         ),
         click.option(
+            "--synthetic-weight",
+            type=click.FloatRange(0, 100, min_open=True),
+            default=d.synthetic_weight,
+            show_default=True,
+            metavar="W",
+            help="Loss weight of each synthetic (or added) training image relative to a real "
+            "one. train reads which images are synthetic from the manifest.csv of the "
+            "balance output DATA is in.",
+        ),
+        click.option(
             "--classifier-option",
             "classifier_options",
             multiple=True,
@@ -368,6 +390,7 @@ def train_config(**kw: Any) -> TrainConfig:
         seed=kw.get("seed", 0),
         precision=kw["precision"],
         aug_workers=kw["aug_workers"],
+        synthetic_weight=kw["synthetic_weight"],
     )
 
 

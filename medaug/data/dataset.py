@@ -26,7 +26,7 @@ from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
 from medaug.data.decode import Result, iter_decode
 from medaug.data.imaging import channels_view
-from medaug.data.options import DataOptions, parse_channels
+from medaug.data.options import DataOptions, parse_channels, read_keywords_deprecated
 from medaug.data.scan import check_scan, open_dataset
 from medaug.errors import MedaugError
 
@@ -123,23 +123,31 @@ def _progress(total: int, enabled: bool) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class _Decoding:
+    """How images are decoded: to ``image_size`` px squares, on ``workers`` processes
+    (``None``: all CPUs), with a progress bar or not."""
+
+    image_size: int
+    workers: int | None
+    progress: bool
+
+
 @contextmanager
 def _decoded(
-    reader: Reader,
-    records: list[ImageRecord],
-    image_size: int,
-    workers: int | None,
-    progress: bool,
+    reader: Reader, records: list[ImageRecord], decoding: _Decoding
 ) -> Iterator[Generator[Result, None, None]]:
     """The decode results of ``records`` in order, as they come, with a progress bar;
     leaving early stops the decode workers."""
-    bar = _progress(len(records), progress)
+    bar = _progress(len(records), decoding.progress)
     with bar if bar is not None else nullcontext():
         on_done = None
         if bar is not None:
             task = bar.add_task("decoding", total=len(records))
             on_done = partial(bar.advance, task)
-        results = iter_decode(reader, records, image_size, workers=workers, on_done=on_done)
+        results = iter_decode(
+            reader, records, decoding.image_size, workers=decoding.workers, on_done=on_done
+        )
         try:
             yield results
         finally:
@@ -152,9 +160,7 @@ def _update_bundle(
     reader: Reader,
     scan: Scan,
     scan_key: str,
-    image_size: int,
-    workers: int | None,
-    progress: bool,
+    decoding: _Decoding,
 ) -> tuple[list[int], dict[int, str], np.ndarray, np.ndarray]:
     """Decode what ``bundle`` lacks for ``scan`` and write the new bundle, one row at a
     time (rows kept from ``bundle`` are copied from its file); return ``(rows,
@@ -169,8 +175,8 @@ def _update_bundle(
     good: list[int] = []
     missing = [scan.records[i] for i in sorted(todo)]
     with (
-        store.writer(len(keys), image_size) as writer,
-        _decoded(reader, missing, image_size, workers, progress) as results,
+        store.writer(len(keys), decoding.image_size) as writer,
+        _decoded(reader, missing, decoding) as results,
     ):
         for i, key in enumerate(keys):
             result: Result | None = next(results) if i in todo else None
@@ -194,47 +200,38 @@ def _update_bundle(
     return good, failed_rows, new.images, new.gray
 
 
+@read_keywords_deprecated("reader", "labels", "label_tag", "patient_regex", "cache_dir", "workers")
 def load_dataset(
     root: Path | str,
     *,
     image_size: int = 64,
     channels: int | str = "auto",
-    reader: str | Reader = "auto",
-    labels: Path | str | None = None,
-    label_tag: str | None = None,
-    cache_dir: Path | str | None = None,
-    workers: int | None = None,
-    patient_regex: str | None = None,
+    options: DataOptions | None = None,
     progress: bool = True,
     min_classes: int = 1,
-    options: DataOptions | None = None,
-    **reader_options: Any,
 ) -> ImageDataset:
     """Scan and decode the dataset at ``root`` to ``image_size`` px squares.
 
-    ``channels`` is 1, 3 or ``"auto"`` (1 when every image is grayscale). Decoded
-    images come from the decode cache when present; the rest are decoded on
-    ``workers`` processes and cached. Files that fail to decode join ``skipped``.
-    ``options`` (a :class:`~medaug.data.options.DataOptions`) replaces the reading
-    keyword arguments (``reader``, ``labels``, ... ``workers``) when given.
+    ``channels`` is 1, 3 or ``"auto"`` (1 when every image is grayscale). ``options``
+    (a :class:`~medaug.data.options.DataOptions`, default ``DataOptions()``) says how
+    to read it: reader and reader options, labels, patient ids, cache folder and decode
+    workers. Decoded images come from the decode cache when present; the rest are
+    decoded on ``options.workers`` processes and cached. Files that fail to decode join
+    ``skipped``. Raises :class:`MedaugError` when fewer than ``min_classes`` classes
+    have readable images.
+
+    The reading keyword arguments this function took before ``options`` (``reader=``,
+    ``labels=``, ``label_tag=``, ``patient_regex=``, ``cache_dir=``, ``workers=`` and
+    reader options such as ``max_pixels=``) still work, with a
+    :class:`DeprecationWarning`.
     """
-    if options is not None:
-        return load_dataset(
-            root,
-            image_size=image_size,
-            channels=channels,
-            progress=progress,
-            min_classes=min_classes,
-            **options.load_kwargs(),
-        )
+    options = options if options is not None else DataOptions()
     limits.image_size(image_size, "for decoding")
     want = parse_channels(channels)
-    kwargs = dict(reader_options)
-    kwargs.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
-    rdr, scan, scan_key = open_dataset(root, reader=reader, cache_dir=cache_dir, **kwargs)
+    rdr, scan, scan_key = open_dataset(root, **options.scan_kwargs())
     check_scan(scan, min_classes=min_classes)
     store = cache.BundleStore(
-        cache.cache_root(cache_dir),
+        cache.cache_root(options.cache_dir),
         cache.digest(str(scan.root), image_size, type(rdr).__qualname__, rdr.cache_token()),
     )
     bundle = store.load()
@@ -249,8 +246,9 @@ def load_dataset(
         good, failed_rows = bundle.rows, bundle.failed_rows
         images, gray = bundle.images, bundle.gray
     else:
+        decoding = _Decoding(image_size, options.workers, progress)
         good, failed_rows, images, gray = _update_bundle(
-            store, bundle, rdr, scan, scan_key, image_size, workers, progress
+            store, bundle, rdr, scan, scan_key, decoding
         )
     skipped = list(scan.skipped) + [
         Skipped(scan.records[i].path, reason) for i, reason in sorted(failed_rows.items())

@@ -4,12 +4,21 @@ that changes what is read (for settings fingerprints)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import inspect
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from medaug.errors import MedaugError
+
+if TYPE_CHECKING:
+    from medaug.contracts.reader import Reader
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: options that change only where or how fast data is decoded, never what is read
 NOT_READ_SETTINGS: frozenset[str] = frozenset({"cache_dir", "workers", "progress", "min_classes"})
@@ -28,9 +37,10 @@ def parse_channels(channels: int | str | None) -> int | None:
 
 
 def read_settings(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The entries of ``options`` (``load_dataset`` keyword arguments) that change what is
-    read, sorted, without defaults (``None``, ``reader="auto"``) so that a run with default
-    options fingerprints as before these options existed; ``labels`` as an absolute path."""
+    """The entries of ``options`` (reading options as keyword arguments,
+    :meth:`DataOptions.scan_kwargs`) that change what is read, sorted, without defaults
+    (``None``, ``reader="auto"``) so that a run with default options fingerprints as
+    before these options existed; ``labels`` as an absolute path."""
     out: dict[str, Any] = {}
     for key in sorted(options):
         value = options[key]
@@ -49,11 +59,12 @@ class DataOptions:
     """How to read a dataset, the same for every command: reader, labels, patient ids,
     cache and decode workers. Build it once (the CLI's dataset options do), pass it on.
 
+    ``reader`` is a registered reader name, ``"auto"`` or a reader object (library use).
     ``reader_options`` holds reader-specific options (``id_column``, ``label_column``...)
     as sorted ``(key, value)`` pairs, so the record stays hashable and frozen.
     """
 
-    reader: str = "auto"
+    reader: str | Reader = "auto"
     labels: Path | None = None
     label_tag: str | None = None
     patient_regex: str | None = None
@@ -73,8 +84,8 @@ class DataOptions:
 
     @classmethod
     def from_kwargs(cls, options: Mapping[str, Any] | None = None) -> DataOptions:
-        """From ``load_dataset``-style keyword arguments (unknown keys become reader
-        options; ``None`` values are defaults)."""
+        """From the old ``load_dataset`` reading keyword arguments (unknown keys become
+        reader options; ``None`` values are defaults)."""
         known = {"reader", "labels", "label_tag", "patient_regex", "cache_dir", "workers"}
         given = {k: v for k, v in (options or {}).items() if v is not None}
         extra = {k: v for k, v in given.items() if k not in known}
@@ -84,7 +95,8 @@ class DataOptions:
         )
 
     def scan_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`medaug.data.scan_dataset`."""
+        """These options as keyword arguments of the reader resolution
+        (:func:`medaug.data.scan.open_dataset`)."""
         return {
             "reader": self.reader,
             "labels": self.labels,
@@ -95,7 +107,9 @@ class DataOptions:
         }
 
     def load_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`medaug.data.load_dataset` (scan ones plus workers)."""
+        """The scan keyword arguments plus ``workers``: the reading keywords
+        :func:`medaug.data.load_dataset` took before ``options`` (deprecated there; pass
+        ``options=self``)."""
         return {**self.scan_kwargs(), "workers": self.workers}
 
     def read_settings(self) -> dict[str, Any]:
@@ -103,4 +117,54 @@ class DataOptions:
         return read_settings(self.scan_kwargs())
 
 
-__all__ = ["CHANNEL_CHOICES", "NOT_READ_SETTINGS", "DataOptions", "parse_channels", "read_settings"]
+def read_keywords_deprecated(*fields: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Keep the reading keyword arguments a function took before its ``options``
+    (``reader=``, ``labels=``... and any reader option) working, deprecated.
+
+    ``fields`` are the :class:`DataOptions` fields the function took as keywords; any other
+    keyword it does not take was a reader option. Such keywords are folded into a
+    ``DataOptions`` passed as ``options``, with a :class:`DeprecationWarning`; as before,
+    they are ignored when ``options`` is given too.
+    """
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        accepted = set(inspect.signature(func).parameters)
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            legacy = {k: kwargs.pop(k) for k in list(kwargs) if k not in accepted}
+            if legacy:
+                warnings.warn(
+                    f"{func.__name__}(): the keyword arguments {', '.join(legacy)} are "
+                    "deprecated; pass options=medaug.DataOptions(...) instead (reader "
+                    "options go in its reader_options)",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                if kwargs.get("options") is None:
+                    kwargs["options"] = _legacy_options(legacy, fields)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _legacy_options(legacy: dict[str, Any], fields: tuple[str, ...]) -> DataOptions:
+    """The :class:`DataOptions` of deprecated keyword arguments (``None`` a default, as the
+    keywords' defaults were; ``workers`` clamped to 1 as the decoder did)."""
+    known = {k: v for k, v in legacy.items() if k in fields and v is not None}
+    if "workers" in known:
+        known["workers"] = max(1, int(known["workers"]))
+    extra = {k: v for k, v in legacy.items() if k not in fields}
+    return DataOptions(**known, reader_options=tuple(sorted(extra.items())))
+
+
+__all__ = [
+    "CHANNEL_CHOICES",
+    "NOT_READ_SETTINGS",
+    "DataOptions",
+    "parse_channels",
+    "read_keywords_deprecated",
+    "read_settings",
+]

@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError
 
 DEFAULT_PATIENT_REGEX = r"^(?P<patient>person\d+|(?:NORMAL2-)?IM-\d+)(?=[-_.])"
 
@@ -29,7 +29,9 @@ def compile_patient_regex(pattern: str | None) -> re.Pattern[str]:
     try:
         return re.compile(pattern or DEFAULT_PATIENT_REGEX)
     except re.error as exc:
-        raise MedaugError(f"invalid --patient-regex {pattern!r}: {exc}") from None
+        raise ConfigError(
+            f"invalid {{patient_regex}} {pattern!r}: {exc}", "patient_regex"
+        ) from None
 
 
 def patient_from_name(path: Path | str, pattern: str | None = None) -> str:

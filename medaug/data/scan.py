@@ -23,7 +23,7 @@ from medaug.contracts.reader import ImageRecord, Reader, Scan, Skipped
 from medaug.data import cache
 from medaug.data.files import require_dir, tree_listing
 from medaug.data.names import printable
-from medaug.data.options import DataOptions
+from medaug.data.options import DataOptions, read_keywords_deprecated
 from medaug.data.patients import pseudonym
 from medaug.data.select import resolve_reader
 from medaug.errors import MedaugError
@@ -132,32 +132,24 @@ def check_scan(scan: Scan, *, min_classes: int = 1) -> Scan:
     return scan
 
 
+@read_keywords_deprecated("reader", "labels", "label_tag", "patient_regex", "cache_dir")
 def scan_dataset(
-    root: Path | str,
-    *,
-    reader: str | Reader = "auto",
-    labels: Path | str | None = None,
-    label_tag: str | None = None,
-    patient_regex: str | None = None,
-    cache_dir: Path | str | None = None,
-    min_classes: int = 1,
-    options: DataOptions | None = None,
-    **reader_options: Any,
+    root: Path | str, *, options: DataOptions | None = None, min_classes: int = 1
 ) -> Scan:
     """List the dataset at ``root`` with the chosen reader; no pixel is decoded.
 
-    ``reader`` is a registered reader name or ``"auto"``; ``labels`` (a CSV),
-    ``label_tag`` (a DICOM attribute) and ``patient_regex`` go to the reader along with
-    any other ``reader_options``. Raises :class:`MedaugError` for a missing path, no
-    class folders, no readable image or fewer than ``min_classes`` classes.
-    ``options`` (a :class:`~medaug.data.options.DataOptions`) replaces the reading
-    keyword arguments when given.
+    ``options`` (a :class:`~medaug.data.options.DataOptions`, default ``DataOptions()``)
+    says how to read it: ``reader`` (a registered reader name or ``"auto"``), ``labels``
+    (a CSV), ``label_tag`` (a DICOM attribute), ``patient_regex`` and any other
+    ``reader_options`` go to the reader. Raises :class:`MedaugError` for a missing path,
+    no class folders, no readable image or fewer than ``min_classes`` classes.
+
+    The reading keyword arguments this function took before ``options`` (``reader=``,
+    ``labels=``, ``label_tag=``, ``patient_regex=``, ``cache_dir=`` and reader options)
+    still work, with a :class:`DeprecationWarning`.
     """
-    if options is not None:
-        return scan_dataset(root, min_classes=min_classes, **options.scan_kwargs())
-    kwargs = dict(reader_options)
-    kwargs.update(labels=labels, label_tag=label_tag, patient_regex=patient_regex)
-    _, scan, _ = open_dataset(root, reader=reader, cache_dir=cache_dir, **kwargs)
+    options = options if options is not None else DataOptions()
+    _, scan, _ = open_dataset(root, **options.scan_kwargs())
     return check_scan(scan, min_classes=min_classes)
 
 

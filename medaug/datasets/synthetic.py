@@ -11,12 +11,14 @@ samples each chunk once.
 
 from __future__ import annotations
 
+import functools
 import json
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import numpy as np
 import torch
@@ -41,6 +43,8 @@ from medaug.output.layout import OutputLayout
 #: sampled chunks kept in memory per dataset
 KEPT_CHUNKS = 16
 
+P = ParamSpec("P")
+
 
 def file_pixels(images: torch.Tensor, output_format: str, bit_depth: int) -> torch.Tensor:
     """``[-1, 1]`` images as the values their written files read back as, in ``[0, 1]``
@@ -64,21 +68,70 @@ class _Unit:
     info: CheckpointInfo
 
 
+@dataclass(frozen=True)
+class ItemFormat:
+    """What ``ds[i]`` of a :class:`SyntheticImages` is: its image and its target.
+
+    The image is resized to ``image_size`` and converted to ``channels`` as in
+    :class:`~medaug.datasets.BalancedFolder` (``None``: as the written files are), then
+    handed to ``transform`` as ``transform_input`` says
+    (:mod:`medaug.datasets.transforms`). The target is the class's number in
+    ``class_to_idx`` (default: the sorted class folders numbered from 0; pass
+    ``BalancedFolder(OUT).class_to_idx`` to concatenate the two), then passed through
+    ``target_transform``.
+    """
+
+    transform: Callable[..., Any] | None = None
+    target_transform: Callable[[int], Any] | None = None
+    transform_input: TransformInput = "auto"
+    class_to_idx: Mapping[str, int] | None = None
+    image_size: int | None = None
+    channels: int | str | None = None
+
+
+def _item_keywords_deprecated(init: Callable[P, None]) -> Callable[P, None]:
+    """Keep the keyword arguments ``SyntheticImages`` took before ``items``
+    (``transform=``, ``class_to_idx=``, ``image_size=``...) working, deprecated: they
+    are applied to ``items`` (default ``ItemFormat()``), with a DeprecationWarning."""
+    names = {f.name for f in fields(ItemFormat)}
+
+    @functools.wraps(init)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        legacy: dict[str, Any] = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+        if legacy:
+            warnings.warn(
+                f"SyntheticImages(): the keyword arguments {', '.join(legacy)} are "
+                "deprecated; pass items=medaug.datasets.ItemFormat(...) instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            items = kwargs.get("items")
+            base = items if isinstance(items, ItemFormat) else ItemFormat()
+            kwargs["items"] = replace(base, **legacy)
+        init(*args, **kwargs)
+
+    return wrapper
+
+
 class SyntheticImages(Dataset[tuple[Any, int]]):
     """``n`` synthetic images per class from ``checkpoint``: a ``.pt`` file, a folder of
     them (``OUT/checkpoints``) or a balance output ``OUT``.
 
     ``ds[i]`` is ``(image, target)`` like :class:`~medaug.datasets.BalancedFolder` (float32
-    ``(C, H, W)`` in ``[0, 1]`` through ``transform``); the images come class folder by
-    class folder in sorted order, ``n`` each; ``class_name`` keeps one class. Targets
-    follow ``class_to_idx`` (pass ``BalancedFolder(OUT).class_to_idx`` to concatenate the
-    two); by default the sorted class folders of the checkpoints are numbered from 0, and
-    :attr:`classes` lists the class folders by target.
-    ``image_size`` and ``channels`` work as in :class:`~medaug.datasets.BalancedFolder`
-    (without them, the pixels are exactly those of the written files). Use
-    ``num_workers=0`` in a ``DataLoader`` when ``device`` is a GPU.
+    ``(C, H, W)`` in ``[0, 1]`` through the transform); the images come class folder by
+    class folder in sorted order, ``n`` each, drawn with ``seed`` on ``device``;
+    ``class_name`` keeps one class. ``items`` (an :class:`ItemFormat`) says what each
+    item is: image size and channels (without them, the pixels are exactly those of the
+    written files), transform, target numbering (``class_to_idx``) and target transform.
+    :attr:`classes` lists the class folders by target. Use ``num_workers=0`` in a
+    ``DataLoader`` when ``device`` is a GPU.
+
+    The keyword arguments this class took before ``items`` (``transform=``,
+    ``target_transform=``, ``transform_input=``, ``class_to_idx=``, ``image_size=``,
+    ``channels=``) still work, with a :class:`DeprecationWarning`.
     """
 
+    @_item_keywords_deprecated
     def __init__(
         self,
         checkpoint: Path | str,
@@ -86,34 +139,32 @@ class SyntheticImages(Dataset[tuple[Any, int]]):
         *,
         seed: int = 0,
         class_name: str | None = None,
-        transform: Callable[..., Any] | None = None,
-        target_transform: Callable[[int], Any] | None = None,
-        transform_input: TransformInput = "auto",
-        class_to_idx: Mapping[str, int] | None = None,
-        image_size: int | None = None,
-        channels: int | str | None = None,
+        items: ItemFormat | None = None,
         device: str | torch.device = "cpu",
     ) -> None:
         from medaug.runtime import resolve_device
 
+        items = items if items is not None else ItemFormat()
         if n < 1:
             raise MedaugError(f"n must be at least 1, got {n}")
         if seed < 0:
             raise MedaugError(f"seed must be >= 0, got {seed}")
-        if image_size is not None and image_size < 1:
-            raise MedaugError(f"image_size must be at least 1, got {image_size}")
-        self.image_size = image_size
-        self.channels = parse_channels(channels)
+        if items.image_size is not None and items.image_size < 1:
+            raise MedaugError(f"image_size must be at least 1, got {items.image_size}")
+        self.image_size = items.image_size
+        self.channels = parse_channels(items.channels)
         self.n = n
         self.seed = seed
         self.device = resolve_device(device)
-        self._apply = ImageTransform(transform, transform_input)
-        self.target_transform = target_transform
+        self._apply = ImageTransform(items.transform, items.transform_input)
+        self.target_transform = items.target_transform
         units, states = _units(Path(checkpoint))
         if class_name is not None:
             units = _keep_class(units, class_name)
         self._units = units
-        self.class_to_idx: dict[str, int] = _class_to_idx([u.folder for u in units], class_to_idx)
+        self.class_to_idx: dict[str, int] = _class_to_idx(
+            [u.folder for u in units], items.class_to_idx
+        )
         self.classes: list[str] = sorted(self.class_to_idx, key=self.class_to_idx.__getitem__)
         self.targets: list[int] = [self.class_to_idx[u.folder] for u in units for _ in range(n)]
         used = dict.fromkeys(u.checkpoint for u in units)  # the kept classes' checkpoints
@@ -235,4 +286,4 @@ def _class_to_idx(folders: list[str], given: Mapping[str, int] | None) -> dict[s
     return {str(k): int(v) for k, v in given.items()}
 
 
-__all__ = ["KEPT_CHUNKS", "SyntheticImages", "file_pixels"]
+__all__ = ["KEPT_CHUNKS", "ItemFormat", "SyntheticImages", "file_pixels"]

@@ -21,6 +21,7 @@ from medaug.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "ARMS": "config",
+    "BootstrapSettings": "testset",
     "ExperimentConfig": "config",
     "RESAMPLERS": "resample",
     "Resampler": "resample",
@@ -50,4 +51,5 @@ if TYPE_CHECKING:
     from medaug.experiments.stats import paired_difference as paired_difference
     from medaug.experiments.stats import sentence as sentence
     from medaug.experiments.stats import summarize as summarize
+    from medaug.experiments.testset import BootstrapSettings as BootstrapSettings
     from medaug.experiments.testset import test_set_comparisons as test_set_comparisons

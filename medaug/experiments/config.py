@@ -17,8 +17,8 @@ from medaug.balancing.config import (
     training_steps,
 )
 from medaug.data.options import DataOptions, parse_channels
-from medaug.errors import MedaugError
-from medaug.output.strategy import check_strategy
+from medaug.errors import ConfigError
+from medaug.output.strategy import check_share, check_strategy
 from medaug.plugins import check_choice
 from medaug.training.config import TrainConfig
 
@@ -43,6 +43,8 @@ class ExperimentConfig:
     #: images added per selected class (the paper's 400); ``None`` = fill up per strategy
     synthetic: int | None = None
     strategy: str | None = None
+    #: cap on the added share of each class, for every resampling arm (as ``balance``)
+    max_synthetic_share: float | None = None
     val_fraction: float = 0.2
     train_config: TrainConfig = field(default_factory=TrainConfig)
     augment: str = "standard"
@@ -74,32 +76,34 @@ class ExperimentConfig:
         parse_channels(self.channels)
         unknown = [a for a in self.arms if a not in ARMS]
         if unknown or not self.arms:
-            raise MedaugError(
-                f"--arms: unknown arm(s) {', '.join(unknown) or '(none)'}; choose from "
-                f"{', '.join(ARMS)}"
+            raise ConfigError(
+                f"{{arms}}: unknown arm(s) {', '.join(unknown) or '(none)'}; choose from "
+                f"{', '.join(ARMS)}",
+                "arms",
             )
         if len(set(self.arms)) != len(self.arms):
-            raise MedaugError("--arms lists an arm twice")
+            raise ConfigError("{arms} lists an arm twice", "arms")
         if "gan" in self.arms and not self.generator:
-            raise MedaugError("the gan arm needs --generator NAME")
+            raise ConfigError("the gan arm needs {generator} NAME", "generator")
         if self.seeds < 1:
-            raise MedaugError("--seeds must be >= 1")
+            raise ConfigError("{seeds} must be >= 1", "seeds")
         if self.gen_steps is not None and self.gen_steps < 1:
-            raise MedaugError("--gen-steps must be >= 1")
+            raise ConfigError("{gen_steps} must be >= 1", "gen_steps")
         if self.gen_epochs is not None and self.gen_epochs < 1:
-            raise MedaugError("--gen-epochs must be >= 1")
+            raise ConfigError("{gen_epochs} must be >= 1", "gen_epochs")
         if self.gen_checkpoint_every is not None and self.gen_checkpoint_every < 1:
-            raise MedaugError("--gen-checkpoint-every must be >= 1")
+            raise ConfigError("{gen_checkpoint_every} must be >= 1", "gen_checkpoint_every")
         if self.min_class_images < 1:
-            raise MedaugError("--min-class-images must be >= 1")
+            raise ConfigError("{min_class_images} must be >= 1", "min_class_images")
         if self.synthetic is not None and self.synthetic < 1:
-            raise MedaugError("--synthetic must be >= 1")
+            raise ConfigError("{synthetic} must be >= 1", "synthetic")
         if not 0.0 < self.val_fraction < 1.0:
-            raise MedaugError("--val-split must be between 0 and 1")
+            raise ConfigError("{val_fraction} must be between 0 and 1", "val_fraction")
         check_choice("classifier", self.classifier, self.classifier_options, field="classifier")
         if "gan" in self.arms and self.generator:
             check_choice("generator", self.generator, self.generator_options, field="generator")
         check_strategy(self.strategy)
+        check_share(self.max_synthetic_share)
 
     @property
     def effective_gen_steps(self) -> int | None:
@@ -159,6 +163,10 @@ class ExperimentConfig:
             d.pop("gen_checkpoint_every")
         if d["min_class_images"] == MIN_CLASS_IMAGES:
             d.pop("min_class_images")
+        if d["max_synthetic_share"] is None:
+            d.pop("max_synthetic_share")
+        if d["train_config"]["synthetic_weight"] == 1.0:
+            d["train_config"].pop("synthetic_weight")
         for key in ("audit", "audit_options"):  # the audit changes no number of a run
             d.pop(key)
         d["train"] = str(Path(self.train).expanduser().resolve())

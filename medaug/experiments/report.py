@@ -141,6 +141,7 @@ def markdown(results: dict[str, Any]) -> str:
         if pos
         else "Macro averages (multi-class).",
         "",
+        *([f"**Verdict:** {results['verdict']}", ""] if results.get("verdict") else []),
         "## Table II: classifier performance on the test folder (mean ± std over seeds)",
         "",
         "| Training set | Images | " + " | ".join(HEADERS[m] for m in METRIC_NAMES) + " |",
@@ -185,6 +186,8 @@ def markdown(results: dict[str, Any]) -> str:
         )
     tc = s["train_config"]
     added = s["synthetic"] or f"strategy {s['strategy'] or 'auto'}"
+    if s.get("max_synthetic_share") is not None:
+        added = f"{added} (synthetic share of a class capped at {s['max_synthetic_share']})"
     versions = ", ".join(f"{k} {v}" for k, v in results["versions"].items() if isinstance(v, str))
     lines += [
         "",
@@ -193,7 +196,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"- data: train {results['data']['train']}, test {results['data']['test']}, "
         f"{results['data']['channels']} channel(s)",
         f"- classifier: epochs {tc['epochs']}, batch {tc['batch_size']}, lr {tc['lr']}, "
-        f"class weights {tc['class_weights']}, monitor {tc['monitor']} (patience "
+        f"class weights {tc['class_weights']}, "
+        f"synthetic weight {tc.get('synthetic_weight', 1.0)}, monitor {tc['monitor']} (patience "
         f"{tc['patience']}), threshold {tc['threshold']}, augment `{s['augment']}`",
         f"- synthetic: {added} per selected class; generator {_gen_length(s)}, "
         f"options {s['generator_options']}",
@@ -265,6 +269,8 @@ def rich_table(results: dict[str, Any]) -> Table:
 def rich_summary(results: dict[str, Any]) -> Group:
     """What the terminal shows: Table II, the seed-level sentences, the test-set sentences."""
     parts: list[Any] = [rich_table(results), *(Text(t) for t in results.get("sentences", []))]
+    if results.get("verdict"):
+        parts.append(Text(f"Verdict: {results['verdict']}", style="bold"))
     if results.get("test_set"):
         parts += [
             Text(""),

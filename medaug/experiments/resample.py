@@ -23,22 +23,25 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 
 from medaug.atomic import atomic_write_json
 from medaug.data.names import class_folder_name
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 from medaug.generation.fitting import DataShape, GeneratorFitter, GeneratorSpec
 from medaug.generation.grids import save_grid
 from medaug.generation.progress import LineReporter
 from medaug.generation.sampling import sample_images
 from medaug.generation.settings import GenerationSettings
-from medaug.output.strategy import resolve_targets
+from medaug.output.strategy import cap_share, resolve_targets
 from medaug.training.augment import Augmenter, load_pipeline
 from medaug.training.data import TensorData
+
+if TYPE_CHECKING:
+    from medaug.experiments.config import ExperimentConfig
 
 Log = Callable[[str], None]
 
@@ -48,15 +51,28 @@ class Resampler(ABC):
 
     #: the ``origin`` recorded for the images this resampler adds
     origin: ClassVar[str] = ""
+    #: the audit of the images the last :meth:`fit_resample` added (``None``: not audited)
+    audit_result: dict[str, Any] | None = None
 
-    def __init__(self, *, synthetic: int | None = None, strategy: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        synthetic: int | None = None,
+        strategy: str | None = None,
+        max_share: float | None = None,
+    ) -> None:
         self.synthetic = synthetic
         self.strategy = strategy
+        self.max_share = max_share
 
     def extra_counts(self, train: TensorData) -> dict[str, int]:
         """Images to add per class: ``synthetic`` per selected class, else fill up per
-        strategy (every class listed, zeros included)."""
-        targets = resolve_targets(train.counts(), self.strategy, count=self.synthetic)
+        strategy (every class listed, zeros included), each class's added share capped at
+        ``max_share``."""
+        counts = train.counts()
+        targets = cap_share(
+            counts, resolve_targets(counts, self.strategy, count=self.synthetic), self.max_share
+        )
         return {c: int(targets.get(c, 0)) for c in train.classes}
 
     def fit_resample(self, train: TensorData) -> TensorData:
@@ -134,8 +150,7 @@ class GenerativeOversampler(Resampler):
         super().__init__(**kwargs)
         #: the audit's extractor options; ``None``: no audit
         self.audit_options = None if audit_options is None else dict(audit_options)
-        #: the audit of the images of the last fit_resample (``None`` without audit)
-        self.audit_result: dict[str, Any] | None = None
+        self.audit_result = None
         self.settings, self.seed = settings, settings.seed
         self.device = torch.device(device)
         self.work_dir, self.log = Path(work_dir), log
@@ -211,7 +226,7 @@ class GenerativeOversampler(Resampler):
 class ArmContext:
     """What an arm's resampler is built from, for one seed."""
 
-    cfg: Any  # ExperimentConfig
+    cfg: ExperimentConfig
     seed: int
     device: torch.device
     out: Path
@@ -225,7 +240,7 @@ def _baseline(ctx: ArmContext) -> Resampler:
 def _gan(ctx: ArmContext) -> Resampler:
     cfg = ctx.cfg
     if not cfg.generator:
-        raise MedaugError("the gan arm needs --generator NAME")
+        raise ConfigError("the gan arm needs {generator} NAME", "generator")
     return GenerativeOversampler(
         cfg.generation(ctx.seed),
         ctx.out / "generators" / f"seed{ctx.seed}",
@@ -234,6 +249,7 @@ def _gan(ctx: ArmContext) -> Resampler:
         audit_options=cfg.audit_options if cfg.audit else None,
         synthetic=cfg.synthetic,
         strategy=cfg.strategy,
+        max_share=cfg.max_synthetic_share,
     )
 
 
@@ -244,6 +260,7 @@ def _classic(ctx: ArmContext) -> Resampler:
         seed=ctx.seed,
         synthetic=cfg.synthetic,
         strategy=cfg.strategy,
+        max_share=cfg.max_synthetic_share,
     )
 
 

@@ -35,15 +35,17 @@ from medaug.experiments.report import fmt_value, write_report
 from medaug.experiments.resample import RESAMPLERS, ArmContext
 from medaug.experiments.stats import compare, sentence, summarize
 from medaug.experiments.testset import test_set_comparisons, test_set_sentences
+from medaug.experiments.verdict import verdict
 from medaug.output import admit, claim_output
 from medaug.plugins import registry
 from medaug.runtime import resolve_device
 from medaug.training.augment import load_pipeline
-from medaug.training.data import TensorData, align_classes, from_dataset
+from medaug.training.data import RunData, TensorData, align_classes, from_dataset
 from medaug.training.metrics import METRIC_NAMES, resolve_positive_class
+from medaug.training.parallel import Placement
 from medaug.training.plots import plot_arms
 from medaug.training.progress import epoch_line
-from medaug.training.spec import ModelSpec
+from medaug.training.spec import ModelSpec, Recipe
 from medaug.training.step import fit_and_evaluate
 
 Log = Callable[[str], None]
@@ -189,7 +191,7 @@ class ExperimentRun:
                     split = from_dataset(self.ds, idx[0]), from_dataset(self.ds, idx[1])
                 resampler = RESAMPLERS[arm](ArmContext(cfg, seed, self.device, self.out, log))
                 record = self._run_arm(arm, seed, resampler.fit_resample(split[0]), split[1])
-                audit = getattr(resampler, "audit_result", None)
+                audit = resampler.audit_result
                 if audit is not None:  # the synthetic images' audit, next to the accuracy
                     record["audit"] = audit
                     atomic_write_json(self.run_dir(seed, arm) / "result.json", record)
@@ -216,15 +218,10 @@ class ExperimentRun:
         tcfg = replace(self.cfg.train_config, seed=seed)
         prefix = f"  seed {seed} {arm} "
         result = fit_and_evaluate(
-            self.spec,
-            train,
-            val,
-            tcfg,
-            device=self.device,
-            pipeline=self.pipeline,
-            positive=self.positive,
+            Recipe(self.spec, tcfg, self.pipeline),
+            RunData(train, val, self.test, self.positive),
+            placement=Placement(self.device),
             run_dir=run_dir,
-            test=self.test,
             on_epoch=lambda row: log(prefix + epoch_line(row, tcfg.epochs, digits=3)),
             extra={"arm": arm, "seed": seed},
         )
@@ -296,6 +293,7 @@ class ExperimentRun:
                 "image_size": cfg.image_size,
                 "channels": int(self.ds.channels),
             },
+            "verdict": verdict(runs, cfg.arms),
             "summary": summary,
             "comparisons": comparisons,
             "sentences": sentences,

@@ -61,6 +61,26 @@ class _Predictions:
     proba: np.ndarray | None
 
 
+@dataclass(frozen=True)
+class BootstrapSettings:
+    """How the paired bootstrap over test images is drawn: ``n_boot`` draws, a
+    ``confidence`` percentile interval, the ``seed`` of the draws (checked by
+    :func:`test_set_comparisons`)."""
+
+    n_boot: int = 2000
+    confidence: float = 0.95
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class _TestSet:
+    """The ordered test set: its true labels, the class names, the positive class index."""
+
+    y_true: np.ndarray
+    classes: Sequence[str]
+    positive: int | None
+
+
 def _predictions(run: Mapping[str, Any], k: int) -> _Predictions | None:
     """The run's stored predictions (``None`` for an older record without them)."""
     raw = run.get("predictions")
@@ -202,13 +222,10 @@ def _bootstrap(
     base_preds: Mapping[int, _Predictions],
     metric: str,
     score: _Scorer,
-    *,
-    confidence: float,
-    n_boot: int,
-    y_true: np.ndarray,
-    positive: int | None,
-    classes: Sequence[str],
+    test_set: _TestSet,
+    settings: BootstrapSettings,
 ) -> dict[str, Any]:
+    confidence, n_boot, y_true = settings.confidence, settings.n_boot, test_set.y_true
     seeds, diffs = [], []
     for s in sorted(set(arm_preds) & set(base_preds)):
         a, b = score(metric, arm_preds[s]), score(metric, base_preds[s])
@@ -237,7 +254,7 @@ def _bootstrap(
         return out
     mean_diff = np.mean(diffs, axis=0)
     if not np.isfinite(mean_diff[0]):
-        out["reason"] = _undefined_reason(metric, y_true, positive, classes)
+        out["reason"] = _undefined_reason(metric, y_true, test_set.positive, test_set.classes)
         return out
     draws = mean_diff[1:][np.isfinite(mean_diff[1:])]
     out.update(mean=float(mean_diff[0]), n_valid=len(draws))
@@ -275,20 +292,21 @@ def test_set_comparisons(
     positive: int | None,
     classes: Sequence[str],
     baseline: str = "baseline",
-    n_boot: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
+    bootstrap: BootstrapSettings | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``{arm: {"bootstrap": {metric: {...}}, "mcnemar": {seed: {...}}}}`` vs ``baseline``.
 
-    Bootstrap entries: ``mean`` (the difference on the full test set, averaged over the
-    seeds both arms have predictions for), ``ci_low``/``ci_high`` (percentile interval of
-    ``n_boot`` paired draws of the test images), ``confidence``, ``n_boot``, ``n_valid``
+    ``bootstrap`` sets the draws (default :class:`BootstrapSettings`: 2000 draws, 95%,
+    seed 0). Bootstrap entries: ``mean`` (the difference on the full test set, averaged
+    over the seeds both arms have predictions for), ``ci_low``/``ci_high`` (percentile
+    interval of ``n_boot`` paired draws of the test images), ``confidence``, ``n_boot``, ``n_valid``
     (draws where the metric was defined), ``n_images``, ``n_seeds``, ``seeds``, ``label``
     and ``reason`` (why ``mean`` is ``None``, else ``None``). McNemar entries, per seed
     both arms ran: ``b``, ``c``, ``p_value``, ``n`` (see :func:`mcnemar`), all ``None``
     with a ``reason`` when a run has no stored predictions. ``{}`` without a baseline run.
     """
+    bootstrap = BootstrapSettings() if bootstrap is None else bootstrap
+    n_boot, confidence = bootstrap.n_boot, bootstrap.confidence
     classes = list(classes)
     k = len(classes)
     if positive is not None and not 0 <= positive < k:
@@ -316,8 +334,11 @@ def test_set_comparisons(
                 f"{stored[0][0]} seed {stored[0][1]} (true labels differ)"
             )
     score = _Scorer(
-        _draw_weights(len(y_true), n_boot, seed) if stored else np.ones((1, 0)), k, positive
+        _draw_weights(len(y_true), n_boot, bootstrap.seed) if stored else np.ones((1, 0)),
+        k,
+        positive,
     )
+    test_set = _TestSet(y_true, classes, positive)
     base = table[baseline]
     out: dict[str, dict[str, Any]] = {}
     for arm, per_seed in table.items():
@@ -326,18 +347,7 @@ def test_set_comparisons(
         arm_preds = {s: p for s, p in per_seed.items() if p is not None}
         base_preds = {s: p for s, p in base.items() if p is not None}
         boot = {
-            m: _bootstrap(
-                arm_preds,
-                base_preds,
-                m,
-                score,
-                confidence=confidence,
-                n_boot=n_boot,
-                y_true=y_true,
-                positive=positive,
-                classes=classes,
-            )
-            for m in metrics
+            m: _bootstrap(arm_preds, base_preds, m, score, test_set, bootstrap) for m in metrics
         }
         tests: dict[int, dict[str, Any]] = {}
         for s in sorted(set(per_seed) & set(base)):

@@ -74,6 +74,16 @@ class NullReporter:
         pass
 
 
+class MessageReporter(NullReporter):
+    """Hands the messages to ``say`` (e.g. :func:`medaug.console.warn`); no progress."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+
+    def message(self, text: str) -> None:
+        self.say(text)
+
+
 def format_losses(losses: Mapping[str, float]) -> str:
     """``D 1.234  G 0.876  D(x) 0.51  D(G(z)) 0.32`` (unknown names as they are)."""
     return "  ".join(f"{LOSS_LABELS.get(k, k)} {v:.3f}" for k, v in losses.items())

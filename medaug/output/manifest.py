@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from medaug.atomic import atomic_write_text
+from medaug.output.layout import MANIFEST_NAME
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,13 @@ def read_manifest(path: Path) -> list[ManifestRow]:
             )
             for rec in reader
         ]
+
+
+def synthetic_files(data_root: Path) -> frozenset[Path]:
+    """The synthetic images (resolved paths) of the balance output that ``data_root`` is
+    (``OUT``) or lies in (``OUT/dataset``), from its manifest; empty without one."""
+    for out in (data_root, data_root.parent):
+        rows = read_manifest(out / MANIFEST_NAME)
+        if rows:
+            return frozenset((out / r.path).resolve() for r in rows if r.source == "synthetic")
+    return frozenset()

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 
 from medaug import limits
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 
 NAMED_STRATEGIES = ("auto", "minority", "not minority", "not majority", "all")
 STRATEGY_HELP = (
@@ -146,7 +146,7 @@ def resolve_targets(
     parsed = parse_strategy(strategy)
     if count is not None:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise MedaugError(f"--count must be a positive integer, got {count!r}")
+            raise ConfigError(f"{{count}} must be a positive integer, got {count!r}", "count")
         limits.images_per_class(count, "--count")
         if not isinstance(parsed, str):
             raise MedaugError(
@@ -169,6 +169,33 @@ def resolve_targets(
     if empty:
         raise MedaugError(f"class {empty[0]!r} has no images: a generator cannot learn it")
     return result
+
+
+def check_share(share: float | None) -> None:
+    """A cap on the synthetic share of a class: ``None`` (no cap) or a fraction in (0, 1)."""
+    if share is None:
+        return
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+        raise ConfigError(
+            f"{{max_synthetic_share}} must be a fraction in (0, 1), got {share!r}",
+            "max_synthetic_share",
+        )
+
+
+def cap_share(
+    counts: Mapping[str, int], to_add: Mapping[str, int], share: float | None
+) -> dict[str, int]:
+    """``to_add`` with each class's synthetic share capped at ``share``: at most
+    ``floor(real * share / (1 - share))`` images added to a class of ``real`` images
+    (``share=0.5``: no more synthetic than real images). Classes left with nothing to add
+    are dropped; ``share=None`` leaves ``to_add`` as it is."""
+    check_share(share)
+    if share is None:
+        return dict(to_add)
+    capped = {
+        c: min(n, math.floor(counts[c] * share / (1 - share) + 1e-9)) for c, n in to_add.items()
+    }
+    return {c: n for c, n in capped.items() if n > 0}
 
 
 def _ratio_targets(counts: dict[str, int], ratio: float) -> dict[str, int]:

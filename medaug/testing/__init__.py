@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from medaug.testing.check import Check
-from medaug.testing.files import tree_hash, write_dicom, write_image
+from medaug.testing.files import DicomSpec, tree_hash, write_dicom, write_image
 
 if TYPE_CHECKING:
     from _pytest.mark import MarkDecorator
@@ -47,6 +47,7 @@ _LAZY = {func: module for module, func in _KINDS.values()}
 
 __all__ = [
     "Check",
+    "DicomSpec",
     "checks",
     "classifier_checks",
     "extractor_checks",

@@ -4,10 +4,11 @@ The public verbs (:mod:`~medaug.training.workflow`):
 
 - :func:`train` (a :class:`TrainRequest` -> :class:`TrainOutcome`): read a dataset, split
   off validation, fit, write ``model.pt``, ``metrics.json`` and figures;
-- :func:`evaluate` (a ``model.pt`` and a dataset -> :class:`EvalOutcome`);
+- :func:`evaluate` (a ``model.pt`` and a dataset, :class:`EvalSettings` -> :class:`EvalOutcome`);
 - :func:`fit_and_evaluate` (:mod:`~medaug.training.step`): the one step under both and
-  under ``medaug experiment``: fit on train, select on validation, evaluate on a test set,
-  save; returns a :class:`RunRecord` with per-image :class:`Predictions`.
+  under ``medaug experiment``: make a :class:`Recipe`'s classifier on a :class:`RunData`'s
+  train set, select on validation, evaluate on a test set, save (where: a
+  :class:`Placement`); returns a :class:`RunRecord` with per-image :class:`Predictions`.
 
 The parts:
 
@@ -16,7 +17,8 @@ The parts:
 - :mod:`~medaug.training.trainer`: the loop (class weights, cosine schedule, early stopping,
   best checkpoint, threshold calibration on the validation split);
 - :mod:`~medaug.training.metrics`: scikit-learn metrics with an explicit positive class;
-- :mod:`~medaug.training.checkpoint`: ``model.pt`` (``torch.load(weights_only=True)``);
+- :mod:`~medaug.training.checkpoint`: ``model.pt`` (``torch.load(weights_only=True)``) and
+  its :class:`ClassifierInfo`;
 - :mod:`~medaug.training.plots`: curves, ROC, confusion matrix;
 - :mod:`~medaug.training.config`, :mod:`~medaug.training.spec`,
   :mod:`~medaug.training.request`, :mod:`~medaug.training.record`: the typed settings and
@@ -35,13 +37,18 @@ from medaug.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Augmenter": "augment",
+    "ClassifierInfo": "checkpoint",
     "EvalOutcome": "record",
+    "EvalSettings": "request",
     "METRIC_NAMES": "metrics",
     "MONITORS": "config",
     "ModelSpec": "spec",
     "Normalizer": "normalize",
     "PRESETS": "augment",
+    "Placement": "parallel",
     "Predictions": "record",
+    "Recipe": "spec",
+    "RunData": "data",
     "RunRecord": "record",
     "TensorData": "data",
     "TrainConfig": "config",
@@ -79,10 +86,12 @@ if TYPE_CHECKING:
     from medaug.training.augment import Augmenter as Augmenter
     from medaug.training.augment import load_pipeline as load_pipeline
     from medaug.training.augment import save_pipeline as save_pipeline
+    from medaug.training.checkpoint import ClassifierInfo as ClassifierInfo
     from medaug.training.checkpoint import load_checkpoint as load_checkpoint
     from medaug.training.checkpoint import save_checkpoint as save_checkpoint
     from medaug.training.config import MONITORS as MONITORS
     from medaug.training.config import TrainConfig as TrainConfig
+    from medaug.training.data import RunData as RunData
     from medaug.training.data import TensorData as TensorData
     from medaug.training.data import align_classes as align_classes
     from medaug.training.data import from_dataset as from_dataset
@@ -92,16 +101,19 @@ if TYPE_CHECKING:
     from medaug.training.metrics import predict_labels as predict_labels
     from medaug.training.metrics import resolve_positive_class as resolve_positive_class
     from medaug.training.normalize import Normalizer as Normalizer
+    from medaug.training.parallel import Placement as Placement
     from medaug.training.predict import predict_proba as predict_proba
     from medaug.training.record import EvalOutcome as EvalOutcome
     from medaug.training.record import Predictions as Predictions
     from medaug.training.record import RunRecord as RunRecord
     from medaug.training.record import TrainOutcome as TrainOutcome
+    from medaug.training.request import EvalSettings as EvalSettings
     from medaug.training.request import TrainRequest as TrainRequest
     from medaug.training.run import evaluate_model as evaluate_model
     from medaug.training.run import fit as fit
     from medaug.training.run import make_predictions as make_predictions
     from medaug.training.spec import ModelSpec as ModelSpec
+    from medaug.training.spec import Recipe as Recipe
     from medaug.training.step import fit_and_evaluate as fit_and_evaluate
     from medaug.training.trainer import TrainResult as TrainResult
     from medaug.training.trainer import train_classifier as train_classifier

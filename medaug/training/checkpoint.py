@@ -7,6 +7,7 @@ plugin by name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,34 +26,39 @@ from medaug.training.normalize import Normalizer
 FORMAT = "medaug-classifier/1"
 
 
-def save_checkpoint(
-    path: Path,
-    model: nn.Module,
-    *,
-    classifier: str,
-    options: dict[str, Any],
-    classes: list[str],
-    image_size: int,
-    channels: int,
-    normalizer: Normalizer,
-    threshold: float,
-    positive_class: str | None,
-    extra: dict[str, Any] | None = None,
-) -> Path:
-    """Write ``model.pt`` atomically."""
+@dataclass(frozen=True)
+class ClassifierInfo:
+    """What ``model.pt`` records besides the weights: how to rebuild the network
+    (``classifier`` name and its ``options``, ``classes``, ``image_size``, ``channels``)
+    and how to apply it (``normalizer``, decision ``threshold``, ``positive_class`` of a
+    binary problem); ``extra`` is stored as given (e.g. an experiment's arm and seed)."""
+
+    classifier: str
+    options: dict[str, Any]
+    classes: list[str]
+    image_size: int
+    channels: int
+    normalizer: Normalizer
+    threshold: float
+    positive_class: str | None = None
+    extra: dict[str, Any] | None = None
+
+
+def save_checkpoint(path: Path, model: nn.Module, info: ClassifierInfo) -> Path:
+    """Write ``model.pt`` atomically: ``model``'s weights and ``info``."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {
         "format": FORMAT,
         "medaug_version": __version__,
-        "classifier": classifier,
-        "options": dict(options),
-        "classes": list(classes),
-        "image_size": int(image_size),
-        "channels": int(channels),
-        "normalization": normalizer.to_dict(),
-        "threshold": float(threshold),
-        "positive_class": positive_class,
-        "extra": dict(extra or {}),
+        "classifier": info.classifier,
+        "options": dict(info.options),
+        "classes": list(info.classes),
+        "image_size": int(info.image_size),
+        "channels": int(info.channels),
+        "normalization": info.normalizer.to_dict(),
+        "threshold": float(info.threshold),
+        "positive_class": info.positive_class,
+        "extra": dict(info.extra or {}),
         "state_dict": state,
     }
     with atomic_path(path) as tmp:

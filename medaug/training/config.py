@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError
 from medaug.precision import check_precision
 
 MONITORS: dict[str, str] = {
@@ -29,11 +29,11 @@ def parse_threshold(spec: str | float) -> float | None:
     try:
         value = float(text)
     except ValueError as exc:
-        raise MedaugError(
-            f"--threshold must be 'calibrate' or a probability, got {spec!r}"
+        raise ConfigError(
+            f"{{threshold}} must be 'calibrate' or a probability, got {spec!r}", "threshold"
         ) from exc
     if not 0.0 < value < 1.0:
-        raise MedaugError(f"--threshold must be in (0, 1), got {value}")
+        raise ConfigError(f"{{threshold}} must be in (0, 1), got {value}", "threshold")
     return value
 
 
@@ -50,11 +50,16 @@ def parse_weight_pairs(spec: str) -> dict[str, float] | None:
     for part in spec.split(","):
         name, sep, value = part.partition("=")
         if not sep or not name.strip():
-            raise MedaugError(f"--class-weights {spec!r}: expected balanced, none or CLASS=W,...")
+            raise ConfigError(
+                f"{{class_weights}} {spec!r}: expected balanced, none or CLASS=W,...",
+                "class_weights",
+            )
         try:
             weights[name.strip()] = float(value)
         except ValueError as exc:
-            raise MedaugError(f"--class-weights: {value!r} is not a number") from exc
+            raise ConfigError(
+                f"{{class_weights}}: {value!r} is not a number", "class_weights"
+            ) from exc
     return weights
 
 
@@ -85,25 +90,45 @@ class TrainConfig:
     #: augmentation worker processes (-1: auto, see
     #: :func:`medaug.training.batches.auto_workers`); the images do not depend on it
     aug_workers: int = -1
+    #: loss weight of each image that is not real (``origin`` other than ``"real"``:
+    #: synthetic or augmented copies) relative to a real one; 1.0: all alike
+    synthetic_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
-            raise MedaugError(f"--epochs must be >= 1, got {self.epochs}")
+            raise ConfigError(f"{{epochs}} must be >= 1, got {self.epochs}", "epochs")
         if self.batch_size < 1:
-            raise MedaugError(f"--batch-size must be >= 1, got {self.batch_size}")
+            raise ConfigError(f"{{batch_size}} must be >= 1, got {self.batch_size}", "batch_size")
         if self.lr < 0 or self.weight_decay < 0:
-            raise MedaugError("--lr and --weight-decay must be >= 0")
+            raise ConfigError("{lr} and {weight_decay} must be >= 0", "lr", "weight_decay")
         if not 0.0 <= self.label_smoothing < 1.0:
-            raise MedaugError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+            raise ConfigError(
+                f"{{label_smoothing}} must be in [0, 1), got {self.label_smoothing}",
+                "label_smoothing",
+            )
         if self.monitor not in MONITORS:
-            raise MedaugError(
-                f"unknown monitor {self.monitor!r}; choose from {', '.join(MONITORS)}"
+            raise ConfigError(
+                f"unknown {{monitor}} {self.monitor!r}; choose from {', '.join(MONITORS)}",
+                "monitor",
             )
         if self.patience < 0 or self.warmup_epochs < 0 or self.seed < 0:
-            raise MedaugError("--patience, warmup_epochs and --seed must be >= 0")
+            raise ConfigError(
+                "{patience}, {warmup_epochs} and {seed} must be >= 0",
+                "patience",
+                "warmup_epochs",
+                "seed",
+            )
         if self.aug_workers < -1:
-            raise MedaugError(f"--aug-workers must be >= 0 (or -1: auto), got {self.aug_workers}")
-        object.__setattr__(self, "precision", check_precision(self.precision, "--precision"))
+            raise ConfigError(
+                f"{{aug_workers}} must be >= 0 (or -1: auto), got {self.aug_workers}",
+                "aug_workers",
+            )
+        if not 0.0 < self.synthetic_weight <= 100.0:
+            raise ConfigError(
+                f"{{synthetic_weight}} must be in (0, 100], got {self.synthetic_weight}",
+                "synthetic_weight",
+            )
+        object.__setattr__(self, "precision", check_precision(self.precision))
         parse_threshold(self.threshold)
         parse_weight_pairs(self.class_weights)
 

@@ -2,13 +2,15 @@
 
 Classifier training on CPU holds the (small, e.g. 64 px) images in memory and draws
 batches by index permutation. :class:`TensorData` is that form; :func:`from_dataset`
-builds it from a :class:`medaug.data.ImageDataset`.
+builds it from a :class:`medaug.data.ImageDataset`; :class:`RunData` holds one run's
+train, validation and test sets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,13 +67,45 @@ class TensorData:
         )
 
 
-def from_dataset(ds: Any, indices: Sequence[int] | np.ndarray | None = None) -> TensorData:
-    """``TensorData`` of a :class:`medaug.data.ImageDataset` (optionally a subset)."""
+@dataclass(frozen=True)
+class RunData:
+    """The labelled data of one classifier run: fit on ``train``, select the epoch (and
+    calibrate the threshold) on ``val``, evaluate on ``test`` (``None``: on ``val``).
+
+    ``positive`` is the positive class index of a binary problem (into ``train.classes``;
+    ``None`` for a multi-class one).
+    """
+
+    train: TensorData
+    val: TensorData | None = None
+    test: TensorData | None = None
+    positive: int | None = None
+
+    @property
+    def positive_class(self) -> str | None:
+        """The positive class's name (``None`` without one)."""
+        return self.train.classes[self.positive] if self.positive is not None else None
+
+
+def from_dataset(
+    ds: Any,
+    indices: Sequence[int] | np.ndarray | None = None,
+    synthetic: frozenset[Path] = frozenset(),
+) -> TensorData:
+    """``TensorData`` of a :class:`medaug.data.ImageDataset` (optionally a subset); the
+    files in ``synthetic`` (resolved paths) get the origin ``"synthetic"``."""
     idx = None if indices is None else np.asarray(indices, dtype=np.int64)
     x = ds.to_tensor(idx, value_range=(0.0, 1.0)).float()
     targets = np.asarray(ds.targets, dtype=np.int64)
     y = torch.from_numpy(targets if idx is None else targets[idx].copy())
-    return TensorData(x, y, list(ds.classes))
+    origin: list[str] = []
+    if synthetic:
+        picked = range(len(ds.records)) if idx is None else idx.tolist()
+        origin = [
+            "synthetic" if Path(ds.records[i].path).resolve() in synthetic else "real"
+            for i in picked
+        ]
+    return TensorData(x, y, list(ds.classes), origin)
 
 
 def align_classes(data: TensorData, classes: Sequence[str]) -> TensorData:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError
 
 #: the headline metrics, in report order
 METRIC_NAMES: tuple[str, ...] = (
@@ -43,11 +43,14 @@ def resolve_positive_class(classes: Sequence[str], positive: str | None = None) 
     classes = list(classes)
     if positive is not None:
         if positive not in classes:
-            raise MedaugError(
-                f"--positive-class {positive!r} is not a class; classes: {', '.join(classes)}"
+            raise ConfigError(
+                f"{{positive_class}} {positive!r} is not a class; classes: {', '.join(classes)}",
+                "positive_class",
             )
         if len(classes) != 2:
-            raise MedaugError("--positive-class only applies to two-class problems")
+            raise ConfigError(
+                "{positive_class} only applies to two-class problems", "positive_class"
+            )
         return classes.index(positive)
     if len(classes) != 2:
         return None

@@ -19,6 +19,8 @@ uses when it runs on every rank of a torchrun launch.
 Effective batch size = ``batch_size`` x world size; the peak learning rate is scaled by
 ``sqrt(world size)`` (:func:`scaled_lr`: the square-root rule for Adam-type optimisers,
 Malladi et al., NeurIPS 2022), with the warm-up medaug already uses.
+
+:class:`Placement` says where a run computes: its device, and whether data-parallel.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,21 @@ from torch import nn
 from medaug import distributed
 from medaug.training.normalize import Normalizer
 from medaug.training.predict import predict_proba
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a run computes: this process's ``device``, and whether it works
+    ``data_parallel`` with the other ranks of the active process group
+    (:mod:`medaug.distributed`; a single process without one)."""
+
+    device: torch.device
+    data_parallel: bool = False
+
+    @property
+    def world_size(self) -> int:
+        """Ranks working together (1 unless ``data_parallel`` in a process group)."""
+        return distributed.world_size() if self.data_parallel else 1
 
 
 def scaled_lr(lr: float, world_size: int) -> float:

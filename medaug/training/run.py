@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import albumentations as A
 import numpy as np
 import torch
 from torch import nn
@@ -18,53 +17,41 @@ from torch import nn
 from medaug import distributed
 from medaug.atomic import atomic_write_json
 from medaug.training.augment import Augmenter, save_pipeline
-from medaug.training.checkpoint import save_checkpoint
-from medaug.training.data import TensorData
+from medaug.training.checkpoint import ClassifierInfo, save_checkpoint
+from medaug.training.data import RunData, TensorData
 from medaug.training.metrics import compute_metrics, predict_labels
 from medaug.training.normalize import Normalizer
-from medaug.training.parallel import predict_proba_everywhere
+from medaug.training.parallel import Placement, predict_proba_everywhere
 from medaug.training.plots import plot_confusion, plot_history, plot_roc
 from medaug.training.predict import predict_proba
 from medaug.training.record import Predictions
-from medaug.training.spec import ModelSpec
+from medaug.training.spec import Recipe
 from medaug.training.trainer import (
     EpochCallback,
-    TrainConfig,
     TrainResult,
     train_classifier,
 )
 
 
 def fit(
-    spec: ModelSpec,
-    train: TensorData,
-    val: TensorData | None,
-    config: TrainConfig,
+    recipe: Recipe,
+    data: RunData,
     *,
-    device: torch.device,
-    pipeline: A.Compose | None,
-    positive: int | None,
+    placement: Placement,
     on_epoch: EpochCallback | None = None,
-    data_parallel: bool = False,
 ) -> TrainResult:
-    """Build the classifier for ``train``'s shape and classes, and train it
-    (``data_parallel``: with the other ranks, each augmenting with its own seed)."""
+    """Build ``recipe.spec``'s classifier for ``data.train``'s shape and classes, and
+    train it (:func:`~medaug.training.train_classifier`; ``placement.data_parallel``: with
+    the other ranks, each augmenting with its own seed)."""
+    config, pipeline, train = recipe.config, recipe.pipeline, data.train
     torch.manual_seed(config.seed)
-    model = spec.build(
+    model = recipe.spec.build(
         num_classes=len(train.classes), in_chans=train.channels, image_size=train.image_size
     )
-    aug_seed = distributed.rank_seed(config.seed) if data_parallel else config.seed
+    aug_seed = distributed.rank_seed(config.seed) if placement.data_parallel else config.seed
     augmenter = Augmenter(pipeline, seed=aug_seed) if pipeline is not None else None
     return train_classifier(
-        model,
-        train,
-        val,
-        config,
-        device=device,
-        augmenter=augmenter,
-        positive=positive,
-        on_epoch=on_epoch,
-        data_parallel=data_parallel,
+        model, data, config, placement=placement, augmenter=augmenter, on_epoch=on_epoch
     )
 
 
@@ -75,12 +62,12 @@ def evaluate_model(
     *,
     threshold: float,
     positive: int | None,
-    device: torch.device,
-    data_parallel: bool = False,
+    placement: Placement,
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """Metrics and probabilities ``(N, K)`` of ``model`` on ``data`` (``data_parallel``:
-    predicted by all ranks together, the same numbers on each)."""
-    if data_parallel and distributed.world_size() > 1:
+    """Metrics and probabilities ``(N, K)`` of ``model`` on ``data`` (``data_parallel``
+    placement: predicted by all ranks together, the same numbers on each)."""
+    device = placement.device
+    if placement.world_size > 1:
         proba = predict_proba_everywhere(model, data.x, normalizer, device=device)
     else:
         proba = predict_proba(model, data.x, normalizer, device=device)
@@ -93,35 +80,34 @@ def evaluate_model(
 def save_training(
     out: Path,
     result: TrainResult,
-    spec: ModelSpec,
-    train: TensorData,
+    recipe: Recipe,
+    data: RunData,
     *,
-    pipeline: A.Compose | None,
-    positive: int | None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Write ``model.pt``, ``history.json``, ``curves.png`` and ``augment.json`` into ``out``."""
+    """Write ``model.pt`` (``extra`` in its ``extra`` entry), ``history.json``,
+    ``curves.png`` and ``augment.json`` (with ``recipe.pipeline``) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
+    train = data.train
+    info = ClassifierInfo(
+        classifier=recipe.spec.classifier,
+        options=recipe.spec.checkpoint_options(),
+        classes=train.classes,
+        image_size=train.image_size,
+        channels=train.channels,
+        normalizer=result.normalizer,
+        threshold=result.threshold,
+        positive_class=data.positive_class,
+        extra=extra,
+    )
     paths = {
-        "model": save_checkpoint(
-            out / "model.pt",
-            result.model,
-            classifier=spec.classifier,
-            options=spec.checkpoint_options(),
-            classes=train.classes,
-            image_size=train.image_size,
-            channels=train.channels,
-            normalizer=result.normalizer,
-            threshold=result.threshold,
-            positive_class=train.classes[positive] if positive is not None else None,
-            extra=extra,
-        ),
+        "model": save_checkpoint(out / "model.pt", result.model, info),
         "history": out / "history.json",
         "curves": plot_history(result.history, out / "curves.png"),
     }
     atomic_write_json(paths["history"], result.history)
-    if pipeline is not None:
-        paths["augment"] = save_pipeline(pipeline, out / "augment.json")
+    if recipe.pipeline is not None:
+        paths["augment"] = save_pipeline(recipe.pipeline, out / "augment.json")
     return paths
 
 

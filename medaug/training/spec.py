@@ -1,11 +1,15 @@
-"""Which classifier a run builds: :class:`ModelSpec` (kept free of heavy imports)."""
+"""Which classifier a run builds: :class:`ModelSpec`, and how it is made:
+:class:`Recipe` (kept free of heavy imports)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from medaug.training.config import TrainConfig
+
 if TYPE_CHECKING:
+    import albumentations as A
     from torch import nn
 
 
@@ -36,3 +40,14 @@ class ModelSpec:
         """Options to rebuild the architecture (never re-requests weights: the checkpoint
         holds them)."""
         return {k: v for k, v in self.options.items() if k not in ("checkpoint", "pretrained")}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a classifier is made: which network (``spec``), how it is trained (``config``,
+    seed included) and how its training images are augmented (``pipeline``, an
+    albumentations pipeline; ``None``: not augmented)."""
+
+    spec: ModelSpec
+    config: TrainConfig = field(default_factory=TrainConfig)
+    pipeline: A.Compose | None = None

@@ -6,9 +6,9 @@ validation loss) and training stops after ``patience`` epochs without improvemen
 decision threshold of a binary problem is then calibrated on the validation split
 (Youden's J) and stored with the model.
 
-With ``data_parallel`` on the ranks of a torchrun launch, every rank runs this loop on
-its shard of each epoch's batch order (:mod:`~medaug.training.parallel`): the effective
-batch is ``batch_size`` x world size, the peak learning rate is scaled by
+With ``placement.data_parallel`` on the ranks of a torchrun launch, every rank runs this
+loop on its shard of each epoch's batch order (:mod:`~medaug.training.parallel`): the
+effective batch is ``batch_size`` x world size, the peak learning rate is scaled by
 ``sqrt(world size)``, and validation runs on all ranks with identical predictions.
 """
 
@@ -38,9 +38,10 @@ from medaug.training.config import (
     parse_threshold,
     parse_weight_pairs,
 )
-from medaug.training.data import TensorData
+from medaug.training.data import RunData, TensorData
 from medaug.training.metrics import choose_threshold, compute_metrics
 from medaug.training.normalize import Normalizer
+from medaug.training.parallel import Placement
 from medaug.training.predict import predict_proba
 
 
@@ -103,29 +104,59 @@ def _score(metrics: dict[str, Any], val_loss: float, monitor: str) -> float:
     return float("-inf") if value is None else float(value)
 
 
+def _sample_weights(
+    train: TensorData, synthetic_weight: float, device: torch.device
+) -> torch.Tensor | None:
+    """Each training image's loss weight: 1 for a real image, ``synthetic_weight`` for
+    any other; ``None`` when all weigh the same (the plain loss is used)."""
+    if synthetic_weight == 1.0 or all(o == "real" for o in train.origin):
+        return None
+    w = [1.0 if o == "real" else synthetic_weight for o in train.origin]
+    return torch.tensor(w, dtype=torch.float32, device=device)
+
+
+def _weighted_loss(
+    criterion: nn.CrossEntropyLoss, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor
+) -> torch.Tensor:
+    """``criterion``'s mean loss with each sample also weighted by ``w``: the per-sample
+    losses (class weight and label smoothing included) summed with weights ``w``, over
+    the sum of ``w`` times each sample's class weight, as the class-weighted mean is."""
+    per = nn.functional.cross_entropy(
+        logits,
+        y,
+        weight=criterion.weight,
+        reduction="none",
+        label_smoothing=criterion.label_smoothing,
+    )
+    cls_w = criterion.weight[y] if criterion.weight is not None else torch.ones_like(w)
+    return (w * per).sum() / (w * cls_w).sum()
+
+
 def train_classifier(
     model: nn.Module,
-    train: TensorData,
-    val: TensorData | None,
+    data: RunData,
     config: TrainConfig,
     *,
-    device: torch.device,
+    placement: Placement,
     augmenter: Augmenter | None = None,
-    positive: int | None = None,
     on_epoch: EpochCallback | None = None,
-    data_parallel: bool = False,
 ) -> TrainResult:
-    """Train ``model`` on ``train``; select the best epoch on ``val`` (or the last one).
+    """Train ``model`` on ``data.train``; select the best epoch on ``data.val`` (or the
+    last one). ``data.test`` is not used.
 
-    ``positive`` is the positive class index of a binary problem (for the threshold).
-    ``data_parallel``: train with the other ranks of the active process group
-    (:mod:`medaug.distributed`; a single process without one). Every rank must call
-    this with the same model, data and settings; all end with the same weights (checked).
+    ``data.positive`` is the positive class index of a binary problem (for the
+    threshold). ``augmenter`` augments each training batch; ``on_epoch`` receives each
+    history row as it is made. ``placement.data_parallel``: train with the other ranks of
+    the active process group (:mod:`medaug.distributed`; a single process without one).
+    Every rank must call this with the same model, data and settings; all end with the
+    same weights (checked).
     """
+    train, val, positive = data.train, data.val, data.positive
+    device = placement.device
     if len(train) == 0:
         raise MedaugError("the training set is empty")
     started = time.perf_counter()
-    world = distributed.world_size() if data_parallel else 1
+    world = placement.world_size
     rank = distributed.rank() if world > 1 else 0
     gen = torch.Generator().manual_seed(config.seed)  # the batch order, shared by all ranks
     torch.manual_seed(distributed.rank_seed(config.seed) if world > 1 else config.seed)
@@ -133,6 +164,7 @@ def train_classifier(
     weights = parse_class_weights(config.class_weights, train.counts())
     weight_t = torch.tensor(weights, dtype=torch.float32, device=device) if weights else None
     criterion = nn.CrossEntropyLoss(weight=weight_t, label_smoothing=config.label_smoothing)
+    sample_w = _sample_weights(train, config.synthetic_weight, device)
     eval_criterion = nn.CrossEntropyLoss(weight=weight_t)
     model.to(device)
     if device.type == "cuda":  # cuDNN's autotuned NHWC kernels (tensor cores in bf16)
@@ -167,14 +199,17 @@ def train_classifier(
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
         seen = 0.0
-        for step, (xb, yb) in enumerate(feed.epoch(plan, epoch)):
+        for step, ((xb, yb), idx) in enumerate(zip(feed.epoch(plan, epoch), plan, strict=True)):
             for group in optimizer.param_groups:
                 group["lr"] = peak_lr * _lr_factor(
                     epoch + step / steps, config.epochs, config.warmup_epochs
                 )
             with autocast(device, dtype):
                 logits = net(normalize(xb))
-                loss = criterion(logits.float(), yb)
+                if sample_w is None:
+                    loss = criterion(logits.float(), yb)
+                else:
+                    loss = _weighted_loss(criterion, logits.float(), yb, sample_w[idx.to(device)])
             optimizer.zero_grad(set_to_none=True)
             if scaler.is_enabled():  # fp16
                 scaler.scale(loss).backward()

@@ -6,32 +6,34 @@ parse options, call one of them and print.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from medaug import distributed
 from medaug.atomic import atomic_write_json
 from medaug.data import load_dataset, patient_split
 from medaug.data.options import DataOptions
-from medaug.errors import MedaugError
+from medaug.errors import ConfigError, MedaugError
 from medaug.output import claim_output
+from medaug.output.manifest import synthetic_files
 from medaug.runtime import resolve_device, seed_everything
 from medaug.training.augment import load_pipeline
 from medaug.training.checkpoint import load_checkpoint
-from medaug.training.data import TensorData, align_classes, from_dataset
+from medaug.training.data import RunData, TensorData, align_classes, from_dataset
 from medaug.training.metrics import resolve_positive_class
 from medaug.training.normalize import Normalizer
-from medaug.training.parallel import data_digest, scaled_lr
+from medaug.training.parallel import Placement, data_digest, scaled_lr
 from medaug.training.record import EvalOutcome, RunRecord, TrainOutcome
-from medaug.training.request import TrainRequest
+from medaug.training.request import EvalSettings, TrainRequest
 from medaug.training.run import (
     evaluate_model,
     make_predictions,
     save_evaluation_figures,
 )
+from medaug.training.spec import Recipe
 from medaug.training.step import fit_and_evaluate
 from medaug.training.trainer import EpochCallback
 
@@ -94,16 +96,11 @@ def train(
             f"{train_set.counts()}, validating on {len(val_set)} ({device}{ranks})"
         )
         record = fit_and_evaluate(
-            request.model,
-            train_set,
-            val_set,
-            request.config,
-            device=device,
-            pipeline=pipeline,
-            positive=positive,
+            Recipe(request.model, request.config, pipeline),
+            RunData(train_set, val_set, positive=positive),
+            placement=Placement(device, data_parallel=data_parallel),
             run_dir=out,
             on_epoch=on_epoch,
-            data_parallel=data_parallel,
         )
         report = _train_report(request, record, channels=train_set.channels)
         if distributed.is_main():
@@ -117,23 +114,26 @@ def evaluate(
     data: str | Path,
     *,
     out: str | Path | None = None,
-    threshold: float | None = None,
     options: DataOptions | None = None,
-    device: str | torch.device = "auto",
-    progress: bool = False,
+    settings: EvalSettings | None = None,
+    **deprecated: Any,
 ) -> EvalOutcome:
     """Metrics of the classifier in ``model_path`` (a ``model.pt``) on the dataset ``data``.
 
     ``data`` is read like the training data (``options``), at the model's image size and
-    channels; its classes must be among the model's. The stored (validation-calibrated)
-    decision threshold is used unless ``threshold`` overrides it. Writes
+    channels; its classes must be among the model's. ``settings``
+    (:class:`~medaug.training.EvalSettings`) picks the device, progress bars and a
+    decision threshold overriding the stored (validation-calibrated) one. Writes
     ``metrics.json``, ``roc.png`` and ``confusion.png`` into ``out`` (default: next to
     the model, ``evaluate-<data folder name>``).
+
+    The keywords ``threshold``, ``device`` and ``progress`` are deprecated: they still
+    work (a :class:`DeprecationWarning`) and fill in the matching ``settings`` fields.
     """
+    settings = _legacy_settings(settings, deprecated)
     model_path, data = Path(model_path), Path(data)
     options = options if options is not None else DataOptions()
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise MedaugError(f"--threshold must be in (0, 1), got {threshold}")
+    threshold, device, progress = settings.threshold, settings.device, settings.progress
     dev = resolve_device(device)
     model, meta = load_checkpoint(model_path, device=dev)
     target = Path(out) if out is not None else model_path.parent / f"evaluate-{data.resolve().name}"
@@ -157,7 +157,7 @@ def evaluate(
             test,
             threshold=thr,
             positive=positive,
-            device=dev,
+            placement=Placement(dev),
         )
         figs = save_evaluation_figures(out_dir, metrics, test, proba, positive)
         report = {
@@ -183,6 +183,30 @@ def evaluate(
         )
 
 
+#: the keywords :func:`evaluate` took before :class:`EvalSettings` (all its fields)
+_EVAL_KEYWORDS = tuple(f.name for f in fields(EvalSettings))
+
+
+def _legacy_settings(settings: EvalSettings | None, deprecated: dict[str, Any]) -> EvalSettings:
+    """``settings`` with the deprecated keywords of :func:`evaluate` mapped onto it (each
+    with a :class:`DeprecationWarning`); other unknown keywords raise :class:`TypeError`."""
+    unknown = [k for k in deprecated if k not in _EVAL_KEYWORDS]
+    if unknown:
+        raise TypeError(f"evaluate() got an unexpected keyword argument {unknown[0]!r}")
+    settings = settings if settings is not None else EvalSettings()
+    if not deprecated:
+        return settings
+    given = [k for k in _EVAL_KEYWORDS if k in deprecated]
+    warnings.warn(
+        f"evaluate(): the keyword(s) {', '.join(given)} are deprecated; pass "
+        f"settings=medaug.training.EvalSettings({', '.join(k + '=...' for k in given)}) "
+        "instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return replace(settings, **deprecated)
+
+
 def _train_and_val(request: TrainRequest, *, progress: bool) -> tuple[TensorData, TensorData]:
     """The training set and its validation set (``request.val``, or a patient split)."""
     ds = load_dataset(
@@ -192,9 +216,10 @@ def _train_and_val(request: TrainRequest, *, progress: bool) -> tuple[TensorData
         progress=progress,
         options=request.options,
     )
+    synthetic = _synthetic_files(request)
     if request.val is None:
         tr_idx, va_idx = patient_split(ds, val_fraction=request.val_split, seed=request.config.seed)
-        return from_dataset(ds, tr_idx), from_dataset(ds, va_idx)
+        return from_dataset(ds, tr_idx, synthetic), from_dataset(ds, va_idx)
     vds = load_dataset(
         request.val,
         image_size=request.image_size,
@@ -202,7 +227,22 @@ def _train_and_val(request: TrainRequest, *, progress: bool) -> tuple[TensorData
         progress=progress,
         options=request.options,
     )
-    return from_dataset(ds), align_classes(from_dataset(vds), ds.classes)
+    return from_dataset(ds, None, synthetic), align_classes(from_dataset(vds), ds.classes)
+
+
+def _synthetic_files(request: TrainRequest) -> frozenset[Path]:
+    """The synthetic images of ``request.data`` (a balance output) when
+    ``synthetic_weight`` gives them another weight; one error when there are none."""
+    if request.config.synthetic_weight == 1.0:
+        return frozenset()
+    found = synthetic_files(Path(request.data).resolve())
+    if not found:
+        raise ConfigError(
+            "{synthetic_weight} needs a balance output as DATA (OUT/dataset, with "
+            "OUT/manifest.csv naming its synthetic images); none found",
+            "synthetic_weight",
+        )
+    return found
 
 
 def _train_report(request: TrainRequest, record: RunRecord, *, channels: int) -> dict[str, Any]:

@@ -20,6 +20,7 @@ pixel, then the resize), used for everything else and as the reference in tests.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,15 @@ WINDOW_MODES = ("auto", "minmax", "bits")
 #: applies, ``full`` always decodes whole frames with pydicom (the pipeline of earlier versions)
 DECODE_MODES = ("reduced", "full")
 _PRESENTATION_LUT_SHAPE = 0x20500020
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """Frame ``index`` (from 0) of the ``count`` frames in the DICOM file ``path``."""
+
+    path: Path
+    index: int = 0
+    count: int = 1
 
 
 def _first(value: Any) -> float:
@@ -148,48 +158,43 @@ def _read(path: Path) -> Dataset | None:
 
 
 def decode_frame(
-    path: Path,
+    frame: FrameRef,
     *,
-    frame: int,
-    frames: int,
     image_size: int,
     channels: int | None,
     window: str = "auto",
     decode: str = "reduced",
 ) -> np.ndarray:
-    """Decode frame ``frame`` of ``path`` to ``(C, image_size, image_size)``:
-    through Pillow where :func:`medaug_dicom.reduced.route` allows it (``decode=
-    "reduced"``), else with :func:`decode_frame_full`."""
-    if decode == "reduced" and frames == 1:
-        ds = _read(path)
+    """Decode ``frame`` to ``(C, image_size, image_size)``: through Pillow where
+    :func:`medaug_dicom.reduced.route` allows it (``decode="reduced"``), else with
+    :func:`decode_frame_full`."""
+    if decode == "reduced" and frame.count == 1:
+        ds = _read(frame.path)
         if ds is not None:
-            how = route(ds, frames=frames, window=window).how
+            how = route(ds, frames=frame.count, window=window).how
             out = decode_frame_pillow(
                 ds, how=how, image_size=image_size, channels=channels, window=window
             )
             if out is not None:
                 return out
-    return decode_frame_full(
-        path, frame=frame, frames=frames, image_size=image_size, channels=channels, window=window
-    )
+    return decode_frame_full(frame, image_size=image_size, channels=channels, window=window)
 
 
 def decode_frame_full(
-    path: Path,
+    frame: FrameRef,
     *,
-    frame: int,
-    frames: int,
     image_size: int,
     channels: int | None,
     window: str = "auto",
 ) -> np.ndarray:
-    """Decode frame ``frame`` of ``path`` to ``(C, image_size, image_size)`` with pydicom:
-    the whole frame is decoded and mapped, then resized."""
+    """Decode ``frame`` to ``(C, image_size, image_size)`` with pydicom: the whole frame
+    is decoded and mapped, then resized."""
+    path = frame.path
     ds_out = Dataset()
     try:
         stored = pixel_array(
             str(path),
-            index=frame if frames > 1 else None,
+            index=frame.index if frame.count > 1 else None,
             ds_out=ds_out,
             specific_tags=[_PRESENTATION_LUT_SHAPE],
         )

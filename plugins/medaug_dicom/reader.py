@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +22,7 @@ from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
 from medaug_dicom.codecs import decoder_problem
 from medaug_dicom.labels import ID_ATTRIBUTES, CsvLabels, LabelMatcher, read_labels
-from medaug_dicom.pixels import DECODE_MODES, WINDOW_MODES, decode_frame
+from medaug_dicom.pixels import DECODE_MODES, WINDOW_MODES, FrameRef, decode_frame
 from medaug_dicom.reduced import DIRECT, PILLOW_JPEG_SYNTAXES, decode_direct, direct_meta
 
 DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
@@ -89,6 +90,43 @@ def resolve_tag(name: str) -> Any:
     return Tag(tag)
 
 
+@dataclass(frozen=True)
+class LabelOptions:
+    """How each DICOM file gets its class and patient, an option group of
+    :class:`DicomReader` (each field is a reader option).
+
+    ``labels``: a CSV of labels (matched on ``id_column``, classes from ``label_column``;
+    both found by name when not given); ``label_tag``: a DICOM attribute holding the
+    class (a keyword or ``gggg,eeee``); neither: class folders. ``patient_regex``: how
+    the patient ID is read from a file name when the file has no PatientID.
+    """
+
+    labels: Path | str | None = None
+    label_tag: str | None = None
+    patient_regex: str | None = None
+    id_column: str | None = None
+    label_column: str | None = None
+
+
+@dataclass(frozen=True)
+class PixelOptions:
+    """How DICOM frames are decoded, an option group of :class:`DicomReader` (each field
+    is a reader option).
+
+    ``window``: the display mapping (``auto``, ``minmax`` or ``bits``); ``multiframe``:
+    ``frames`` (one image per frame) or ``skip``; ``max_pixels``: pixels per frame
+    (Rows x Columns) above which a file is skipped (default ``$MEDAUG_MAX_PIXELS``, else
+    50 million); ``decode``: ``reduced`` decodes 8-bit grayscale JPEG frames with
+    Pillow, at a reduced DCT scale where the display mapping allows it, ``full`` decodes
+    every frame whole with pydicom.
+    """
+
+    window: str = "auto"
+    multiframe: str = "frames"
+    max_pixels: int | None = None
+    decode: str = "reduced"
+
+
 class DicomReader(Reader):
     """DICOM files (pydicom); labels from class folders, a CSV or a DICOM attribute."""
 
@@ -97,20 +135,14 @@ class DicomReader(Reader):
     def __init__(
         self,
         *,
-        labels: Path | str | None = None,
-        label_tag: str | None = None,
-        patient_regex: str | None = None,
-        id_column: str | None = None,
-        label_column: str | None = None,
-        window: str = "auto",
-        multiframe: str = "frames",
-        max_pixels: int | None = None,
-        decode: str = "reduced",
+        labelling: LabelOptions = LabelOptions(),
+        pixels: PixelOptions = PixelOptions(),
     ) -> None:
-        """``max_pixels``: pixels per frame (Rows x Columns) above which a file is skipped
-        (default ``$MEDAUG_MAX_PIXELS``, else 50 million). ``decode``: ``"reduced"``
-        decodes 8-bit grayscale JPEG frames with Pillow, at a reduced DCT scale where the
-        display mapping allows it; ``"full"`` decodes every frame whole with pydicom."""
+        """Through the registry, the fields of ``labelling`` (:class:`LabelOptions`) and
+        ``pixels`` (:class:`PixelOptions`) are the reader's options."""
+        labels, label_tag = labelling.labels, labelling.label_tag
+        patient_regex = labelling.patient_regex
+        window, multiframe, decode = pixels.window, pixels.multiframe, pixels.decode
         if labels is not None and label_tag is not None:
             raise MedaugError("give either --labels or --label-tag, not both")
         if window not in WINDOW_MODES:
@@ -124,7 +156,11 @@ class DicomReader(Reader):
         compile_patient_regex(patient_regex)
         self.labels_path = Path(labels).expanduser().resolve() if labels is not None else None
         self.csv: CsvLabels | None = (
-            read_labels(self.labels_path, id_column=id_column, label_column=label_column)
+            read_labels(
+                self.labels_path,
+                id_column=labelling.id_column,
+                label_column=labelling.label_column,
+            )
             if self.labels_path is not None
             else None
         )
@@ -133,7 +169,7 @@ class DicomReader(Reader):
         self.patient_regex = patient_regex
         self.window = window
         self.multiframe = multiframe
-        self.max_pixels = resolve_max_pixels(max_pixels)
+        self.max_pixels = resolve_max_pixels(pixels.max_pixels)
         self.decode_mode = decode
 
     @classmethod
@@ -329,9 +365,7 @@ class DicomReader(Reader):
         syntax = meta.get("transfer_syntax")
         pillow_may = syntax is None or syntax in _PILLOW_JPEG_NAMES
         return decode_frame(
-            record.path,
-            frame=record.frame,
-            frames=frames,
+            FrameRef(record.path, index=record.frame, count=frames),
             image_size=image_size,
             channels=channels,
             window=self.window,

@@ -33,7 +33,7 @@ from medaug.plugin_kit import LossLog, WeightEMA, check_images, check_labels, fu
 from medaug.precision import autocast, resolve_precision, uses_grad_scaler
 from medaug.rng import device_generator
 from medaug_diffusion.options import SUPPORTED_SIZES, check_options
-from medaug_diffusion.unet import build_unet
+from medaug_diffusion.unet import UNetLayout, build_unet
 
 STATE_FORMAT = "medaug-ddpm"
 STATE_VERSION = 1
@@ -101,12 +101,15 @@ class DDPM(Generator):
 
     def _new_model(self, seed: int) -> None:
         """Fresh UNet (weights from ``seed``), EMA copy, optimiser and grad scaler."""
-        net = build_unet(
-            self.image_size,
-            self.channels,
+        layout = UNetLayout(
             width=self._opts["width"],
             res_blocks=self._opts["res_blocks"],
             attention_res=self._opts["attention_res"],
+        )
+        net = build_unet(
+            self.image_size,
+            self.channels,
+            layout,
             num_class_embeds=self.num_classes + 1 if self.conditional else None,
             seed=seed,
         )

@@ -11,6 +11,7 @@ at 16x16); MONAI always adds one in the bottleneck.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from monai.networks.nets import DiffusionModelUNet
@@ -34,21 +35,32 @@ def level_channels(image_size: int, width: int) -> tuple[int, ...]:
     return tuple(width * m for m in WIDTH_MULTS[:levels])
 
 
+@dataclass(frozen=True)
+class UNetLayout:
+    """The UNet's size (the ``ddpm`` options of the same names): ``width`` channels at
+    full resolution, ``res_blocks`` residual blocks per level, self-attention at the
+    levels of ``attention_res`` px and below."""
+
+    width: int
+    res_blocks: int
+    attention_res: int
+
+
 def build_unet(
     image_size: int,
     channels: int,
+    layout: UNetLayout,
     *,
-    width: int,
-    res_blocks: int,
-    attention_res: int,
     num_class_embeds: int | None,
     seed: int,
 ) -> DiffusionModelUNet:
-    """A noise-prediction UNet for ``channels``-channel images of ``image_size`` px.
+    """A noise-prediction UNet for ``channels``-channel images of ``image_size`` px,
+    shaped by ``layout``.
 
     Its weights come from ``seed`` (MONAI's default initialisation, run on a forked
     global RNG, so building never changes the caller's random state).
     """
+    width = layout.width
     chans = level_channels(image_size, width)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -57,8 +69,8 @@ def build_unet(
             in_channels=channels,
             out_channels=channels,
             channels=chans,
-            attention_levels=tuple(s <= attention_res for s in level_sizes(image_size)),
-            num_res_blocks=res_blocks,
+            attention_levels=tuple(s <= layout.attention_res for s in level_sizes(image_size)),
+            num_res_blocks=layout.res_blocks,
             norm_num_groups=math.gcd(MAX_NORM_GROUPS, width),
             num_head_channels=tuple(math.gcd(MAX_HEAD_CHANNELS, c) for c in chans),
             num_class_embeds=num_class_embeds,

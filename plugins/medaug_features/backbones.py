@@ -17,6 +17,7 @@ convolution is adopted from the weights; pass its input scaling as ``mean``/``st
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -98,6 +99,22 @@ def _load_into(net: nn.Module, state: dict[str, torch.Tensor], name: str) -> Non
     net.load_state_dict(usable, strict=True)
 
 
+@dataclass(frozen=True)
+class Preprocessing:
+    """How images are prepared for a backbone, an option group of the timm and
+    torchvision extractors (its fields are the options ``input_size``, ``mean`` and
+    ``std``).
+
+    ``input_size``: the side images are resized to (``None``: kept as they are);
+    ``mean``/``std``: the per-channel normalisation (``None``: the model's own for timm,
+    ImageNet's for torchvision).
+    """
+
+    input_size: int | None = None
+    mean: Sequence[float] | None = None
+    std: Sequence[float] | None = None
+
+
 class _Backbone(FeatureExtractor):
     """Shared part of the timm and torchvision extractors."""
 
@@ -111,10 +128,9 @@ class _Backbone(FeatureExtractor):
         channels: int,
         device: torch.device | str = "cpu",
         weights: str | Path | None = None,
-        input_size: int | None = None,
-        mean: Sequence[float] | None = None,
-        std: Sequence[float] | None = None,
+        preprocessing: Preprocessing = Preprocessing(),
     ) -> None:
+        input_size, mean, std = preprocessing.input_size, preprocessing.mean, preprocessing.std
         self.name = f"{self.family}:{variant}"
         path = require_weights(self.name, weights)
         self.image_size = image_size
@@ -241,4 +257,4 @@ def _with_in_channels(conv: nn.Conv2d, in_chans: int) -> nn.Conv2d:
     )
 
 
-__all__ = ["BackboneFeatures", "TimmExtractor", "TorchvisionExtractor"]
+__all__ = ["BackboneFeatures", "Preprocessing", "TimmExtractor", "TorchvisionExtractor"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -96,6 +97,17 @@ def _positive_int(name: str, value: Any) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class DomainTraining:
+    """How the autoencoder is trained, an option group of :class:`DomainExtractor` (its
+    fields are the options ``steps``, ``batch_size`` and ``lr``): ``steps`` Adam steps
+    of ``batch_size`` images at learning rate ``lr``."""
+
+    steps: int = 300
+    batch_size: int = 32
+    lr: float = 2e-3
+
+
 class DomainExtractor(FeatureExtractor):
     """Autoencoder features trained on the real images being audited (no weights needed)."""
 
@@ -107,11 +119,10 @@ class DomainExtractor(FeatureExtractor):
         image_size: int,
         channels: int,
         device: torch.device | str = "cpu",
-        steps: int = 300,
-        batch_size: int = 32,
-        lr: float = 2e-3,
+        training: DomainTraining = DomainTraining(),
         widths: tuple[int, ...] | list[int] = DEFAULT_WIDTHS,
     ) -> None:
+        steps, batch_size, lr = training.steps, training.batch_size, training.lr
         if channels not in (1, 3):
             raise MedaugError(f"domain extractor: channels must be 1 or 3, got {channels!r}")
         self.image_size = _positive_int("image_size", image_size)
@@ -246,4 +257,4 @@ def _batches(n: int, batch_size: int, steps: int, generator: torch.Generator) ->
     return out
 
 
-__all__ = ["DomainEncoder", "DomainExtractor", "stage_count"]
+__all__ = ["DomainEncoder", "DomainExtractor", "DomainTraining", "stage_count"]

@@ -16,7 +16,7 @@ from medaug.data.imaging import resolve_max_pixels
 from medaug.data.names import validate_class_name
 from medaug.data.patients import compile_patient_regex, patient_from_name
 from medaug.errors import MedaugError
-from medaug.registry import option_problem
+from medaug.registry import factory_kwargs, option_problem
 from medaug_folder.pil_decode import IMAGE_SUFFIXES, decode_image, probe_image
 
 TOKEN_VERSION = 2
@@ -34,7 +34,7 @@ def _delegate_for(suffix: str, options: dict[str, Any]) -> Reader | None:
             continue
         accepted = {k: v for k, v in given.items() if option_problem(factory, {k: v}) is None}
         try:
-            reader = factory(**accepted)
+            reader = factory(**factory_kwargs(factory, accepted))
         except Exception:
             continue
         if isinstance(reader, Reader):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -67,26 +68,40 @@ class SimpleCNN(nn.Module):
         return self.head(self.pool(self.features(x)))
 
 
+@dataclass(frozen=True)
+class SimpleCNNOptions:
+    """The network's own options (``-O widths=...``), an option group of
+    :func:`build_simple_cnn` (:mod:`medaug.registry` lists and checks each field).
+
+    ``widths`` sets one block per entry (each halves the resolution), as a sequence or a
+    string such as ``"16,32,64"``; ``dropout`` is the head's, ``block_dropout`` spatial
+    dropout after each block (slow on CPU); ``convs_per_block`` 3x3 convolutions per block.
+    """
+
+    widths: Sequence[int] | str = (16, 32, 64, 128, 256)
+    dropout: float = 0.4
+    block_dropout: float = 0.0
+    convs_per_block: int = 1
+
+
 def build_simple_cnn(
     *,
     num_classes: int,
     in_chans: int,
     image_size: int = 64,
     pretrained: bool = False,
-    widths: Sequence[int] | str = (16, 32, 64, 128, 256),
-    dropout: float = 0.4,
-    block_dropout: float = 0.0,
-    convs_per_block: int = 1,
+    network: SimpleCNNOptions = SimpleCNNOptions(),
     **options: Any,
 ) -> SimpleCNN:
     """A small CNN (conv blocks with BatchNorm, pooling, dropout, linear head).
 
-    ``widths`` sets one block per entry (each halves the resolution); blocks that would
-    shrink the image below 1 px are dropped, so 16 px inputs work too. The defaults
-    (one convolution per block, 16-256 channels, dropout only in the head) are sized
-    for CPU training: about 0.1-0.3 s per batch of 64 images at 64 px on two cores.
-    ``block_dropout`` adds spatial dropout after each block (slow on CPU).
-    ``pretrained`` is refused: there are no published weights for this network.
+    ``network`` (:class:`SimpleCNNOptions`; through the registry, its fields are the
+    options ``widths``, ``dropout``, ``block_dropout`` and ``convs_per_block``) shapes
+    the network. Blocks that would shrink the image below 1 px are dropped, so 16 px
+    inputs work too. The defaults (one convolution per block, 16-256 channels, dropout
+    only in the head) are sized for CPU training: about 0.1-0.3 s per batch of 64 images
+    at 64 px on two cores. ``pretrained`` is refused: there are no published weights for
+    this network.
     """
     if options:
         raise MedaugError(f"simple-cnn: unknown option(s) {', '.join(sorted(options))}")
@@ -97,6 +112,7 @@ def build_simple_cnn(
             f"simple-cnn: need num_classes >= 2, in_chans >= 1, image_size >= 2 "
             f"(got {num_classes}, {in_chans}, {image_size})"
         )
+    widths = network.widths
     if isinstance(widths, str):
         widths = [int(w) for w in widths.replace(",", " ").split()]
     max_blocks = max(1, int(image_size).bit_length() - 1)
@@ -104,7 +120,7 @@ def build_simple_cnn(
         num_classes=num_classes,
         in_chans=in_chans,
         widths=tuple(widths)[:max_blocks],
-        dropout=dropout,
-        block_dropout=block_dropout,
-        convs_per_block=int(convs_per_block),
+        dropout=network.dropout,
+        block_dropout=network.block_dropout,
+        convs_per_block=int(network.convs_per_block),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -54,24 +55,38 @@ ALLOWED_OPTIONS: frozenset[str] = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class TimmWeights:
+    """Where a timm model's weights come from, an option group of
+    :func:`build_timm_model` (its fields are the options ``pretrained`` and
+    ``checkpoint``).
+
+    ``pretrained``: timm's published weights, from the local cache only; ``checkpoint``:
+    a local weights file handed to timm as ``checkpoint_path``.
+    """
+
+    pretrained: bool = False
+    checkpoint: str | None = None
+
+
 def build_timm_model(
     *,
     variant: str,
     num_classes: int,
     in_chans: int,
     image_size: int = 224,
-    pretrained: bool = False,
-    checkpoint: str | None = None,
+    weight_source: TimmWeights = TimmWeights(),
     **options: Any,
 ) -> nn.Module:
     """Any timm model by name (``timm:resnet18``), offline only.
 
     ``options`` (only :data:`ALLOWED_OPTIONS`) go to :func:`timm.create_model`
-    (``drop_rate=0.2``...). ``checkpoint`` is a local weights file handed to timm as
-    ``checkpoint_path``.
+    (``drop_rate=0.2``...). ``weight_source`` (:class:`TimmWeights`) says whether weights
+    come from timm's local cache (``pretrained``) or a local file (``checkpoint``).
     """
     import timm
 
+    pretrained, checkpoint = weight_source.pretrained, weight_source.checkpoint
     refused = sorted(set(options) - ALLOWED_OPTIONS)
     if refused:
         raise MedaugError(

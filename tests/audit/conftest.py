@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from medaug.auditing import ImageSet, PreparedExtractor, prepare_extractor
-from medaug.data import load_dataset
+from medaug.auditing import ExtractorSpec, ImageSet, PreparedExtractor, prepare_extractor
+from medaug.data import DataOptions, load_dataset
 
 SAMPLE = Path(__file__).resolve().parents[2] / "medaug" / "sample_data" / "chestxray2017-sample"
 SIZE = 32
@@ -32,7 +32,9 @@ class Images:
 def sample(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Images]:
     """The bundled real ChestXray2017 sample at 32 px, per class."""
     cache = tmp_path_factory.mktemp("audit-sample-cache")
-    ds = load_dataset(SAMPLE, image_size=SIZE, channels=1, progress=False, cache_dir=cache)
+    ds = load_dataset(
+        SAMPLE, image_size=SIZE, channels=1, progress=False, options=DataOptions(cache_dir=cache)
+    )
     out = {}
     for name in ds.classes:
         rows = ds.class_indices(name)
@@ -52,4 +54,6 @@ def normal(sample: dict[str, Images]) -> Images:
 @pytest.fixture(scope="session")
 def domain(normal: Images) -> PreparedExtractor:
     """The domain extractor trained on the sample's NORMAL images (not cached on disk)."""
-    return prepare_extractor(real=normal.x, seed=0, options={"steps": STEPS}, use_cache=False)
+    return prepare_extractor(
+        ExtractorSpec(options={"steps": STEPS}), real=normal.x, seed=0, use_cache=False
+    )

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import medaug.plugins
-from medaug.auditing import build_extractor, prepare_extractor
+from medaug.auditing import ExtractorSpec, build_extractor, prepare_extractor
 from medaug.contracts.features import FeatureExtractor
 from medaug.errors import MedaugError
 
@@ -28,13 +28,17 @@ def test_first_party_extractors_are_registered() -> None:
 def test_every_extractor_honours_the_contract(name: str, normal: Images, tmp_path: Path) -> None:
     x = normal.x[:32]
     if name == "timm:<variant>":
-        prepared = prepare_extractor("timm:test_resnet", real=x, weights=_timm_weights(tmp_path))
+        prepared = prepare_extractor(
+            ExtractorSpec("timm:test_resnet", weights=_timm_weights(tmp_path)), real=x
+        )
     elif name == "torchvision:<variant>":
         prepared = prepare_extractor(
-            "torchvision:shufflenet_v2_x0_5", real=x, weights=_tv_weights(tmp_path)
+            ExtractorSpec("torchvision:shufflenet_v2_x0_5", weights=_tv_weights(tmp_path)), real=x
         )
     else:
-        prepared = prepare_extractor(name, real=x, options={"steps": 5}, use_cache=False)
+        prepared = prepare_extractor(
+            ExtractorSpec(name, options={"steps": 5}), real=x, use_cache=False
+        )
     assert isinstance(prepared.extractor, FeatureExtractor)
     module = prepared.extractor.module()
     assert not module.training
@@ -49,24 +53,26 @@ def test_every_extractor_honours_the_contract(name: str, normal: Images, tmp_pat
 
 
 def test_domain_training_is_deterministic_whatever_the_thread_count(normal: Images) -> None:
-    a = prepare_extractor(real=normal.x, seed=3, options={"steps": 8}, use_cache=False)
+    steps_8 = ExtractorSpec(options={"steps": 8})
+    a = prepare_extractor(steps_8, real=normal.x, seed=3, use_cache=False)
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        b = prepare_extractor(real=normal.x, seed=3, options={"steps": 8}, use_cache=False)
+        b = prepare_extractor(steps_8, real=normal.x, seed=3, use_cache=False)
         assert torch.get_num_threads() == 2  # restored after training
     finally:
         torch.set_num_threads(threads)
-    c = prepare_extractor(real=normal.x, seed=4, options={"steps": 8}, use_cache=False)
+    c = prepare_extractor(steps_8, real=normal.x, seed=4, use_cache=False)
     assert a.sha256 == b.sha256
     assert a.sha256 != c.sha256
     assert torch.equal(a.features(normal.x), b.features(normal.x))
 
 
 def test_domain_extractor_is_cached_by_dataset_fingerprint(normal: Images, tmp_path: Path) -> None:
-    first = prepare_extractor(real=normal.x, options={"steps": 6}, cache_dir=tmp_path)
-    again = prepare_extractor(real=normal.x, options={"steps": 6}, cache_dir=tmp_path)
-    other_data = prepare_extractor(real=normal.x[:-1], options={"steps": 6}, cache_dir=tmp_path)
+    steps_6 = ExtractorSpec(options={"steps": 6})
+    first = prepare_extractor(steps_6, real=normal.x, cache_dir=tmp_path)
+    again = prepare_extractor(steps_6, real=normal.x, cache_dir=tmp_path)
+    other_data = prepare_extractor(steps_6, real=normal.x[:-1], cache_dir=tmp_path)
     assert (first.cached, again.cached, other_data.cached) == (False, True, False)
     assert again.sha256 == first.sha256
     assert again.info["trained_on_sha256"] == first.info["trained_on_sha256"]
@@ -109,7 +115,9 @@ def test_timm_backbone_loads_local_weights_and_records_their_sha256(
     import hashlib
 
     weights = _timm_weights(tmp_path, in_chans=1)
-    prepared = prepare_extractor("timm:test_resnet", real=normal.x[:16], weights=weights)
+    prepared = prepare_extractor(
+        ExtractorSpec("timm:test_resnet", weights=weights), real=normal.x[:16]
+    )
     assert prepared.sha256 == hashlib.sha256(weights.read_bytes()).hexdigest()
     assert prepared.info["weights_sha256"] == prepared.sha256
     assert prepared.info["in_chans"] == 1  # adopted from the weights file
@@ -128,10 +136,8 @@ def test_torchvision_backbone_adopts_a_one_channel_first_convolution(
     path = tmp_path / "grey.pth"
     torch.save(state, path)
     prepared = prepare_extractor(
-        "torchvision:shufflenet_v2_x0_5",
+        ExtractorSpec("torchvision:shufflenet_v2_x0_5", weights=path, options={"input_size": 48}),
         real=normal.x[:8],
-        weights=path,
-        options={"input_size": 48},
     )
     assert prepared.info["in_chans"] == 1
     assert prepared.info["input_size"] == 48
@@ -140,19 +146,22 @@ def test_torchvision_backbone_adopts_a_one_channel_first_convolution(
 
 def test_weights_of_another_network_are_refused(normal: Images, tmp_path: Path) -> None:
     with pytest.raises(MedaugError, match="weights do not fit extractor 'torchvision:resnet18'"):
-        prepare_extractor("torchvision:resnet18", real=normal.x[:8], weights=_tv_weights(tmp_path))
+        prepare_extractor(
+            ExtractorSpec("torchvision:resnet18", weights=_tv_weights(tmp_path)),
+            real=normal.x[:8],
+        )
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"not a checkpoint")
     with pytest.raises(MedaugError, match="cannot read weights"):
-        prepare_extractor("timm:test_resnet", real=normal.x[:8], weights=garbage)
+        prepare_extractor(ExtractorSpec("timm:test_resnet", weights=garbage), real=normal.x[:8])
 
 
 def test_unknown_extractor_and_bad_options_are_clear_errors(normal: Images) -> None:
     with pytest.raises(
         MedaugError, match=r"unknown feature_extractor 'domian'.*did you mean 'domain'"
     ):
-        prepare_extractor("domian", real=normal.x[:8])
+        prepare_extractor(ExtractorSpec("domian"), real=normal.x[:8])
     with pytest.raises(MedaugError, match=r"unknown option .colour."):
-        prepare_extractor("domain", real=normal.x[:8], options={"colour": "red"})
+        prepare_extractor(ExtractorSpec(options={"colour": "red"}), real=normal.x[:8])
     with pytest.raises(MedaugError, match="steps must be a positive integer"):
-        prepare_extractor("domain", real=normal.x[:8], options={"steps": 0})
+        prepare_extractor(ExtractorSpec(options={"steps": 0}), real=normal.x[:8])

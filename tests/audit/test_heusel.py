@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 import torch
 
-from medaug.auditing import PreparedExtractor, prepare_extractor
+from medaug.auditing import ExtractorSpec, PreparedExtractor, prepare_extractor
 from medaug.auditing.distances import frechet_distance
 
 from .audit_helpers import blur, noise, occlude
@@ -33,7 +33,9 @@ def halves(sample: dict[str, Images]) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.fixture(scope="module")
 def extractor(halves: tuple[torch.Tensor, torch.Tensor]) -> PreparedExtractor:
     """The domain extractor trained on the reference half, as an audit would."""
-    return prepare_extractor(real=halves[0], seed=0, options={"steps": STEPS}, use_cache=False)
+    return prepare_extractor(
+        ExtractorSpec(options={"steps": STEPS}), real=halves[0], seed=0, use_cache=False
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(DISTURBANCES))

@@ -178,7 +178,7 @@ def test_copy_deidentified_strips_patient_data_from_real_dicoms(tmp_path: Path) 
     import pydicom
     from medaug_dicom.deidentify import pseudonym
 
-    from medaug.testing import write_dicom
+    from medaug.testing import DicomSpec, write_dicom
 
     data = tmp_path / "data"
     rng = np.random.default_rng(0)
@@ -187,13 +187,15 @@ def test_copy_deidentified_strips_patient_data_from_real_dicoms(tmp_path: Path) 
             write_dicom(
                 data / cls / f"{cls}_{i}.dcm",
                 rng.integers(0, 255, (16, 16), dtype=np.uint8),
+                DicomSpec(
+                    extra={
+                        "PatientName": "Doe^Jane",
+                        "PatientBirthDate": "19700101",
+                        "InstitutionName": "St Example",
+                        "StudyDate": "20240102",
+                    }
+                ),
                 patient_id=f"MRN-{cls}-{i}",
-                extra={
-                    "PatientName": "Doe^Jane",
-                    "PatientBirthDate": "19700101",
-                    "InstitutionName": "St Example",
-                    "StudyDate": "20240102",
-                },
             )
     before = tree_hash(data)
     out = tmp_path / "out"

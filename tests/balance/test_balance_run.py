@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from medaug.balancing import BalanceConfig, balance
+from medaug.balancing import BalanceConfig, BalanceSummary, balance
 from medaug.data import DataOptions, load_dataset
 from medaug.generation.checkpoint import load_checkpoint
 from tests.helpers import tree_hash
@@ -59,7 +59,9 @@ def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path
     assert summary["dataset_root"] == str(out / "dataset")
     assert sorted(p.name for p in (out / "dataset").iterdir()) == ["NORMAL", "PNEUMONIA"]
     for root in (out, out / "dataset"):
-        balanced = load_dataset(root, image_size=16, cache_dir=tmp_path / "cache")
+        balanced = load_dataset(
+            root, image_size=16, options=DataOptions(cache_dir=tmp_path / "cache")
+        )
         assert balanced.counts() == {"NORMAL": 20, "PNEUMONIA": 20}
         assert balanced.skipped == []
     state = json.loads((out / ".medaug-run.json").read_text())
@@ -134,6 +136,18 @@ def test_float_ratio_on_two_classes(image_folder, tmp_path: Path) -> None:
     assert summary["counts_after"] == {"x": 8, "y": 16}
 
 
+def test_max_synthetic_share_caps_each_grown_class(image_folder, tmp_path: Path) -> None:
+    data = image_folder({"x": 4, "y": 16}, size=16)
+    out = tmp_path / "o"
+    args = ["balance", str(data), "--out", str(out), *TINY, "--max-synthetic-share", "0.5"]
+    summary = run_json(args)
+    assert summary["added"] == {"x": 4, "y": 0}  # 12 asked, capped at as many as real
+    assert summary["counts_after"] == {"x": 8, "y": 16}
+    state = json.loads((out / ".medaug-run.json").read_text())
+    assert state["settings"]["max_synthetic_share"] == 0.5
+    assert "max_synthetic_share" in (out / "report" / "report.md").read_text()
+
+
 def test_library_api_and_copy_mode(image_folder, tmp_path: Path) -> None:
     data = image_folder({"NORMAL": 6, "PNEUMONIA": 10}, size=16)
     result = balance(
@@ -149,6 +163,9 @@ def test_library_api_and_copy_mode(image_folder, tmp_path: Path) -> None:
         )
     )
     assert result.summary["counts_after"] == {"NORMAL": 10, "PNEUMONIA": 10}
+    assert result.summary.counts_after == result.summary["counts_after"]
+    assert dict(result.summary) == result.summary.to_dict()
+    assert BalanceSummary.from_dict(result.summary.to_dict()).to_dict() == dict(result.summary)
     real = tmp_path / "o" / "dataset" / "NORMAL" / "patient0_img0.png"
     assert real.stat().st_ino != (data / "NORMAL" / "patient0_img0.png").stat().st_ino
     with Image.open(tmp_path / "o" / "dataset" / "NORMAL" / "synthetic_0_00000.png") as im:
@@ -237,7 +254,7 @@ def test_dataset_options_reach_the_loader_and_the_run_settings(
     assert other.exit_code == 1 and "other settings" in other.output
 
     # the config is validated when it is built, and is immutable
-    with pytest.raises(MedaugError, match="--link"):
+    with pytest.raises(MedaugError, match=r"^invalid link "):
         BalanceConfig(out=out, link="teleport")
     with pytest.raises(MedaugError, match="channels"):
         BalanceConfig(out=out, channels="2")

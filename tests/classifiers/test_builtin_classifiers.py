@@ -64,7 +64,7 @@ def test_timm_refuses_options_that_load_files(options: dict[str, object]) -> Non
 def test_a_crafted_model_pt_cannot_make_timm_load_files(tmp_path: Path) -> None:
     """model.pt options are passed to the plugin: one that asks for other files is
     refused (and timm accepts only its declared hyper-parameters anyway)."""
-    from medaug.training.checkpoint import load_checkpoint, save_checkpoint
+    from medaug.training.checkpoint import ClassifierInfo, load_checkpoint, save_checkpoint
     from medaug.training.normalize import Normalizer
 
     model = medaug.create_classifier("simple-cnn", num_classes=2, in_chans=1, image_size=16)
@@ -72,9 +72,7 @@ def test_a_crafted_model_pt_cannot_make_timm_load_files(tmp_path: Path) -> None:
         ("timm:resnet18", {"pretrained_cfg_overlay": {"file": "/x"}}, "unknown option"),
         ("simple-cnn", {"checkpoint": "/x.pt"}, "asks to load other files"),
     ):
-        path = save_checkpoint(
-            tmp_path / "model.pt",
-            model,
+        info = ClassifierInfo(
             classifier=classifier,
             options=options,
             classes=["a", "b"],
@@ -84,5 +82,6 @@ def test_a_crafted_model_pt_cannot_make_timm_load_files(tmp_path: Path) -> None:
             threshold=0.5,
             positive_class="b",
         )
+        path = save_checkpoint(tmp_path / "model.pt", model, info)
         with pytest.raises(MedaugError, match=message):
             load_checkpoint(path)

@@ -5,12 +5,20 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from medaug.errors import DuplicateNameError, MedaugError, UnknownNameError
-from medaug.registry import Registry
+from medaug.registry import (
+    Registry,
+    factory_kwargs,
+    option_groups,
+    option_problem,
+    unknown_options,
+    valid_options,
+)
 
 
 def make(**kwargs: object) -> dict[str, object]:
@@ -196,3 +204,113 @@ def test_invalid_factory_reference(bad: str) -> None:
 def test_non_callable_factory_is_refused() -> None:
     with pytest.raises(TypeError, match="must be callable"):
         Registry("generator").add("x", 42, plugin="p")  # type: ignore[arg-type]
+
+
+# -- option groups: a parameter annotated with a dataclass takes its fields as options -------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An option group."""
+
+    width: int = 8
+    depth: int = 2
+
+
+@dataclass(frozen=True)
+class Needs:
+    """An option group with a required field."""
+
+    size: int
+
+
+def grouped(*, image_size: int, shape: Shape = Shape(depth=3), **extra: object) -> object:
+    """A factory whose ``shape`` options arrive as one :class:`Shape`."""
+    return {"image_size": image_size, "shape": shape, **extra}
+
+
+class GroupedClass:
+    """A class factory with an option group and no ``**options``."""
+
+    def __init__(self, *, channels: int = 1, shape: Shape = Shape(), needs: Needs) -> None:
+        self.channels, self.shape, self.needs = channels, shape, needs
+
+
+@pytest.fixture
+def groups() -> Registry[object]:
+    r: Registry[object] = Registry("classifier")
+    r.add("grouped", grouped, plugin="g")
+    r.add("klass", GroupedClass, plugin="k")
+    return r
+
+
+def test_option_group_fields_are_listed_in_place_of_the_group() -> None:
+    assert option_groups(grouped) == {"shape": Shape}
+    assert valid_options(grouped) == "image_size, width, depth"
+    assert valid_options(GroupedClass) == "channels, width, depth, size"
+    assert option_groups(make) == {} and valid_options(Strict) == "image_size, channels, width"
+
+
+def test_option_group_options_are_gathered_into_the_dataclass(groups: Registry[object]) -> None:
+    built = groups.create("grouped", image_size=16, width=4, other=1)
+    assert built == {"image_size": 16, "shape": Shape(width=4, depth=3), "other": 1}
+    # no option of the group given: the factory's own default instance applies
+    assert groups.create("grouped", image_size=16) == {"image_size": 16, "shape": Shape(depth=3)}
+    k = groups.create("klass", size=5, depth=1)
+    assert isinstance(k, GroupedClass)
+    assert (k.channels, k.shape, k.needs) == (1, Shape(depth=1), Needs(size=5))
+    assert factory_kwargs(GroupedClass, {"channels": 3, "size": 2}) == {
+        "channels": 3,
+        "needs": Needs(size=2),
+    }
+
+
+def test_option_group_errors_list_the_fields(groups: Registry[object]) -> None:
+    with pytest.raises(MedaugError) as info:
+        groups.create("klass", size=1, widht=3)
+    assert str(info.value) == (
+        "classifier 'klass' (plugin 'k'): unknown option 'widht'; "
+        "valid options: channels, width, depth, size"
+    )
+    with pytest.raises(MedaugError, match=r"'klass' .*missing option 'size'; valid options"):
+        groups.create("klass", width=3)
+    # the group's own name is no option, even for a factory taking **options
+    with pytest.raises(MedaugError, match=r"'grouped' .*unknown option 'shape'; valid options"):
+        groups.create("grouped", image_size=16, shape=Shape())
+    assert unknown_options(grouped, {"shape": 1, "anything": 2}) == ["shape"]
+    assert option_problem(GroupedClass, {"size": 1, "depth": 4}) is None
+
+
+def test_an_annotation_that_does_not_resolve_leaves_a_plain_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "medaug_unresolved_group_test"
+    (tmp_path / f"{name}.py").write_text(
+        textwrap.dedent(
+            """
+            from __future__ import annotations
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from tests.core.test_registry import Shape
+
+            def build(*, shape: Shape | None = None, size: int = 1) -> object:
+                return shape, size
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        r: Registry[object] = Registry("classifier")
+        r.add("u", f"{name}:build", plugin="p", description="x")
+        assert valid_options(r.get("u").factory) == "shape, size"
+        assert r.create("u", shape=3) == (3, 1)
+    finally:
+        sys.modules.pop(name, None)
+
+
+def test_option_group_fields_may_not_repeat_option_names() -> None:
+    def clash(*, width: int = 1, shape: Shape = Shape()) -> object:
+        return width, shape
+
+    with pytest.raises(TypeError, match="repeat option names 'width'"):
+        valid_options(clash)

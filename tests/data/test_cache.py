@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import medaug.data.decode as decode_mod
-from medaug.data import cache_root, load_dataset, scan_dataset
+from medaug.data import DataOptions, cache_root, load_dataset, scan_dataset
 from medaug.data.cache import CACHE_ENV
 from tests.helpers import tree_hash
 
@@ -37,8 +37,9 @@ class _Counter:
         monkeypatch.setattr(decode_mod, "decode_one", counting)
 
 
-def _load(root: Path, **kw: object):  # type: ignore[no-untyped-def]
-    return load_dataset(root, image_size=16, progress=False, workers=1, **kw)  # type: ignore[arg-type]
+def _load(root: Path, cache_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    options = DataOptions(workers=1, cache_dir=cache_dir)
+    return load_dataset(root, image_size=16, progress=False, options=options)
 
 
 def test_cache_dir_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +65,7 @@ def test_warm_load_decodes_nothing_and_is_identical(
     assert tree_hash(root) == before  # nothing was written into the dataset
     warm.images[0, 0, 0, 0] ^= 1  # copy-on-write: the cache file is not touched
     assert np.array_equal(np.asarray(_load(root).images), np.asarray(cold.images))
-    load_dataset(root, image_size=8, progress=False, workers=1)
+    load_dataset(root, image_size=8, progress=False, options=DataOptions(workers=1))
     assert counter.calls == 12  # another size is another cache entry
 
 
@@ -124,9 +125,17 @@ def test_failed_decodes_are_remembered(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_parallel_equals_serial(tmp_path: Path) -> None:
     root = _folder(tmp_path / "data", n=30)
-    serial = load_dataset(root, image_size=16, progress=False, workers=1, cache_dir=tmp_path / "c1")
+    serial = load_dataset(
+        root,
+        image_size=16,
+        progress=False,
+        options=DataOptions(workers=1, cache_dir=tmp_path / "c1"),
+    )
     parallel = load_dataset(
-        root, image_size=16, progress=False, workers=2, cache_dir=tmp_path / "c2"
+        root,
+        image_size=16,
+        progress=False,
+        options=DataOptions(workers=2, cache_dir=tmp_path / "c2"),
     )
     assert np.array_equal(np.asarray(serial.images), np.asarray(parallel.images))
 

@@ -17,7 +17,7 @@ import medaug.data.imaging as imaging
 import medaug.data.rowfile as rowfile
 from medaug.atomic import tmp_path_for
 from medaug.contracts.reader import ImageRecord, Reader, Scan
-from medaug.data import load_dataset
+from medaug.data import DataOptions, load_dataset
 from medaug.data.cache import remove_orphans
 from medaug.data.imaging import convert_channels
 from medaug.data.rowfile import RowWriter, data_crc, mapped_offset, open_rows
@@ -78,13 +78,21 @@ def test_rows_widen_to_the_widest_row(tmp_path: Path) -> None:
 def test_loads_are_memory_mapped_and_3_channels_a_view(tmp_path: Path) -> None:
     root = tmp_path / "data"
     root.mkdir()
-    cold = load_dataset(root, reader=Generated(40), image_size=8, progress=False, workers=2)
-    warm = load_dataset(root, reader=Generated(40), image_size=8, progress=False, workers=2)
+    cold = load_dataset(
+        root, image_size=8, progress=False, options=DataOptions(reader=Generated(40), workers=2)
+    )
+    warm = load_dataset(
+        root, image_size=8, progress=False, options=DataOptions(reader=Generated(40), workers=2)
+    )
     for ds in (cold, warm):
         assert _mapped(ds.images) and ds.images.shape == (40, 1, 8, 8)
         assert [int(ds.images[i, 0, 0, 0]) for i in (0, 39)] == [0, 39]
     rgb = load_dataset(
-        root, reader=Generated(40), image_size=8, channels=3, progress=False, workers=1
+        root,
+        image_size=8,
+        channels=3,
+        progress=False,
+        options=DataOptions(reader=Generated(40), workers=1),
     )
     assert rgb.images.shape == (40, 3, 8, 8) and rgb.channels == 3
     assert _mapped(rgb.images) and rgb.images.strides[1] == 0 and not rgb.images.flags.writeable
@@ -105,7 +113,9 @@ def test_cold_and_warm_loads_do_not_hold_the_images(
     peaks = []
     for _ in range(2):  # cold, then warm
         tracemalloc.start()
-        ds = load_dataset(root, reader=reader, image_size=128, progress=False, workers=1)
+        ds = load_dataset(
+            root, image_size=128, progress=False, options=DataOptions(reader=reader, workers=1)
+        )
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         assert _mapped(ds.images) and int(ds.images[95, 0, 5, 5]) == 95
@@ -122,8 +132,10 @@ def test_colour_to_gray_is_converted_in_chunks(
         for i in range(3):
             rgb = rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)
             Image.fromarray(rgb).save(tmp_path / cls / f"{i}.png")
-    colour = load_dataset(tmp_path, image_size=8, progress=False, workers=1)
-    gray = load_dataset(tmp_path, image_size=8, channels=1, progress=False, workers=1)
+    colour = load_dataset(tmp_path, image_size=8, progress=False, options=DataOptions(workers=1))
+    gray = load_dataset(
+        tmp_path, image_size=8, channels=1, progress=False, options=DataOptions(workers=1)
+    )
     assert colour.channels == 3 and gray.images.shape == (6, 1, 8, 8)
     assert np.array_equal(gray.images, convert_channels(np.asarray(colour.images), 1))
 
@@ -161,7 +173,10 @@ def test_unwritable_cache_keeps_rows_in_memory(
         monkeypatch.setattr(RowWriter, "append", full_disk)
     cache = tmp_path / "cache"
     ds = load_dataset(
-        root, reader=Generated(10), image_size=8, progress=False, workers=1, cache_dir=cache
+        root,
+        image_size=8,
+        progress=False,
+        options=DataOptions(reader=Generated(10), workers=1, cache_dir=cache),
     )
     assert np.array_equal(ds.images[:, 0, 0, 0], expected) and not _mapped(ds.images)
     assert "could not write the decode cache" in capsys.readouterr().err

@@ -14,8 +14,8 @@ import medaug_dicom.reduced as reduced
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from medaug_dicom.pixels import decode_frame, decode_frame_full
-from medaug_dicom.reader import DicomReader
+from medaug_dicom.pixels import FrameRef, decode_frame, decode_frame_full
+from medaug_dicom.reader import DicomReader, PixelOptions
 from medaug_dicom.reduced import decode_stream, draft_request, route
 from PIL import Image
 from pydicom import Dataset, dcmread
@@ -24,9 +24,9 @@ from pydicom.encaps import encapsulate, get_frame
 from pydicom.uid import JPEGBaseline8Bit
 
 from medaug.cli import build_cli
-from medaug.data import load_dataset
+from medaug.data import DataOptions, load_dataset
 from medaug.errors import MedaugError
-from tests.helpers import write_dicom
+from tests.helpers import DicomSpec, write_dicom
 
 #: documented bounds at 64 px, in 8-bit levels (docs/scaling.md, "DICOM decoding at scale")
 JPEG_FULL_BOUND = (0.1, 2)  # min-max scaling: full Pillow decode, resize, then the mapping
@@ -34,9 +34,16 @@ DRAFT_BOUND = (1.0, 12)  # a linear mapping on the DCT-reduced frame
 DRAFT_CLIP_BOUND = (1.5, 48)  # a window that clips (or a sigmoid) on the DCT-reduced frame
 
 
-def _jpeg_dicom(path: Path, pixels8: np.ndarray, *, quality: int = 95, **kw: object) -> Path:
+def _jpeg_dicom(
+    path: Path,
+    pixels8: np.ndarray,
+    spec: DicomSpec | None = None,
+    *,
+    quality: int = 95,
+    patient_id: str = "P1",
+) -> Path:
     """An 8-bit JPEG Baseline DICOM file of ``pixels8`` (encoded by Pillow)."""
-    write_dicom(path, pixels8, **kw)  # type: ignore[arg-type]
+    write_dicom(path, pixels8, spec, patient_id=patient_id)
     ds = dcmread(path)
     buffer = io.BytesIO()
     Image.fromarray(pixels8).save(buffer, "JPEG", quality=quality)
@@ -56,8 +63,8 @@ def _smooth(size: int = 64, seed: int = 0) -> np.ndarray:
 
 
 def _diff(path: Path, size: int, window: str = "auto") -> tuple[float, int]:
-    new = decode_frame(path, frame=0, frames=1, image_size=size, channels=None, window=window)
-    ref = decode_frame_full(path, frame=0, frames=1, image_size=size, channels=None, window=window)
+    new = decode_frame(FrameRef(path), image_size=size, channels=None, window=window)
+    ref = decode_frame_full(FrameRef(path), image_size=size, channels=None, window=window)
     assert new.shape == ref.shape == (1, size, size) and new.dtype == ref.dtype
     d = np.abs(new.astype(np.int64) - ref.astype(np.int64))
     scale = 255 / 65535 if new.dtype == np.uint16 else 1.0
@@ -110,14 +117,16 @@ def test_min_max_uses_the_full_frames_extremes(tmp_path: Path) -> None:
 def test_window_rescale_and_monochrome1_on_the_reduced_frame(tmp_path: Path) -> None:
     # gain 1 (slope 1, width 256): a missed intercept would shift every pixel by 20
     extra = {"RescaleSlope": 1, "RescaleIntercept": -20, "WindowCenter": 108, "WindowWidth": 256}
-    m2 = _jpeg_dicom(tmp_path / "m2.dcm", _smooth(), extra=extra)
-    m1 = _jpeg_dicom(tmp_path / "m1.dcm", _smooth(), photometric="MONOCHROME1", extra=extra)
+    m2 = _jpeg_dicom(tmp_path / "m2.dcm", _smooth(), DicomSpec(extra=extra))
+    m1 = _jpeg_dicom(
+        tmp_path / "m1.dcm", _smooth(), DicomSpec(photometric="MONOCHROME1", extra=extra)
+    )
     assert _route(m1) == _route(m2) == "draft"
     assert draft_request(64, 64, 16) == (16, 16)  # 1/4 DCT scale, the smallest >= 16 px
     for path in (m1, m2):
         assert _within(_diff(path, 16), DRAFT_BOUND)
-    a = decode_frame(m1, frame=0, frames=1, image_size=16, channels=None).astype(int)
-    b = decode_frame(m2, frame=0, frames=1, image_size=16, channels=None).astype(int)
+    a = decode_frame(FrameRef(m1), image_size=16, channels=None).astype(int)
+    b = decode_frame(FrameRef(m2), image_size=16, channels=None).astype(int)
     assert np.abs(a - (255 - b)).max() <= 1  # MONOCHROME1 inverted on the small image
     assert b[0, 8, 8] > b[0, 8, 1] + 50  # bright middle, dark lungs
 
@@ -148,44 +157,50 @@ def test_pillow_declines_and_pydicom_decides(
     calls: list[Path] = []
     original = pixels.decode_frame_full
 
-    def counting(path: Path, **kw: object) -> np.ndarray:
-        calls.append(path)
-        return original(path, **kw)  # type: ignore[arg-type]
+    def counting(frame: FrameRef, **kw: object) -> np.ndarray:
+        calls.append(frame.path)
+        return original(frame, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pixels, "decode_frame_full", counting)
     fine = _jpeg_dicom(tmp_path / "fine.dcm", _smooth())
-    pixels.decode_frame(fine, frame=0, frames=1, image_size=16, channels=None)
+    pixels.decode_frame(FrameRef(fine), image_size=16, channels=None)
     assert calls == []
     grey = _smooth()
     grey[-8:, -8:] = 128  # the last pixel is libjpeg's fill gray: maybe a cut stream
     corner = _jpeg_dicom(tmp_path / "corner.dcm", grey)
-    out = pixels.decode_frame(corner, frame=0, frames=1, image_size=16, channels=None)
+    out = pixels.decode_frame(FrameRef(corner), image_size=16, channels=None)
     assert calls == [corner] and out.shape == (1, 16, 16)
     broken = tmp_path / "broken.dcm"
     ds = dcmread(fine)
     ds.PixelData = encapsulate([b"\xff\xd8\xff\xdb" + b"\x00" * 40])
     ds.save_as(broken)
     with pytest.raises(MedaugError, match="cannot decode pixel data"):
-        pixels.decode_frame(broken, frame=0, frames=1, image_size=16, channels=None)
+        pixels.decode_frame(FrameRef(broken), image_size=16, channels=None)
     assert calls[-1] == broken  # pydicom's handler gave the reason, as before
 
 
 def test_decode_full_option_and_cache_token(tmp_path: Path) -> None:
     for cls in ("a", "b"):
         _jpeg_dicom(tmp_path / "data" / cls / "x.dcm", _smooth(seed=ord(cls)), patient_id=cls)
-    fast = load_dataset(tmp_path / "data", image_size=16, progress=False, workers=1)
-    full = load_dataset(tmp_path / "data", image_size=16, progress=False, workers=1, decode="full")
+    fast = load_dataset(
+        tmp_path / "data", image_size=16, progress=False, options=DataOptions(workers=1)
+    )
+    full = load_dataset(
+        tmp_path / "data",
+        image_size=16,
+        progress=False,
+        options=DataOptions(workers=1, reader_options={"decode": "full"}),
+    )
     assert full.reader == "dicom"  # a DICOM-only option picks the dicom reader
-    ref = [
-        decode_frame_full(r.path, frame=0, frames=1, image_size=16, channels=None)
-        for r in full.records
-    ]
+    ref = [decode_frame_full(FrameRef(r.path), image_size=16, channels=None) for r in full.records]
     assert np.array_equal(np.asarray(full.images), np.stack(ref))
     d = np.abs(np.asarray(fast.images).astype(int) - np.asarray(full.images).astype(int))
     assert d.mean() < DRAFT_BOUND[0] and d.max() <= DRAFT_BOUND[1]  # auto = bits: draft
-    assert DicomReader().cache_token() != DicomReader(decode="full").cache_token()
+    assert (
+        DicomReader().cache_token() != DicomReader(pixels=PixelOptions(decode="full")).cache_token()
+    )
     with pytest.raises(MedaugError, match="invalid decode 'fast': expected reduced or full"):
-        DicomReader(decode="fast")
+        DicomReader(pixels=PixelOptions(decode="fast"))
 
 
 def test_rsna_copy_loads_through_pillow(rsna_dicom_sample: Path, tmp_path: Path) -> None:
@@ -195,12 +210,11 @@ def test_rsna_copy_loads_through_pillow(rsna_dicom_sample: Path, tmp_path: Path)
         shutil.copy(src, images / src.name)
     labels = tmp_path / "labels.csv"
     labels.write_text("patientId,class\n" + "".join(f"{p.stem},x\n" for p in images.iterdir()))
-    ds = load_dataset(images, labels=labels, image_size=32, progress=False, workers=1)
+    ds = load_dataset(
+        images, image_size=32, progress=False, options=DataOptions(labels=labels, workers=1)
+    )
     ref = np.stack(
-        [
-            decode_frame_full(r.path, frame=0, frames=1, image_size=32, channels=None)
-            for r in ds.records
-        ]
+        [decode_frame_full(FrameRef(r.path), image_size=32, channels=None) for r in ds.records]
     )
     d = np.abs(np.asarray(ds.images).astype(int) - ref.astype(int))
     assert d.mean() < DRAFT_BOUND[0] and d.max() <= DRAFT_BOUND[1]  # auto = bits: draft
@@ -247,8 +261,14 @@ def test_display_ready_frames_are_read_from_the_offset_the_scan_recorded(tmp_pat
     route's to within one grey level, MONOCHROME1 inverted; anything else, or a file that
     no longer matches its scan, takes the ``draft`` route as before."""
     m2 = _jpeg_dicom(tmp_path / "data" / "a" / "m2.dcm", _smooth(seed=1), patient_id="a")
-    _jpeg_dicom(tmp_path / "data" / "b" / "m1.dcm", _smooth(seed=2), photometric="MONOCHROME1")
-    _jpeg_dicom(tmp_path / "data" / "b" / "r.dcm", _smooth(seed=3), extra={"RescaleIntercept": -20})
+    _jpeg_dicom(
+        tmp_path / "data" / "b" / "m1.dcm", _smooth(seed=2), DicomSpec(photometric="MONOCHROME1")
+    )
+    _jpeg_dicom(
+        tmp_path / "data" / "b" / "r.dcm",
+        _smooth(seed=3),
+        DicomSpec(extra={"RescaleIntercept": -20}),
+    )
     reader = DicomReader()
     scan = reader.scan(tmp_path / "data")
     meta = {r.path.name: r.meta for r in scan.records}
@@ -257,23 +277,25 @@ def test_display_ready_frames_are_read_from_the_offset_the_scan_recorded(tmp_pat
     calls: list[str] = []
     original = pixels.decode_frame
 
-    def spy(path: Path, **kw: object) -> np.ndarray:
-        calls.append(path.name)
-        return original(path, **kw)  # type: ignore[arg-type]
+    def spy(frame: FrameRef, **kw: object) -> np.ndarray:
+        calls.append(frame.path.name)
+        return original(frame, **kw)  # type: ignore[arg-type]
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("medaug_dicom.reader.decode_frame", spy)
         for record in scan.records:
             fast = reader.decode(record, image_size=16, channels=None).astype(int)
-            ref = decode_frame(record.path, frame=0, frames=1, image_size=16, channels=None)
+            ref = decode_frame(FrameRef(record.path), image_size=16, channels=None)
             assert np.abs(fast - ref.astype(int)).max() <= 1, record.path.name
         assert calls == ["r.dcm"]  # only the rescaled file went through pydicom
         stale = dict(meta["m2.dcm"], pixel_offset=3)  # a file changed since its scan
         record = next(r for r in scan.records if r.path == m2)
         out = reader.decode(replace(record, meta=stale), image_size=16, channels=None)
         assert calls == ["r.dcm", "m2.dcm"] and out.shape == (1, 16, 16)
-    minmax = DicomReader(window="minmax").decode(record, image_size=16, channels=None)
-    ref = decode_frame(m2, frame=0, frames=1, image_size=16, channels=None, window="minmax")
+    minmax = DicomReader(pixels=PixelOptions(window="minmax")).decode(
+        record, image_size=16, channels=None
+    )
+    ref = decode_frame(FrameRef(m2), image_size=16, channels=None, window="minmax")
     assert np.array_equal(minmax, ref)  # --window minmax: not the direct route
 
 

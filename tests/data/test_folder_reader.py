@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from medaug.data import load_dataset, scan_dataset
+from medaug.data import DataOptions, load_dataset, scan_dataset
 from medaug.data.patients import pseudonym
 from medaug.errors import MedaugError
 from tests.helpers import tree_hash
@@ -197,8 +197,8 @@ def test_patient_ids_from_chestxray_names(tmp_path: Path) -> None:
     scan = scan_dataset(tmp_path)
     expected = ["IM-0115", "NORMAL2-IM-0300", "other", "person1", "person1"]
     assert [r.patient_id for r in scan.records] == [pseudonym(p) for p in expected]
-    custom = scan_dataset(tmp_path, patient_regex=r"^(\w+?)[_-]")
+    custom = scan_dataset(tmp_path, options=DataOptions(patient_regex=r"^(\w+?)[_-]"))
     assert custom.records[-1].patient_id == pseudonym("person1")
     assert custom.records[0].patient_id == pseudonym("IM")
-    with pytest.raises(MedaugError, match="invalid --patient-regex"):
-        scan_dataset(tmp_path, patient_regex="(")
+    with pytest.raises(MedaugError, match=r"^invalid patient_regex"):
+        scan_dataset(tmp_path, options=DataOptions(patient_regex="("))

@@ -11,7 +11,7 @@ import pytest
 from medaug_folder.jpeg_check import INCOMPLETE
 from PIL import Image
 
-from medaug.data import ImageDataset, load_dataset
+from medaug.data import DataOptions, ImageDataset, load_dataset
 from tests.hardening.corpus import base, cut_and_patched, encode, jpeg_bytes, texture, write
 
 KINDS: dict[str, dict[str, Any]] = {
@@ -26,7 +26,7 @@ KINDS: dict[str, dict[str, Any]] = {
 
 
 def _load(root: Path, image_size: int = 16) -> ImageDataset:
-    return load_dataset(root, image_size=image_size, progress=False, workers=1)
+    return load_dataset(root, image_size=image_size, progress=False, options=DataOptions(workers=1))
 
 
 @pytest.mark.parametrize("kind", KINDS)

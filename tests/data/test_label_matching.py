@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from medaug_dicom.labels import read_labels
 
-from medaug.data import scan_dataset
+from medaug.data import DataOptions, scan_dataset
 from medaug.errors import MedaugError
 from tests.hardening.corpus import texture
-from tests.helpers import tree_hash, write_dicom
+from tests.helpers import DicomSpec, tree_hash, write_dicom
 
 
 def _dicoms(root: Path, *rels: str, patient: str | None = None) -> Path:
@@ -26,13 +26,13 @@ def _csv(tmp_path: Path, rows: str, header: str = "file,class") -> Path:
     return path
 
 
-def _labels(root: Path, csv: Path, **kw: object) -> dict[str, str]:
-    scan = scan_dataset(root, labels=csv, **kw)  # type: ignore[arg-type]
+def _labels(root: Path, csv: Path) -> dict[str, str]:
+    scan = scan_dataset(root, options=DataOptions(labels=csv))
     return {r.path.relative_to(root).as_posix(): r.label for r in scan.records}
 
 
 def _reasons(root: Path, csv: Path) -> dict[str, str]:
-    scan = scan_dataset(root, labels=csv)
+    scan = scan_dataset(root, options=DataOptions(labels=csv))
     return {
         (s.path.relative_to(root).as_posix() if s.path.is_relative_to(root) else s.path.name): (
             s.reason
@@ -94,7 +94,10 @@ def test_ids_label_every_file_of_a_patient_or_study(tmp_path: Path) -> None:
     root = tmp_path / "data"
     _dicoms(root, "v1.dcm", "v2.dcm", patient="P7")
     write_dicom(
-        root / "other.dcm", texture(16), patient_id="P8", extra={"StudyInstanceUID": "1.2.3"}
+        root / "other.dcm",
+        texture(16),
+        DicomSpec(extra={"StudyInstanceUID": "1.2.3"}),
+        patient_id="P8",
     )
     csv = _csv(tmp_path, "P7,x\n1.2.3,y\n", header="id,label")
     assert _labels(root, csv) == {"v1.dcm": "x", "v2.dcm": "x", "other.dcm": "y"}
@@ -116,7 +119,7 @@ def test_conflicting_rows_are_an_error_after_normalisation(tmp_path: Path) -> No
     root = _dicoms(tmp_path / "data", "s/a.dcm", "b.dcm")
     csv = _csv(tmp_path, "s/a.dcm,x\n./s/a.dcm,y\n")
     with pytest.raises(MedaugError, match=re.escape("gives './s/a.dcm' two labels: 'x' and 'y'")):
-        scan_dataset(root, labels=csv)
+        scan_dataset(root, options=DataOptions(labels=csv))
 
 
 def test_unicode_forms_match(tmp_path: Path) -> None:

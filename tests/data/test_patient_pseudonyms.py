@@ -10,7 +10,7 @@ import numpy as np
 from medaug_dicom.reader import DicomReader
 from medaug_folder.reader import FolderReader
 
-from medaug.data import load_dataset, patient_split, scan_dataset, split_groups
+from medaug.data import DataOptions, load_dataset, patient_split, scan_dataset, split_groups
 from medaug.data.cache import cache_root
 from medaug.data.patients import pseudonym
 from tests.hardening.corpus import texture
@@ -36,8 +36,12 @@ def _cache_bytes(cache: Path) -> bytes:
 def test_no_patient_id_reaches_the_cache(tmp_path: Path) -> None:
     root = _dicoms(tmp_path / "data")
     cache = tmp_path / "cache"
-    cold = load_dataset(root, image_size=16, progress=False, workers=1, cache_dir=cache)
-    warm = load_dataset(root, image_size=16, progress=False, workers=1, cache_dir=cache)
+    cold = load_dataset(
+        root, image_size=16, progress=False, options=DataOptions(workers=1, cache_dir=cache)
+    )
+    warm = load_dataset(
+        root, image_size=16, progress=False, options=DataOptions(workers=1, cache_dir=cache)
+    )
     stored = _cache_bytes(cache)
     assert stored and not any(pid.encode() in stored for pid in PATIENT_IDS)
     assert b"MRN" not in stored
@@ -59,14 +63,14 @@ def test_splits_are_the_same_as_with_the_plain_ids(tmp_path: Path) -> None:
                 val_fraction=frac,
                 seed=seed,
             )
-            scan = scan_dataset(root, reader="dicom")
+            scan = scan_dataset(root, options=DataOptions(reader="dicom"))
             after = patient_split(scan, val_fraction=frac, seed=seed)
             assert [r.path for r in scan.records] == [r.path for r in plain.records]
             assert all(np.array_equal(b, a) for b, a in zip(before, after, strict=True))
             assert len(after[0]) and len(after[1])  # a real split, both sides filled
     images = write_image_folder(tmp_path / "images", {"NORMAL": 9, "PNEUMONIA": 14})
     plain_images = FolderReader().scan(images)
-    ds = load_dataset(images, image_size=16, progress=False, workers=1)
+    ds = load_dataset(images, image_size=16, progress=False, options=DataOptions(workers=1))
     before = split_groups(
         [r.label for r in plain_images.records], [r.patient_id for r in plain_images.records]
     )

@@ -11,7 +11,7 @@ from medaug_folder.reader import FolderReader
 from PIL import Image, ImageFile
 
 from medaug.contracts.reader import ImageRecord, Skipped
-from medaug.data import load_dataset, scan_dataset
+from medaug.data import DataOptions, load_dataset, scan_dataset
 from medaug.data.imaging import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, resolve_max_pixels
 from medaug.errors import MedaugError
 from tests.hardening.corpus import (
@@ -46,7 +46,12 @@ def test_large_jpeg_is_decoded_reduced_under_the_cap(tmp_path: Path) -> None:
     big = Image.fromarray(np.kron(texture(24), np.ones((100, 100), np.uint8)))
     write(root / "a" / "big.jpg", encode(big, "JPEG", quality=80))
     write(root / "a" / "big.png", encode(big.resize((500, 500)), "PNG"))
-    ds = load_dataset(root, image_size=16, progress=False, workers=1, max_pixels=200_000)
+    ds = load_dataset(
+        root,
+        image_size=16,
+        progress=False,
+        options=DataOptions(workers=1, reader_options={"max_pixels": 200_000}),
+    )
     assert [r.path.name for r in ds.records if r.label == "a"] == [
         "big.jpg",
         "good0.png",
@@ -60,14 +65,21 @@ def test_large_jpeg_is_decoded_reduced_under_the_cap(tmp_path: Path) -> None:
     assert np.abs(ds.images[0, 0].astype(int) - expected.astype(int)).mean() < 8
     # a JPEG over the cap even at its smallest scale (1/8) is skipped by the scan
     write(root / "b" / "claims.jpg", jpeg_header_claiming(4000, 4000))
-    assert _reasons(scan_dataset(root, max_pixels=200_000).skipped)["claims.jpg"] == (
+    assert _reasons(
+        scan_dataset(root, options=DataOptions(reader_options={"max_pixels": 200_000})).skipped
+    )["claims.jpg"] == (
         "image too large to decode: 500x500 (1/8 scale of 4000x4000, the smallest JPEG "
         "decode) is 250,000 pixels, over the cap of 200,000 (raise it with --max-pixels, "
         "the reader option max_pixels or $MEDAUG_MAX_PIXELS)"
     )
     (root / "b" / "claims.jpg").unlink()
     # a working size that needs a larger scale is over the cap: skipped when decoding
-    wide = load_dataset(root, image_size=512, progress=False, workers=1, max_pixels=200_000)
+    wide = load_dataset(
+        root,
+        image_size=512,
+        progress=False,
+        options=DataOptions(workers=1, reader_options={"max_pixels": 200_000}),
+    )
     assert _reasons(wide.skipped)["big.jpg"] == (
         "image too large to decode: 600x600 (reduced from 2400x2400) is 360,000 pixels, "
         "over the cap of 200,000 (raise it with --max-pixels, the reader option max_pixels or "
@@ -102,13 +114,15 @@ def test_cap_from_the_environment_and_bad_values(
     write(root / "b" / "wide.png", encode(Image.fromarray(texture(60)), "PNG"))
     monkeypatch.setenv(MAX_PIXELS_ENV, "3000")
     assert "wide.png" in _reasons(scan_dataset(root).skipped)
-    assert "wide.png" not in _reasons(scan_dataset(root, max_pixels=4000).skipped)
+    assert "wide.png" not in _reasons(
+        scan_dataset(root, options=DataOptions(reader_options={"max_pixels": 4000})).skipped
+    )
     monkeypatch.setenv(MAX_PIXELS_ENV, "lots")
     with pytest.raises(MedaugError, match="invalid MEDAUG_MAX_PIXELS 'lots'"):
         scan_dataset(root)
     monkeypatch.delenv(MAX_PIXELS_ENV)
     with pytest.raises(MedaugError, match="invalid max_pixels 0"):
-        scan_dataset(root, max_pixels=0)
+        scan_dataset(root, options=DataOptions(reader_options={"max_pixels": 0}))
 
 
 def test_dicom_frames_over_the_cap_are_skipped(tmp_path: Path) -> None:
@@ -117,7 +131,12 @@ def test_dicom_frames_over_the_cap_are_skipped(tmp_path: Path) -> None:
     for cls in ("a", "b"):
         write_dicom(tmp_path / cls / "small.dcm", texture(16), patient_id=cls)
     write_dicom(tmp_path / "a" / "big.dcm", texture(64))
-    ds = load_dataset(tmp_path, image_size=16, progress=False, workers=1, max_pixels=1000)
+    ds = load_dataset(
+        tmp_path,
+        image_size=16,
+        progress=False,
+        options=DataOptions(workers=1, reader_options={"max_pixels": 1000}),
+    )
     assert _reasons(ds.skipped) == {
         "big.dcm": "image too large to decode: 64x64 is 4,096 pixels, over the cap of 1,000 "
         "(raise it with --max-pixels, the reader option max_pixels or $MEDAUG_MAX_PIXELS)"

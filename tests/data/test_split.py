@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from medaug.data import load_dataset, patient_split, split_groups
+from medaug.data import DataOptions, load_dataset, patient_split, split_groups
 from medaug.errors import MedaugError
 
 
@@ -54,7 +54,7 @@ def test_bad_fraction() -> None:
 
 def test_patient_split_on_dataset(image_folder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     root = image_folder({"NORMAL": 8, "PNEUMONIA": 20}, size=16)
-    ds = load_dataset(root, image_size=16, progress=False, workers=1)
+    ds = load_dataset(root, image_size=16, progress=False, options=DataOptions(workers=1))
     train, val = patient_split(ds, val_fraction=0.25, seed=0)
     pids = ds.patients
     assert not set(pids[train]) & set(pids[val])

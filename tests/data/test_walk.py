@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from medaug_dicom.reader import DicomReader
+from medaug_dicom.reader import DicomReader, LabelOptions
 
-from medaug.data import load_dataset, scan_dataset
+from medaug.data import DataOptions, load_dataset, scan_dataset
 from medaug.data.files import TreeWalk, tree_fingerprint, walk_files
 from tests.hardening.corpus import base, png_bytes, write
 from tests.hardening.guard import run_medaug, time_limit, tree_state
@@ -43,8 +43,8 @@ def test_every_walk_ends_on_loops(tmp_path: Path) -> None:
     with time_limit(30):
         fingerprint = tree_fingerprint(root)
         files = dict(walk_files(root))
-        scan = scan_dataset(root, reader="folder")
-        dicom_walk = DicomReader(label_tag="PatientID").scan(root).skipped
+        scan = scan_dataset(root, options=DataOptions(reader="folder"))
+        dicom_walk = DicomReader(labelling=LabelOptions(label_tag="PatientID")).scan(root).skipped
     assert fingerprint == tree_fingerprint(root)
     assert files[root / "b" / "self"] == "symbolic link loop (the link leads back to itself)"
     assert {p.name for p, r in files.items() if r and "loop" in r} == {
@@ -83,7 +83,7 @@ def test_links_out_of_the_dataset_are_followed_once(tmp_path: Path) -> None:
     os.symlink(shared, root / "a" / "more")
     os.symlink(shared, root / "b" / "same-again")
     os.symlink(tmp_path / "elsewhere", root / "b" / "broken")
-    ds = load_dataset(root, image_size=16, progress=False, workers=1)
+    ds = load_dataset(root, image_size=16, progress=False, options=DataOptions(workers=1))
     assert ds.counts() == {"a": 4, "b": 2}
     reasons = {s.path.relative_to(root).as_posix(): s.reason for s in ds.skipped}
     assert reasons == {

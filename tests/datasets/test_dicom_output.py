@@ -3,6 +3,7 @@ synthetic Secondary Captures as exactly what the generator made."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 
 from medaug.balancing import BalanceConfig, balance
 from medaug.data import DataOptions, load_dataset
-from medaug.datasets import BalancedFolder, SyntheticImages
+from medaug.datasets import BalancedFolder, ItemFormat, SyntheticImages
 
 
 @pytest.mark.slow
@@ -39,8 +40,7 @@ def test_dicom_balance_output(rsna_dicom_sample: Path, tmp_path: Path) -> None:
         rsna_dicom_sample / "images",
         image_size=16,
         progress=False,
-        decode="full",
-        **options.load_kwargs(),
+        options=replace(options, reader_options={"decode": "full"}),
     )
     by_path = {str(r.path): reference.images[i] for i, r in enumerate(reference.records)}
     for i in ds.real_indices():
@@ -51,7 +51,7 @@ def test_dicom_balance_output(rsna_dicom_sample: Path, tmp_path: Path) -> None:
 
     synthetic = ds.synthetic_indices()
     assert synthetic
-    streamed = SyntheticImages(out, 3, class_to_idx=ds.class_to_idx)
+    streamed = SyntheticImages(out, 3, items=ItemFormat(class_to_idx=ds.class_to_idx))
     for i in synthetic:
         prov = ds.provenance(i)
         k = int(Path(prov["path"]).stem.rsplit("_", 1)[1])

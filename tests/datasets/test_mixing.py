@@ -4,6 +4,8 @@ asked, within a few standard errors at a fixed seed; impossible requests are err
 from __future__ import annotations
 
 import math
+import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,13 @@ import pytest
 import torch
 from torch.utils.data import ConcatDataset, Subset, TensorDataset
 
-from medaug.datasets import BalancedFolder, SyntheticImages, mixing_sampler, mixing_weights
+from medaug.datasets import (
+    BalancedFolder,
+    ItemFormat,
+    SyntheticImages,
+    mixing_sampler,
+    mixing_weights,
+)
 from medaug.errors import MedaugError
 
 DRAWS = 20_000
@@ -98,7 +106,7 @@ def test_subsets_and_concatenations(folder: BalancedFolder, balanced_out: Path) 
     assert _close(float((np.array(folder.sources)[picked] == "synthetic").mean()), 0.5)
 
     real = Subset(folder, folder.real_indices())
-    fresh = SyntheticImages(balanced_out, 50, class_to_idx=folder.class_to_idx)
+    fresh = SyntheticImages(balanced_out, 50, items=ItemFormat(class_to_idx=folder.class_to_idx))
     both: ConcatDataset[Any] = ConcatDataset([real, fresh])
     idx = _draws(
         mixing_sampler(both, 0.2, num_samples=DRAWS, generator=torch.Generator().manual_seed(3))
@@ -128,3 +136,32 @@ def test_impossible_requests_are_errors(
     }
     with pytest.raises(MedaugError, match=message):
         mixing_sampler(datasets[make], **kwargs)
+
+
+def test_train_reads_which_images_are_synthetic_from_the_manifest(
+    balanced_out: Path, tmp_path: Path
+) -> None:
+    from medaug.errors import MedaugError
+    from medaug.output.manifest import synthetic_files
+    from medaug.training import ModelSpec, TrainConfig, TrainRequest
+    from medaug.training.workflow import _train_and_val
+
+    dataset = balanced_out / "dataset"
+    assert len(synthetic_files(dataset)) == len(synthetic_files(balanced_out)) == 6
+    assert synthetic_files(tmp_path) == frozenset()
+    request = TrainRequest(
+        data=dataset,
+        out=tmp_path / "run",
+        model=ModelSpec("simple-cnn"),
+        config=TrainConfig(synthetic_weight=0.5),
+        image_size=16,
+    )
+    train, val = _train_and_val(request, progress=False)
+    assert train.origin.count("synthetic") + val.origin.count("synthetic") <= 6
+    assert train.origin.count("synthetic") > 0 and set(val.origin) == {"real"}
+    plain = TrainRequest(data=dataset, out=tmp_path / "p", model=ModelSpec("simple-cnn"))
+    assert set(_train_and_val(plain, progress=False)[0].origin) == {"real"}
+    copy = tmp_path / "copy"
+    shutil.copytree(dataset, copy)
+    with pytest.raises(MedaugError, match="synthetic_weight needs a balance output"):
+        _train_and_val(replace(request, data=copy), progress=False)

@@ -12,7 +12,7 @@ from torch.utils.data import ConcatDataset, Subset
 from torchvision.transforms import v2
 
 from medaug.balancing.generation import generate
-from medaug.datasets import BalancedFolder, SyntheticImages
+from medaug.datasets import BalancedFolder, ItemFormat, SyntheticImages
 from medaug.datasets.pixels import read_image
 from medaug.errors import MedaugError
 from medaug.output.manifest import read_manifest
@@ -27,7 +27,7 @@ def test_same_pixels_as_the_balance_run(balanced_out: Path) -> None:
         balanced_out / "checkpoints",
         balanced_out / "checkpoints/NORMAL.pt",
     ):
-        ds = SyntheticImages(source, ADDED, class_to_idx=folder.class_to_idx)
+        ds = SyntheticImages(source, ADDED, items=ItemFormat(class_to_idx=folder.class_to_idx))
         assert len(ds) == ADDED
         for i, expected in enumerate(files):
             image, target = ds[i]
@@ -57,7 +57,8 @@ def test_same_pixels_as_generate_across_chunks(balanced_out: Path, tmp_path: Pat
 
 def test_deterministic_per_seed_and_transformed(balanced_out: Path) -> None:
     a = SyntheticImages(balanced_out, 3, seed=5)
-    b = SyntheticImages(balanced_out, 3, seed=5, transform=v2.RandomHorizontalFlip(p=1.0))
+    flip = ItemFormat(transform=v2.RandomHorizontalFlip(p=1.0))
+    b = SyntheticImages(balanced_out, 3, seed=5, items=flip)
     c = SyntheticImages(balanced_out, 3, seed=6)
     for i in range(3):
         assert torch.equal(a[i][0].flip(-1), b[i][0])
@@ -74,11 +75,11 @@ def test_deterministic_per_seed_and_transformed(balanced_out: Path) -> None:
 def test_targets_follow_class_to_idx_and_concatenate(balanced_out: Path) -> None:
     folder = BalancedFolder(balanced_out)
     mapping = {"NORMAL": 1, "PNEUMONIA": 0}
-    ds = SyntheticImages(balanced_out, 2, class_to_idx=mapping)
+    ds = SyntheticImages(balanced_out, 2, items=ItemFormat(class_to_idx=mapping))
     assert ds.targets == [1, 1] and ds.classes == ["PNEUMONIA", "NORMAL"]
     real = Subset(folder, folder.real_indices())
     both: ConcatDataset[Any] = ConcatDataset(
-        [real, SyntheticImages(balanced_out, 4, class_to_idx=folder.class_to_idx)]
+        [real, SyntheticImages(balanced_out, 4, items=ItemFormat(class_to_idx=folder.class_to_idx))]
     )
     assert len(both) == len(folder.real_indices()) + 4
     assert both[len(both) - 1][1] == folder.class_to_idx["NORMAL"]
@@ -90,8 +91,12 @@ def test_targets_follow_class_to_idx_and_concatenate(balanced_out: Path) -> None
         ({"n": 0}, "n must be at least 1"),
         ({"seed": -1}, "seed must be >= 0"),
         ({"class_name": "PNEUMONIA"}, "no checkpoint models class 'PNEUMONIA'; these do: NORMAL"),
-        ({"class_to_idx": {"PNEUMONIA": 0}}, "class_to_idx has no entry for NORMAL"),
-        ({"transform_input": "numpy"}, "transform_input must be one of"),
+        (
+            {"items": ItemFormat(class_to_idx={"PNEUMONIA": 0})},
+            "class_to_idx has no entry for NORMAL",
+        ),
+        ({"items": ItemFormat(transform_input="numpy")}, "transform_input must be one of"),
+        ({"items": ItemFormat(image_size=0)}, "image_size must be at least 1, got 0"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(balanced_out: Path, kwargs: dict, message: str) -> None:
@@ -109,7 +114,7 @@ def test_missing_checkpoint_is_an_error(tmp_path: Path) -> None:
 
 def test_resized_and_converted_like_balanced_folder(balanced_out: Path) -> None:
     folder = BalancedFolder(balanced_out, image_size=32, channels=3)
-    ds = SyntheticImages(balanced_out, ADDED, image_size=32, channels=3)
+    ds = SyntheticImages(balanced_out, ADDED, items=ItemFormat(image_size=32, channels=3))
     for k, i in enumerate(folder.synthetic_indices()):
         assert ds.load_image(k).shape == (3, 32, 32)
         assert torch.equal(ds.load_image(k), folder.load_image(i))
@@ -118,3 +123,18 @@ def test_resized_and_converted_like_balanced_folder(balanced_out: Path) -> None:
     image = plain.load_image(0)
     image += 1  # a copy: the kept chunk is untouched
     assert torch.equal(plain.load_image(0), before)
+
+
+def test_the_old_keyword_arguments_still_work_with_a_deprecation_warning(
+    balanced_out: Path,
+) -> None:
+    folder = BalancedFolder(balanced_out)
+    new = SyntheticImages(
+        balanced_out, 2, items=ItemFormat(class_to_idx=folder.class_to_idx, image_size=8)
+    )
+    with pytest.warns(DeprecationWarning, match="class_to_idx, image_size are deprecated"):
+        old = SyntheticImages(balanced_out, 2, class_to_idx=folder.class_to_idx, image_size=8)  # type: ignore[call-arg]
+    assert old.targets == new.targets and old.image_size == new.image_size == 8
+    assert torch.equal(old[1][0], new[1][0])
+    with pytest.warns(DeprecationWarning), pytest.raises(MedaugError, match="image_size must"):
+        SyntheticImages(balanced_out, 2, image_size=0)  # type: ignore[call-arg]

@@ -42,7 +42,7 @@ def test_configure_threads_sets_torch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
     monkeypatch.setenv("MASTER_PORT", "29500")
     assert runtime.configure_threads(0) == 4 and torch.get_num_threads() == 4
-    with pytest.raises(MedaugError, match="--threads must be >= 0"):
+    with pytest.raises(MedaugError, match=r"^threads must be >= 0"):
         runtime.configure_threads(-1)
 
 

@@ -48,7 +48,11 @@ def test_identical_predictions_give_zero_difference_and_p_one() -> None:
     proba = rng.random(80)
     runs = [_run(a, s, y, pred, proba) for a in ("baseline", "gan") for s in range(3)]
     out = testset.test_set_comparisons(
-        runs, [*SIX, "roc_auc"], positive=1, classes=BINARY, n_boot=200
+        runs,
+        [*SIX, "roc_auc"],
+        positive=1,
+        classes=BINARY,
+        bootstrap=testset.BootstrapSettings(n_boot=200),
     )
     assert set(out) == {"gan"}
     for m, b in out["gan"]["bootstrap"].items():
@@ -120,9 +124,8 @@ def test_vectorised_draws_match_a_direct_loop() -> None:
     }
     runs = [_run(a, s, y, p) for (a, s), p in preds.items()]
     n_boot = 40
-    out = testset.test_set_comparisons(
-        runs, ["recall"], positive=1, classes=BINARY, n_boot=n_boot, seed=5
-    )
+    draw = testset.BootstrapSettings(n_boot=n_boot, seed=5)
+    out = testset.test_set_comparisons(runs, ["recall"], positive=1, classes=BINARY, bootstrap=draw)
     draws = np.random.default_rng(5).integers(0, 60, size=(n_boot, 60))
     diffs = []
     for idx in draws:
@@ -142,7 +145,7 @@ def test_vectorised_draws_match_a_direct_loop() -> None:
     assert b["ci_low"] == pytest.approx(np.percentile(diffs, 2.5))
     assert b["ci_high"] == pytest.approx(np.percentile(diffs, 97.5))
     again = testset.test_set_comparisons(
-        runs, ["recall"], positive=1, classes=BINARY, n_boot=n_boot, seed=5
+        runs, ["recall"], positive=1, classes=BINARY, bootstrap=draw
     )
     assert again == out
 
@@ -201,6 +204,14 @@ def test_bad_input_is_a_medaug_error() -> None:
             [_run("baseline", 0, y, [0, 2, 0, 1])], ["accuracy"], positive=1, classes=BINARY
         )
     assert testset.test_set_comparisons(good[1:], ["accuracy"], positive=1, classes=BINARY) == {}
+    for bad, message in (
+        (testset.BootstrapSettings(n_boot=0), "n_boot must be at least 1, got 0"),
+        (testset.BootstrapSettings(confidence=1.0), "confidence must be between 0 and 1"),
+    ):
+        with pytest.raises(MedaugError, match=message):
+            testset.test_set_comparisons(
+                good, ["accuracy"], positive=1, classes=BINARY, bootstrap=bad
+            )
 
 
 def test_sentences() -> None:

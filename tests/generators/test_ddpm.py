@@ -18,7 +18,7 @@ import torch
 from click.testing import CliRunner
 from medaug_diffusion.model import DDPM, ConditionalDDPM
 from medaug_diffusion.options import DEFAULTS, SCHEDULES
-from medaug_diffusion.unet import build_unet, level_channels, level_sizes
+from medaug_diffusion.unet import UNetLayout, build_unet, level_channels, level_sizes
 from monai.networks.nets import DiffusionModelUNet
 from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
 from torch import nn
@@ -95,7 +95,7 @@ def test_unet_levels_follow_the_image_size(
     assert level_sizes(size) == levels
     assert level_channels(size, 32) == channels
     net = build_unet(
-        size, 3, width=32, res_blocks=1, attention_res=16, num_class_embeds=None, seed=0
+        size, 3, UNetLayout(width=32, res_blocks=1, attention_res=16), num_class_embeds=None, seed=0
     )
     assert tuple(net.block_out_channels) == channels
     assert list(net.attention_levels) == [s <= 16 for s in levels]
@@ -105,7 +105,11 @@ def test_unet_levels_follow_the_image_size(
 @pytest.mark.parametrize("channels", [1, 3])
 def test_unet_maps_images_to_noise_of_the_same_shape(size: int, channels: int) -> None:
     net = build_unet(
-        size, channels, width=4, res_blocks=1, attention_res=16, num_class_embeds=None, seed=0
+        size,
+        channels,
+        UNetLayout(width=4, res_blocks=1, attention_res=16),
+        num_class_embeds=None,
+        seed=0,
     )
     x = torch.randn(1, channels, size, size)
     with torch.inference_mode():
@@ -114,8 +118,13 @@ def test_unet_maps_images_to_noise_of_the_same_shape(size: int, channels: int) -
 
 def test_building_leaves_the_global_rng_alone_and_weights_follow_the_seed() -> None:
     def weights(seed: int) -> torch.Tensor:
-        net = build_unet(16, 1, width=8, res_blocks=1, attention_res=0, num_class_embeds=None,
-                         seed=seed)  # fmt: skip
+        net = build_unet(
+            16,
+            1,
+            UNetLayout(width=8, res_blocks=1, attention_res=0),
+            num_class_embeds=None,
+            seed=seed,
+        )
         return torch.cat([p.flatten() for p in net.parameters()])
 
     torch.manual_seed(123)

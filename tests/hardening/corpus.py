@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from medaug.testing import write_dicom
+from medaug.testing import DicomSpec, write_dicom
 
 MPEG2 = "1.2.840.10008.1.2.4.100"  # a transfer syntax no installed package decodes
 
@@ -271,7 +271,9 @@ CASES: list[Case] = [
     # -- DICOM ---------------------------------------------------------------------------
     Case(
         "dicom-without-pixels",
-        _with(dicom_base, lambda r: write_dicom(r / "a" / "nopix.dcm", None, modality="CR")),
+        _with(
+            dicom_base, lambda r: write_dicom(r / "a" / "nopix.dcm", None, DicomSpec(modality="CR"))
+        ),
         {"a/nopix.dcm": "no pixel data"},
     ),
     Case(
@@ -279,7 +281,9 @@ CASES: list[Case] = [
         _with(
             dicom_base,
             lambda r: write_dicom(
-                r / "a" / "sr.dcm", None, modality="SR", sop_class="1.2.840.10008.5.1.4.1.1.88.11"
+                r / "a" / "sr.dcm",
+                None,
+                DicomSpec(modality="SR", sop_class="1.2.840.10008.5.1.4.1.1.88.11"),
             ),
         ),
         {"a/sr.dcm": "non-image DICOM (Modality SR"},
@@ -296,7 +300,9 @@ CASES: list[Case] = [
         "dicom-monochrome1",
         _with(
             dicom_base,
-            lambda r: write_dicom(r / "a" / "m1.dcm", texture(16), photometric="MONOCHROME1"),
+            lambda r: write_dicom(
+                r / "a" / "m1.dcm", texture(16), DicomSpec(photometric="MONOCHROME1")
+            ),
         ),
         counts={"a": 3, "b": 2},
     ),
@@ -323,7 +329,9 @@ CASES: list[Case] = [
         _with(
             dicom_base,
             lambda r: write_dicom(
-                r / "a" / "huge.dcm", texture(16), extra={"Rows": 60000, "Columns": 60000}
+                r / "a" / "huge.dcm",
+                texture(16),
+                DicomSpec(extra={"Rows": 60000, "Columns": 60000}),
             ),
         ),
         {"a/huge.dcm": "image too large to decode: 60000x60000"},

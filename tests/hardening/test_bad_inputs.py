@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medaug.testing import write_dicom
+from medaug.testing import DicomSpec, write_dicom
 from tests.hardening.corpus import (
     CASES,
     MPEG2,
@@ -72,7 +72,7 @@ def test_many_bad_files_through_the_command_line(tmp_path: Path) -> None:
     }
     for name, data in files.items():
         write(a / name, data)
-    write_dicom(a / "nopix.dcm", None, modality="CR")
+    write_dicom(a / "nopix.dcm", None, DicomSpec(modality="CR"))
     dicom_with_syntax(a / "mpeg2.dcm", MPEG2)
     os.symlink(".", a / "s1")
     os.symlink(".", a / "s2")

@@ -105,13 +105,11 @@ def test_a_fifo_never_hangs_inspect_with_a_decode_pool(tmp_path: Path) -> None:
 def _model_pt(path: Path, **changes: object) -> Path:
     """A real simple-cnn ``model.pt`` with some of its metadata changed."""
     from medaug.plugins import create_classifier
-    from medaug.training.checkpoint import save_checkpoint
+    from medaug.training.checkpoint import ClassifierInfo, save_checkpoint
     from medaug.training.normalize import Normalizer
 
     model = create_classifier("simple-cnn", num_classes=2, in_chans=1, widths=[4, 8])
-    save_checkpoint(
-        path,
-        model,
+    info = ClassifierInfo(
         classifier="simple-cnn",
         options={"widths": [4, 8]},
         classes=["a", "b"],
@@ -121,6 +119,7 @@ def _model_pt(path: Path, **changes: object) -> Path:
         threshold=0.5,
         positive_class=None,
     )
+    save_checkpoint(path, model, info)
     payload = torch.load(path, weights_only=True)
     payload.update(changes)
     torch.save(payload, path)
@@ -476,23 +475,28 @@ def test_auto_shows_8_bit_values_as_stored_and_keeps_min_max_for_deeper_data(
 ) -> None:
     from medaug_dicom.reader import TOKEN_VERSION, DicomReader
 
-    from medaug.data import load_dataset
-    from medaug.testing import write_dicom
+    from medaug.data import DataOptions, load_dataset
+    from medaug.testing import DicomSpec, write_dicom
 
     data = tmp_path / "data"
     flat8 = np.full((16, 16), 100, np.uint8)
     flat8[0, 0] = 140  # min-max would stretch 100..140 to 0..255
-    write_dicom(data / "a" / "eight.dcm", flat8, bits_stored=8, patient_id="a")
+    write_dicom(data / "a" / "eight.dcm", flat8, DicomSpec(bits_stored=8), patient_id="a")
     deep = np.full((16, 16), 1000, np.uint16)
     deep[0, 0] = 3000
-    write_dicom(data / "b" / "twelve.dcm", deep, bits_stored=12, patient_id="b")
-    ds = load_dataset(data, image_size=16, progress=False, workers=1)
+    write_dicom(data / "b" / "twelve.dcm", deep, DicomSpec(bits_stored=12), patient_id="b")
+    ds = load_dataset(data, image_size=16, progress=False, options=DataOptions(workers=1))
     by_name = {r.path.name: np.asarray(ds.images[i]) for i, r in enumerate(ds.records)}
     widen = 257 if ds.bit_depth == 16 else 1  # the 12-bit file makes the dataset 16-bit
     assert int(np.median(by_name["eight.dcm"])) == 100 * widen  # as stored, as pixel_array
     twelve = by_name["twelve.dcm"]
     assert twelve.min() == 0  # min-max: the frame's lowest value is black
-    minmax = load_dataset(data, image_size=16, progress=False, workers=1, window="minmax")
+    minmax = load_dataset(
+        data,
+        image_size=16,
+        progress=False,
+        options=DataOptions(workers=1, reader_options={"window": "minmax"}),
+    )
     eight = np.asarray(minmax.images[[r.path.name for r in minmax.records].index("eight.dcm")])
     assert eight.min() == 0  # --window minmax is still there
     assert TOKEN_VERSION == 4 and ":4:" in DicomReader().cache_token()  # old rows not reused
@@ -565,7 +569,7 @@ def test_deidentified_output_carries_no_identifier(tmp_path: Path) -> None:
     """File names are PatientIDs (as in the RSNA export): none reaches OUT's names,
     manifest, report or run record, nor the decode cache."""
     from medaug.data.cache import cache_root
-    from medaug.testing import write_dicom
+    from medaug.testing import DicomSpec, write_dicom
 
     data = tmp_path / "data"
     rng = np.random.default_rng(0)
@@ -573,7 +577,7 @@ def test_deidentified_output_carries_no_identifier(tmp_path: Path) -> None:
         for i in range(n):
             pid = f"MRN-{cls[0]}{i:04d}"
             pixels = rng.integers(0, 255, (16, 16), dtype=np.uint8)
-            write_dicom(data / cls / f"{pid}.dcm", pixels, bits_stored=8, patient_id=pid)
+            write_dicom(data / cls / f"{pid}.dcm", pixels, DicomSpec(bits_stored=8), patient_id=pid)
     dup = data / "PNEUMONIA" / "MRN-P0000.dcm"
     (data / "NORMAL" / "MRN-DUP01.dcm").write_bytes(dup.read_bytes())
     (data / "NORMAL" / "MRN-TXT01.txt").write_text("a note")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from medaug.errors import MedaugError
-from medaug.training import ModelSpec, TrainConfig, fit, load_pipeline
+from medaug.training import ModelSpec, Placement, Recipe, RunData, TrainConfig, fit, load_pipeline
 from medaug.training.augment import Augmenter
 from medaug.training.batches import BatchFeed, auto_workers, batch_seed
 from tests.training.test_trainer import separable
@@ -58,13 +58,9 @@ def _train(**config: object) -> list[dict[str, float]]:
     cfg = TrainConfig(epochs=2, batch_size=8, lr=3e-3, patience=0, **config)  # type: ignore[arg-type]
     spec = ModelSpec("simple-cnn", {"widths": "4,8"})
     result = fit(
-        spec,
-        separable(12, 12),
-        separable(4, 4, seed=1),
-        cfg,
-        device=CPU,
-        pipeline=load_pipeline("light"),
-        positive=1,
+        Recipe(spec, cfg, load_pipeline("light")),
+        RunData(separable(12, 12), separable(4, 4, seed=1), positive=1),
+        placement=Placement(CPU),
     )
     return result.history
 
@@ -82,8 +78,8 @@ def test_bf16_training_on_the_cpu_runs_and_records_finite_losses() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "match"),
     [
-        ("precision", "half", "--precision must be one of"),
-        ("aug_workers", -2, "--aug-workers"),
+        ("precision", "half", "precision must be one of"),
+        ("aug_workers", -2, "^aug_workers must"),
     ],
 )
 def test_bad_runtime_settings_fail_when_the_config_is_built(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ import torch
 from medaug.errors import MedaugError
 from medaug.training import (
     ModelSpec,
+    Placement,
+    Recipe,
+    RunData,
     TensorData,
     TrainConfig,
     evaluate_model,
@@ -22,6 +26,7 @@ from medaug.training.run import save_training
 from medaug.training.trainer import parse_class_weights
 
 CPU = torch.device("cpu")
+ON_CPU = Placement(CPU)
 
 
 def separable(n0: int, n1: int, *, size: int = 16, seed: int = 0) -> TensorData:
@@ -39,14 +44,20 @@ def test_trained_model_beats_chance_on_separable_data() -> None:
     train, val = separable(24, 60, seed=0), separable(10, 20, seed=1)
     cfg = TrainConfig(epochs=4, batch_size=16, lr=3e-3, patience=0)
     spec = ModelSpec("simple-cnn", {"widths": "8,16,32"})
-    result = fit(spec, train, val, cfg, device=CPU, pipeline=load_pipeline("light"), positive=1)
+    recipe = Recipe(spec, cfg, load_pipeline("light"))
+    result = fit(recipe, RunData(train, val, positive=1), placement=ON_CPU)
     assert len(result.history) == 4
     assert {"train_loss", "val_loss", "val_accuracy", "lr"} <= set(result.history[0])
     assert result.val_metrics is not None
     assert result.val_metrics["balanced_accuracy"] >= 0.9
     test = separable(10, 10, seed=2)
     metrics, proba = evaluate_model(
-        result.model, result.normalizer, test, threshold=result.threshold, positive=1, device=CPU
+        result.model,
+        result.normalizer,
+        test,
+        threshold=result.threshold,
+        positive=1,
+        placement=ON_CPU,
     )
     assert proba.shape == (20, 2)
     assert metrics["accuracy"] >= 0.85
@@ -57,13 +68,9 @@ def test_best_epoch_is_kept_and_early_stopping_stops() -> None:
     train, val = separable(8, 8), separable(4, 4, seed=1)
     cfg = TrainConfig(epochs=6, batch_size=8, lr=0.0, patience=2, monitor="accuracy")
     result = fit(
-        ModelSpec("simple-cnn", {"widths": "4"}),
-        train,
-        val,
-        cfg,
-        device=CPU,
-        pipeline=None,
-        positive=1,
+        Recipe(ModelSpec("simple-cnn", {"widths": "4"}), cfg),
+        RunData(train, val, positive=1),
+        placement=ON_CPU,
     )
     # lr 0: nothing improves after epoch 1 -> stop after 1 + patience epochs
     assert result.best_epoch == 1
@@ -82,18 +89,10 @@ def test_class_weights() -> None:
 def test_checkpoint_round_trip_rebuilds_through_registry(tmp_path: Path) -> None:
     train = separable(6, 6)
     spec = ModelSpec("simple-cnn", {"widths": [4, 8]})
-    result = fit(
-        spec,
-        train,
-        None,
-        TrainConfig(epochs=1, batch_size=4),
-        device=CPU,
-        pipeline=None,
-        positive=1,
-    )
-    paths = save_training(
-        tmp_path, result, spec, train, pipeline=load_pipeline("light"), positive=1
-    )
+    data, recipe = RunData(train, positive=1), Recipe(spec, TrainConfig(epochs=1, batch_size=4))
+    result = fit(recipe, data, placement=ON_CPU)
+    augmented = replace(recipe, pipeline=load_pipeline("light"))
+    paths = save_training(tmp_path, result, augmented, data)
     assert {"model", "history", "curves", "augment"} <= set(paths)
     payload = torch.load(paths["model"], weights_only=True)
     assert payload["classifier"] == "simple-cnn" and payload["classes"] == train.classes
@@ -111,3 +110,22 @@ def test_load_checkpoint_rejects_other_files(tmp_path: Path) -> None:
         load_checkpoint(bogus)
     with pytest.raises(MedaugError, match="does not exist"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_synthetic_weight_reweights_only_the_images_that_are_not_real() -> None:
+    train, val = separable(12, 24, seed=0), separable(4, 4, seed=1)
+    marked = TensorData(train.x, train.y, train.classes, ["real", "synthetic"] * 18)
+    spec = ModelSpec("simple-cnn", {"widths": "4,8"})
+
+    def weights(data: TensorData, w: float) -> list[torch.Tensor]:
+        cfg = TrainConfig(epochs=2, batch_size=8, patience=0, synthetic_weight=w)
+        result = fit(Recipe(spec, cfg), RunData(data, val, positive=1), placement=ON_CPU)
+        return [p.detach().clone() for p in result.model.parameters()]
+
+    plain = weights(train, 1.0)
+    assert all(torch.equal(a, b) for a, b in zip(plain, weights(marked, 1.0), strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(plain, weights(train, 0.2), strict=True))
+    down = weights(marked, 0.2)
+    assert not all(torch.equal(a, b) for a, b in zip(plain, down, strict=True))
+    with pytest.raises(MedaugError, match="synthetic_weight"):
+        TrainConfig(synthetic_weight=0.0)

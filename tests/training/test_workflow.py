@@ -14,7 +14,11 @@ import torch
 from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
 from medaug.training import (
+    EvalSettings,
     ModelSpec,
+    Placement,
+    Recipe,
+    RunData,
     RunRecord,
     TensorData,
     TrainConfig,
@@ -29,6 +33,7 @@ from tests.training.test_trainer import separable
 
 SAMPLE = Path(__file__).resolve().parents[2] / "medaug" / "sample_data" / "chestxray2017-sample"
 CPU = torch.device("cpu")
+ON_CPU = Placement(CPU)
 SMALL = ModelSpec("simple-cnn", {"widths": [8, 16]})
 
 #: the keys ``medaug train`` has always written to metrics.json
@@ -115,7 +120,9 @@ def test_train_then_evaluate_from_python(chest_sample: Path, tmp_path: Path) -> 
     assert record.files["roc"].name == "val_roc.png"
     json.dumps(record.to_dict())
 
-    ev = evaluate(outcome.model_path, chest_sample, out=tmp_path / "ev", device="cpu")
+    ev = evaluate(
+        outcome.model_path, chest_sample, out=tmp_path / "ev", settings=EvalSettings(device="cpu")
+    )
     assert set(ev.report) == EVAL_KEYS
     assert json.loads((tmp_path / "ev" / "metrics.json").read_text())["counts"] == ev.counts
     assert ev.counts == {"NORMAL": 10, "PNEUMONIA": 10} and len(ev.predictions) == 20
@@ -123,11 +130,20 @@ def test_train_then_evaluate_from_python(chest_sample: Path, tmp_path: Path) -> 
     assert _agrees(ev.predictions.y_true, ev.predictions.y_pred, ev.metrics["confusion_matrix"])
     assert ev.files["roc"].is_file() and ev.files["confusion"].is_file()
 
-    strict = evaluate(outcome.model_path, chest_sample, threshold=0.999, device="cpu")
+    strict = evaluate(
+        outcome.model_path, chest_sample, settings=EvalSettings(threshold=0.999, device="cpu")
+    )
     assert strict.out == outcome.out / "evaluate-chest"
     assert strict.metrics["threshold"] == pytest.approx(0.999)
     assert strict.predictions.y_score == pytest.approx(ev.predictions.y_score)
     assert strict.predictions.y_pred.count(1) <= ev.predictions.y_pred.count(1)
+
+    # the keywords evaluate() took before EvalSettings still work, with a warning
+    with pytest.warns(DeprecationWarning, match=r"threshold, device are deprecated"):
+        old = evaluate(
+            outcome.model_path, chest_sample, out=tmp_path / "old", threshold=0.999, device="cpu"
+        )
+    assert old.metrics == strict.metrics and old.threshold == strict.threshold
     assert tree_hash(chest_sample) == before
 
 
@@ -167,15 +183,10 @@ def test_fit_and_evaluate_on_a_test_set_is_seeded_and_complete(tmp_path: Path) -
     def run(name: str) -> RunRecord:
         torch.rand(7)  # the global RNG state before a run must not matter
         return fit_and_evaluate(
-            SMALL,
-            train_set,
-            val,
-            config,
-            device=CPU,
-            pipeline=load_pipeline("light"),
-            positive=1,
+            Recipe(SMALL, config, load_pipeline("light")),
+            RunData(train_set, val, test, positive=1),
+            placement=ON_CPU,
             run_dir=tmp_path / name,
-            test=test,
             extra={"arm": "baseline", "seed": 3},
         )
 
@@ -206,13 +217,9 @@ def test_multiclass_record_has_no_positive_scores(tmp_path: Path) -> None:
     x += y.view(-1, 1, 1, 1) * 0.3
     data = TensorData(x.clamp(0, 1), y, ["a", "b", "c"])
     record = fit_and_evaluate(
-        SMALL,
-        data.subset(range(12)),
-        data.subset(range(12, 18)),
-        TrainConfig(epochs=1, batch_size=6),
-        device=CPU,
-        pipeline=None,
-        positive=None,
+        Recipe(SMALL, TrainConfig(epochs=1, batch_size=6)),
+        RunData(data.subset(range(12)), data.subset(range(12, 18))),
+        placement=ON_CPU,
         run_dir=tmp_path,
     )
     assert record.split == "validation" and record.positive_class is None
@@ -225,24 +232,16 @@ def test_fit_and_evaluate_refuses_mismatched_classes(tmp_path: Path) -> None:
     other = TensorData(train_set.x, train_set.y, ["A", "B"])
     with pytest.raises(MedaugError, match="differ from the training classes"):
         fit_and_evaluate(
-            SMALL,
-            train_set,
-            other,
-            TrainConfig(epochs=1),
-            device=CPU,
-            pipeline=None,
-            positive=1,
+            Recipe(SMALL, TrainConfig(epochs=1)),
+            RunData(train_set, other, positive=1),
+            placement=ON_CPU,
             run_dir=tmp_path,
         )
     with pytest.raises(MedaugError, match="nothing to evaluate on"):
         fit_and_evaluate(
-            SMALL,
-            train_set,
-            None,
-            TrainConfig(epochs=1),
-            device=CPU,
-            pipeline=None,
-            positive=1,
+            Recipe(SMALL, TrainConfig(epochs=1)),
+            RunData(train_set, positive=1),
+            placement=ON_CPU,
             run_dir=tmp_path,
         )
 
@@ -250,8 +249,8 @@ def test_fit_and_evaluate_refuses_mismatched_classes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"val_split": 1.0}, "--val-split"),
-        ({"image_size": 4}, "--image-size"),
+        ({"val_split": 1.0}, "^val_split must"),
+        ({"image_size": 4}, "^image_size must"),
         ({"channels": "2"}, "invalid channels"),
     ],
 )
@@ -265,12 +264,12 @@ def test_train_request_is_checked_when_built(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"threshold": "high"}, "--threshold must be 'calibrate'"),
-        ({"threshold": "1.5"}, r"--threshold must be in \(0, 1\)"),
+        ({"threshold": "high"}, "threshold must be 'calibrate'"),
+        ({"threshold": "1.5"}, r"threshold must be in \(0, 1\)"),
         ({"monitor": "auc"}, "unknown monitor"),
-        ({"class_weights": "NORMAL"}, "--class-weights"),
+        ({"class_weights": "NORMAL"}, "class_weights"),
         ({"class_weights": "NORMAL=x"}, "not a number"),
-        ({"epochs": 0}, "--epochs"),
+        ({"epochs": 0}, "^epochs must be >= 1"),
     ],
 )
 def test_train_config_is_checked_when_built(kwargs: dict[str, object], message: str) -> None:
@@ -283,6 +282,37 @@ def test_train_config_is_frozen() -> None:
     assert replace(config, seed=4).seed == 4 and config.seed == 0
     with pytest.raises(AttributeError):
         config.seed = 1  # type: ignore[misc]
+
+
+def test_eval_settings_are_checked_when_built() -> None:
+    with pytest.raises(MedaugError, match=r"--threshold must be in \(0, 1\), got 1.5"):
+        EvalSettings(threshold=1.5)
+
+
+def test_evaluate_maps_its_deprecated_keywords_onto_eval_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+
+    def stop(device: object) -> None:
+        seen.append(device)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr("medaug.training.workflow.resolve_device", stop)
+    model = tmp_path / "model.pt"
+    message = (
+        r"device are deprecated; pass settings=medaug\.training\.EvalSettings\(device=\.\.\.\)"
+    )
+    with pytest.warns(DeprecationWarning, match=message), pytest.raises(RuntimeError):
+        evaluate(model, tmp_path, settings=EvalSettings(device="cuda"), device="cpu")
+    assert seen == ["cpu"]
+    with (
+        pytest.warns(DeprecationWarning, match="threshold"),
+        pytest.raises(MedaugError, match=r"--threshold must be in \(0, 1\), got 2.0"),
+    ):
+        evaluate(model, tmp_path, threshold=2.0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'thresh'"):
+        evaluate(model, tmp_path, thresh=0.5)
 
 
 def test_bad_augment_fails_before_anything_is_written(tmp_path: Path) -> None:

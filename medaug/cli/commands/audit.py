@@ -177,6 +177,7 @@ def command(
                    --out audit/ --extractor timm:resnet18 --weights resnet18.pth
     """
     from medaug.auditing import (
+        AuditConfig,
         AuditSettings,
         ExtractorSpec,
         MemorizationSettings,
@@ -208,6 +209,14 @@ def command(
         weights=weights,
         options=parse_key_values(extractor_options, "--extractor-option"),
     )
+    config = AuditConfig(
+        image_size=image_size,  # None: 64 px for folders, a balance output's own
+        channels=None if channels == "auto" else channels,
+        options=options,
+        extractor=spec,
+        settings=settings,
+        device=device,
+    )
     if output is not None:
         out = out if out is not None else find_output(output).report_dir / "audit"
     inputs = input_paths(balance_output=output, real=real, synthetic=synthetic, train=train)
@@ -215,29 +224,10 @@ def command(
     claim = claim_output(out, command="audit", inputs=inputs) if out is not None else nullcontext()
     with claim:  # refused before the audit runs, not after
         if output is not None:
-            report = audit_output(
-                output,
-                image_size=image_size,
-                channels=None if channels == "auto" else channels,
-                options=options,
-                extractor=spec,
-                settings=settings,
-                device=device,
-                classes=list(classes) or None,
-            )
+            report = audit_output(output, config=config, classes=list(classes) or None)
         else:
             assert real is not None and synthetic is not None
-            report = audit(
-                real,
-                synthetic,
-                train,
-                image_size=image_size or 64,
-                channels=channels,
-                options=options,
-                extractor=spec,
-                settings=settings,
-                device=device,
-            )
+            report = audit(real, synthetic, train, config=config)
         if out is not None:
             try:
                 write_audit(report, out)

@@ -20,6 +20,7 @@ from medaug.balancing.config import (
     RECOMMENDED_CLASS_IMAGES,
 )
 from medaug.balancing.files import LINK_MODES
+from medaug.balancing.summary import BalanceSummary
 from medaug.cli.options import (
     apply_threads,
     channels_option,
@@ -27,6 +28,7 @@ from medaug.cli.options import (
     device_option,
     image_size_option,
     json_option,
+    max_share_option,
     parse_key_values,
     pop_data_options,
     seed_option,
@@ -53,6 +55,7 @@ from medaug.output.strategy import STRATEGY_HELP
     type=click.IntRange(1, MAX_IMAGES_PER_CLASS),
     help="Add exactly N images to each class the strategy selects (the paper: 400).",
 )
+@max_share_option
 @image_size_option("Working size (px).")
 @channels_option
 @click.option(
@@ -146,6 +149,7 @@ def command(
     out: Path | None,
     strategy: str | None,
     count: int | None,
+    max_synthetic_share: float | None,
     image_size: int,
     channels: str,
     epochs: int | None,
@@ -202,6 +206,7 @@ def command(
         generator=generator,
         strategy=strategy,
         count=count,
+        max_synthetic_share=max_synthetic_share,
         image_size=image_size,
         channels=channels,
         epochs=epochs,
@@ -233,30 +238,30 @@ def command(
         if reporter is not None:
             reporter.close()
     if as_json:
-        print_json(result.summary)
+        print_json(result.summary.to_dict())
         return
     _print_summary(result.summary)
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"medaug balance: {summary.get('out', '')}")
+def _print_summary(summary: BalanceSummary) -> None:
+    table = Table(title=f"medaug balance: {summary.out}")
     for col in ("class", "real", "synthetic", "total"):
         table.add_column(col, justify="left" if col == "class" else "right")
-    for cls, before in summary.get("counts_before", {}).items():
+    for cls, before in summary.counts_before.items():
         table.add_row(
             cls,
             str(before),
-            str(summary["added"].get(cls, 0)),
-            str(summary["counts_after"].get(cls, before)),
+            str(summary.added.get(cls, 0)),
+            str(summary.counts_after.get(cls, before)),
         )
     console.print(table)
-    if summary.get("status") == "already_complete":
+    if summary.status == "already_complete":
         console.print("This run was already complete; nothing was changed.")
     from medaug.balancing.inputs import skipped_line
 
-    skipped = skipped_line(summary.get("skipped") or {})
+    skipped = skipped_line(summary.skipped)
     if skipped:
         console.print(f"Skipped:  {skipped} (see the report)", markup=False, highlight=False)
-    console.print(f"Dataset:  {summary.get('dataset_root')}")
-    console.print(f"Manifest: {summary.get('manifest')}")
-    console.print(f"Report:   {summary.get('report')}")
+    console.print(f"Dataset:  {summary.dataset_root}")
+    console.print(f"Manifest: {summary.manifest}")
+    console.print(f"Report:   {summary.report}")

@@ -56,16 +56,14 @@ def command(
     """
     from medaug.cli.render import metrics_table
     from medaug.console import console, print_json, warn
-    from medaug.training import evaluate
+    from medaug.training import EvalSettings, evaluate
 
     outcome = evaluate(
         model_path,
         data,
         out=out,
-        threshold=threshold,
         options=pop_data_options(dataset),
-        device=device,
-        progress=not as_json,
+        settings=EvalSettings(threshold=threshold, device=device, progress=not as_json),
     )
     for name, reason in sorted(outcome.metrics.get("undefined", {}).items()):
         warn(f"{name} is undefined on {data} ({reason}): reported as n/a")

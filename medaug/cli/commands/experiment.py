@@ -13,6 +13,7 @@ from medaug.cli.options import (
     dataset_options,
     device_option,
     json_option,
+    max_share_option,
     parse_key_values,
     pop_data_options,
     threads_option,
@@ -63,6 +64,7 @@ from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
     metavar="N",
     help="Add N images to each class selected by --strategy (paper: 400).",
 )
+@max_share_option
 @click.option(
     "--strategy",
     default=None,
@@ -189,6 +191,7 @@ def command(
         image_size=kw["image_size"],
         channels=channels,
         synthetic=synthetic,
+        max_synthetic_share=kw["max_synthetic_share"],
         strategy=strategy,
         val_fraction=kw["val_split"],
         train_config=train_config(**kw, seed=seed),

@@ -52,8 +52,9 @@ def command(checkpoint: Path, n: int, out: Path, seed: int, device: str, as_json
       medaug generate --checkpoint balanced/checkpoints -n 50 --out more/ --seed 7
     """
     from medaug.balancing import generate
+    from medaug.generation.progress import MessageReporter
 
-    result = generate(checkpoint, n, out, seed=seed, device=device, warn=warn)
+    result = generate(checkpoint, n, out, seed=seed, device=device, reporter=MessageReporter(warn))
     if as_json:
         print_json(result.summary)
         return
