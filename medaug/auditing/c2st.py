@@ -11,9 +11,19 @@ is not mistaken for recognising a set.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
+
+
+def linear_discriminant(*, classes: int | None = None) -> Any:
+    """scikit-learn's LDA with Ledoit-Wolf shrinkage, the audit's classifier on features;
+    ``classes``: equal priors over that many classes (else the training frequencies)."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    priors = None if classes is None else np.full(classes, 1.0 / classes)
+    return LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto", priors=priors)
 
 
 def c2st_auc(
@@ -25,14 +35,13 @@ def c2st_auc(
     real_groups: Sequence[str] | None = None,
 ) -> tuple[float, float]:
     """Mean and standard deviation of the ROC-AUC over ``folds`` cross-validation folds."""
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_score
     from threadpoolctl import threadpool_limits
 
     x = torch.cat([real, synthetic]).numpy()
     y = np.r_[np.zeros(len(real), dtype=int), np.ones(len(synthetic), dtype=int)]
     n_folds = max(2, min(folds, len(real), len(synthetic)))
-    model = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+    model = linear_discriminant()
     groups: np.ndarray | None = None
     cv: StratifiedKFold | StratifiedGroupKFold
     if real_groups is not None and len(set(real_groups)) >= n_folds:
@@ -49,4 +58,4 @@ def c2st_auc(
     return float(np.mean(scores)), float(np.std(scores, ddof=1))
 
 
-__all__ = ["c2st_auc"]
+__all__ = ["c2st_auc", "linear_discriminant"]

@@ -18,6 +18,19 @@ from __future__ import annotations
 import torch
 
 
+def ball_radii(distances: torch.Tensor, k: int) -> torch.Tensor:
+    """Each row's ball radius from its square distance matrix to the same set: the
+    distance to its ``k``-th nearest neighbour (its smallest, 0, is to itself)."""
+    return distances.kthvalue(k + 1, dim=1).values
+
+
+def ball_ratios(real: torch.Tensor, radii: torch.Tensor, synthetic: torch.Tensor) -> torch.Tensor:
+    """For each synthetic feature, its smallest distance to a real feature relative to that
+    real feature's ball radius: at most 1 when it lies inside some real ball, which is
+    what precision counts."""
+    return (torch.cdist(synthetic, real) / radii.clamp_min(1e-12)[None, :]).min(dim=1).values
+
+
 class NeighbourBalls:
     """The pairwise distances of a real and a synthetic feature set, computed once, from
     which the four figures of the full sets and of any subsets are read."""
@@ -39,9 +52,7 @@ class NeighbourBalls:
             ss, d = ss[synthetic][:, synthetic], d[:, synthetic]
         if len(rr) <= k or len(ss) <= k:
             raise ValueError(f"precision/recall need more than k={k} features per set")
-        # each row's smallest distance is to itself (0): the k-th neighbour is the (k+1)-th
-        real_radii = rr.kthvalue(k + 1, dim=1).values
-        synthetic_radii = ss.kthvalue(k + 1, dim=1).values
+        real_radii, synthetic_radii = ball_radii(rr, k), ball_radii(ss, k)
         in_real_ball = d <= real_radii[:, None]
         return {
             "precision": float(in_real_ball.any(dim=0).double().mean()),
@@ -58,4 +69,4 @@ def precision_recall_density_coverage(
     return NeighbourBalls(real, synthetic).figures(k)
 
 
-__all__ = ["NeighbourBalls", "precision_recall_density_coverage"]
+__all__ = ["NeighbourBalls", "ball_radii", "ball_ratios", "precision_recall_density_coverage"]

@@ -13,6 +13,7 @@ import torch
 from medaug.balancing.config import BalanceConfig
 from medaug.balancing.session import Session
 from medaug.balancing.summary import BalanceAudit
+from medaug.curation import Curator
 from medaug.data.options import DataOptions
 from medaug.errors import MedaugError
 from medaug.generation.progress import Reporter
@@ -106,16 +107,23 @@ def _reject_memorized(run: Session, report: Any, reporter: Reporter) -> dict[str
             run.fitted[cls].generator,
             run.jobs[cls],
             indices,
-            partial(_copies, screen),
+            partial(_rejected, screen, run.curator, run.ds.classes.index(cls)),
         )
         replaced[cls] = len(done)
         reporter.message(f"{cls}: replaced {len(done)} of {len(indices)} near-copies")
     return replaced
 
 
-def _copies(screen: Any, images: torch.Tensor) -> list[bool]:
-    """Which of ``images`` the memorization screen flags as near-copies."""
-    return [m.flagged for m in screen.screen(images).nearest]
+def _rejected(
+    screen: Any, curator: Curator | None, class_index: int, images: torch.Tensor
+) -> list[bool]:
+    """Which of ``images`` the memorization screen flags as near-copies or, in a curated
+    run, the filter rejects (a replacement must pass both)."""
+    flags = [m.flagged for m in screen.screen(images).nearest]
+    if curator is None:
+        return flags
+    accepted = curator.accepts(class_index, images.float().cpu()).tolist()
+    return [f or not a for f, a in zip(flags, accepted, strict=True)]
 
 
 def _audit_figures(report: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medaug.balancing.files import LINK_MODES
+from medaug.curation.policy import CurationPolicy
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import ConfigError, MedaugError
 from medaug.generation.settings import (
@@ -71,8 +72,11 @@ class BalanceConfig:
     max_synthetic_share: float | None = None
     #: audit the synthetic images at the end (figures, verdict, closest pairs in the report)
     audit: bool = True
-    #: replace the images the audit flags as near-copies of training images
+    #: replace the images the audit flags as near-copies of training images (with a
+    #: filter, the copy screen also rejects candidates)
     reject_memorized: bool = False
+    #: which sampled images are kept (``--filter``; default: all)
+    curation: CurationPolicy = field(default_factory=CurationPolicy)
     #: the audit's feature extractor: a registered name, a local weights file, options
     audit_extractor: str = "domain"
     audit_weights: Path | None = None

@@ -134,6 +134,36 @@ def skipped_section(skipped: Mapping[str, Any]) -> list[str]:
     return [*parts, ""]
 
 
+def curation_section(curation: Mapping[str, Any] | None) -> list[str]:
+    """The report's curation section (none without ``--filter``)."""
+    if not curation:
+        return []
+    policy = ", ".join(f"{k} {v}" for k, v in curation["policy"].items())
+    if curation.get("reject_memorized"):
+        policy += ", near-copies rejected"
+    rows = [
+        [c, f["asked"], f["drawn"], f["accepted"], f"{f['acceptance_rate']:.0%}", f["kept"]]
+        for c, f in curation["classes"].items()
+    ]
+    short = [c for c, f in curation["classes"].items() if f["kept"] < f["asked"]]
+    parts = [
+        "## Curation",
+        "",
+        f"Policy: {policy}. Candidates are drawn in the generator's stream order and the "
+        "accepted ones kept until the class has enough.",
+        "",
+        _table(["class", "wanted", "drawn", "accepted", "acceptance", "kept"], rows),
+        "",
+    ]
+    if short:
+        parts += [
+            f"Too few candidates were accepted for {', '.join(short)}: the generator's images "
+            "fall off the real images' manifold, and these classes grew by fewer images.",
+            "",
+        ]
+    return parts
+
+
 def write_report_md(
     path: Path,
     *,
@@ -186,6 +216,7 @@ def write_report_md(
         "",
     ]
     parts += skipped_section(summary.skipped)
+    parts += curation_section(summary.curation)
     if audit:
         parts += [audit, ""]
     for cls, figs in images.items():

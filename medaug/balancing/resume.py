@@ -39,6 +39,8 @@ def run_settings(cfg: BalanceConfig, data: Path) -> dict[str, Any]:
         settings["reject_memorized"] = True
     if cfg.max_synthetic_share is not None:
         settings["max_synthetic_share"] = cfg.max_synthetic_share
+    if cfg.curation.active:
+        settings["curation"] = cfg.curation.to_json()
     if cfg.effective_steps is not None:
         settings["steps"] = cfg.effective_steps
         settings["checkpoint_every"] = cfg.effective_checkpoint_every

@@ -21,6 +21,7 @@ from medaug import distributed as dist
 from medaug._version import __version__
 from medaug.balancing.audit import audit_run
 from medaug.balancing.config import BalanceConfig
+from medaug.balancing.curation import curation_summary
 from medaug.balancing.files import link_file
 from medaug.balancing.inputs import (
     duplicate_warnings,
@@ -329,6 +330,7 @@ class BalanceRun:
                 unit: info["epochs"] for unit, info in state.classes.items() if "epochs" in info
             },
             study_uid=state.summary.get("study_uid"),
+            curation=curation_summary(self.cfg, run),
         )
         notes = [f"warning: {w}" for w in run.warnings]
         if self.cfg.bundled:

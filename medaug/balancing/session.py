@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -13,6 +14,9 @@ from medaug.generation.fitting import TrainResult
 from medaug.generation.sampling import SampleJob
 from medaug.output.manifest import ManifestRow
 from medaug.output.runstate import RunState
+
+if TYPE_CHECKING:
+    from medaug.curation import Curation, Curator
 
 
 @dataclass
@@ -32,6 +36,10 @@ class Session:
     rows: list[ManifestRow] = field(default_factory=list)
     fitted: dict[str, TrainResult] = field(default_factory=dict)
     jobs: dict[str, SampleJob] = field(default_factory=dict)
+    #: the run's filters (``--filter``), built when first needed
+    curator: Curator | None = None
+    #: per grown class, what curation kept
+    curations: dict[str, Curation] = field(default_factory=dict)
 
 
 __all__ = ["Session"]

@@ -59,12 +59,15 @@ class BalanceSummary(Mapping[str, Any]):
     generator_epochs: dict[str, int] = field(default_factory=dict)
     #: the StudyInstanceUID of a de-identified DICOM output
     study_uid: str | None = None
+    #: with ``--filter``: the policy and, per class, the candidates drawn, accepted, kept
+    curation: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``study_uid`` only when there is one)."""
+        """The JSON form (``study_uid`` and ``curation`` only when there is one)."""
         out = asdict(self)
-        if self.study_uid is None:
-            del out["study_uid"]
+        for key in ("study_uid", "curation"):
+            if out[key] is None:
+                del out[key]
         return out
 
     @classmethod

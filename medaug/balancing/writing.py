@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from medaug._version import __version__
 from medaug.balancing.config import BalanceConfig
+from medaug.balancing.curation import curate_class
 from medaug.balancing.files import link_file
 from medaug.balancing.session import Session
 from medaug.generation.fitting import TrainResult
@@ -44,8 +45,14 @@ def sample_class(
     reporter: Reporter,
 ) -> list[ManifestRow]:
     """Write class ``unit[0]``'s synthetic images from its fitted generator ``unit[1]``
-    (a DICOM series keeps the UIDs its run state recorded); their manifest rows."""
+    (a DICOM series keeps the UIDs its run state recorded); their manifest rows. With a
+    filter (``cfg.curation``) only the kept images are written, and the class grows by
+    as many (``run.to_add``)."""
     cls, result = unit
+    curation = curate_class(cfg, run, unit, reporter)
+    if curation is not None:
+        run.to_add[cls] = curation.kept
+        run.state.save(layout.root)  # a resumed run keeps the same images
     ds, state, n = run.ds, run.state, run.to_add[cls]
     cls_state = state.class_state(cls)
     series = None
@@ -73,6 +80,9 @@ def sample_class(
         output_format=result.info.output_format,
         bit_depth=result.info.bit_depth,
         series=series,
+        stream=curation.stream if curation else (),
+        drawn=curation.drawn if curation else 0,
+        curation=cfg.curation.label(reject_memorized=cfg.reject_memorized) if curation else "",
     )
     run.jobs[cls] = job
     reporter.sampling(cls, n)

@@ -37,6 +37,56 @@ def max_share_option(f: F) -> F:
     )(f)
 
 
+def curation_options(f: F) -> F:
+    """``--filter``, ``--draws-per-image`` and ``--filter-threshold`` (read them back with
+    :func:`pop_curation`)."""
+    from medaug.curation.policy import DEFAULT_DRAWS, DEFAULT_THRESHOLD, FILTERS
+
+    options = [
+        click.option(
+            "--filter",
+            "filter",
+            type=click.Choice(FILTERS),
+            default="none",
+            show_default=True,
+            help="Draw more synthetic images than needed and keep those inside the real "
+            "images' k-NN manifold (manifold: the audit's precision criterion) or those a "
+            "classifier trained on the real images assigns to their class (classifier).",
+        ),
+        click.option(
+            "--draws-per-image",
+            type=click.IntRange(min=1),
+            default=DEFAULT_DRAWS,
+            show_default=True,
+            help="With --filter: at most this many candidates drawn per image kept (too "
+            "few accepted: the class grows by fewer images, and the report says so).",
+        ),
+        click.option(
+            "--filter-threshold",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=DEFAULT_THRESHOLD,
+            show_default=True,
+            help="With --filter classifier: the probability of the intended class to keep "
+            "an image.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def pop_curation(kw: dict[str, Any]) -> CurationPolicy:
+    """The :class:`~medaug.curation.policy.CurationPolicy` of :func:`curation_options`'
+    values (removed from ``kw``)."""
+    from medaug.curation.policy import CurationPolicy
+
+    return CurationPolicy(
+        filter=kw.pop("filter"),
+        draws_per_image=kw.pop("draws_per_image"),
+        threshold=kw.pop("filter_threshold"),
+    )
+
+
 def threads_option(f: F) -> F:
     """``--threads N`` (0: automatic; apply with :func:`medaug.runtime.configure_threads`)."""
     return click.option(
@@ -227,6 +277,7 @@ def pop_data_options(values: dict[str, Any]) -> DataOptions:
 
 
 if TYPE_CHECKING:
+    from medaug.curation.policy import CurationPolicy
     from medaug.training.config import TrainConfig
     from medaug.training.spec import ModelSpec
 
@@ -295,8 +346,10 @@ def training_options(f: F) -> F:
             "--class-weights",
             default=d.class_weights,
             show_default=True,
-            metavar="balanced|none|CLASS=W,...",
-            help="Loss weights per class.",
+            metavar="balanced|sampler|none|CLASS=W,...",
+            help="Class imbalance: balanced = loss weights by inverse class frequency; "
+            "sampler = unweighted loss, batches drawn with every class equally likely "
+            "(no large loss weight at extreme imbalance); none; or weights per class.",
         ),
         click.option(
             "--monitor",

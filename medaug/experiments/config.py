@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +16,20 @@ from medaug.balancing.config import (
     checkpoint_interval,
     training_steps,
 )
+from medaug.curation.policy import FILTERS, CurationPolicy
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import ConfigError
 from medaug.output.strategy import check_share, check_strategy
 from medaug.plugins import check_choice
 from medaug.training.config import TrainConfig
 
-#: the arms, in report order (each is a resampler: medaug.experiments.resample.RESAMPLERS)
-ARMS: tuple[str, ...] = ("baseline", "gan", "classic")
+#: the arms that sample the generator: ``gan`` (curated by ``--filter``) and one per filter
+#: (``gan-manifold``...), all sharing one generator per seed
+GAN_ARMS: tuple[str, ...] = ("gan", *(f"gan-{f}" for f in FILTERS if f != "none"))
+#: every arm, in report order (each is a resampler: medaug.experiments.resample.RESAMPLERS)
+ARMS: tuple[str, ...] = ("baseline", "gan", "classic", *GAN_ARMS[1:])
+#: the arms an experiment runs unless told otherwise
+DEFAULT_ARMS: tuple[str, ...] = ("baseline", "gan", "classic")
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class ExperimentConfig:
     out: Path
     classifier: str
     generator: str | None = None
-    arms: tuple[str, ...] = ARMS
+    arms: tuple[str, ...] = DEFAULT_ARMS
     seeds: int = 3
     base_seed: int = 0
     image_size: int = 64
@@ -45,6 +51,8 @@ class ExperimentConfig:
     strategy: str | None = None
     #: cap on the added share of each class, for every resampling arm (as ``balance``)
     max_synthetic_share: float | None = None
+    #: which of the gan arm's sampled images are kept (``--filter``, as ``balance``)
+    curation: CurationPolicy = field(default_factory=CurationPolicy)
     val_fraction: float = 0.2
     train_config: TrainConfig = field(default_factory=TrainConfig)
     augment: str = "standard"
@@ -83,7 +91,7 @@ class ExperimentConfig:
             )
         if len(set(self.arms)) != len(self.arms):
             raise ConfigError("{arms} lists an arm twice", "arms")
-        if "gan" in self.arms and not self.generator:
+        if self.generative and not self.generator:
             raise ConfigError("the gan arm needs {generator} NAME", "generator")
         if self.seeds < 1:
             raise ConfigError("{seeds} must be >= 1", "seeds")
@@ -100,10 +108,22 @@ class ExperimentConfig:
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError("{val_fraction} must be between 0 and 1", "val_fraction")
         check_choice("classifier", self.classifier, self.classifier_options, field="classifier")
-        if "gan" in self.arms and self.generator:
+        if self.generative and self.generator:
             check_choice("generator", self.generator, self.generator_options, field="generator")
         check_strategy(self.strategy)
         check_share(self.max_synthetic_share)
+
+    @property
+    def generative(self) -> bool:
+        """Whether some arm samples the generator."""
+        return any(arm in GAN_ARMS for arm in self.arms)
+
+    def curation_for(self, arm: str) -> CurationPolicy:
+        """The curation of a gan arm: ``--filter``'s for ``gan``, the arm's own filter
+        (with ``--draws-per-image`` and ``--filter-threshold``) for ``gan-<filter>``."""
+        if arm == "gan":
+            return self.curation
+        return replace(self.curation, filter=arm.removeprefix("gan-"))
 
     @property
     def effective_gen_steps(self) -> int | None:
@@ -165,6 +185,8 @@ class ExperimentConfig:
             d.pop("min_class_images")
         if d["max_synthetic_share"] is None:
             d.pop("max_synthetic_share")
+        if self.curation == CurationPolicy():
+            d.pop("curation")
         if d["train_config"]["synthetic_weight"] == 1.0:
             d["train_config"].pop("synthetic_weight")
         for key in ("audit", "audit_options"):  # the audit changes no number of a run

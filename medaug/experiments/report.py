@@ -167,6 +167,7 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {arm} | " + " | ".join(_diff(per[m], m) for m in METRIC_NAMES) + " |")
         lines += ["", *[f"- {t}" for t in results["sentences"]], ""]
     lines += uncertainty_section(results)
+    lines += curation_section(results)
     lines += audit_section(results)
     if results.get("warnings"):
         lines += ["## Warnings", "", *[f"- {w}" for w in results["warnings"]], ""]
@@ -188,6 +189,9 @@ def markdown(results: dict[str, Any]) -> str:
     added = s["synthetic"] or f"strategy {s['strategy'] or 'auto'}"
     if s.get("max_synthetic_share") is not None:
         added = f"{added} (synthetic share of a class capped at {s['max_synthetic_share']})"
+    if s.get("curation", {}).get("filter", "none") != "none":
+        policy = ", ".join(f"{k} {v}" for k, v in s["curation"].items())
+        added = f"{added} (the gan arm curated: {policy})"
     versions = ", ".join(f"{k} {v}" for k, v in results["versions"].items() if isinstance(v, str))
     lines += [
         "",
@@ -212,10 +216,36 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def curation_section(results: dict[str, Any]) -> list[str]:
+    """What each curated gan arm's filter kept of its candidates, per seed (none without
+    a filter)."""
+    runs = [r for r in results["runs"] if r.get("curation")]
+    if not runs:
+        return []
+    lines = [
+        "## Curation of the synthetic images (per seed)",
+        "",
+        "Candidates drawn in the generator's stream order; the accepted ones kept until "
+        "the class has enough (fewer kept than wanted: the generator's images fall off "
+        "the real images' manifold).",
+        "",
+        "| Arm | Seed | Class | Filter | Wanted | Drawn | Accepted | Acceptance | Kept |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        for cls, c in r["curation"].items():
+            lines.append(
+                f"| {r['arm']} | {r['seed']} | {cls} | {c['filter']} | {c['asked']} | "
+                f"{c['drawn']} | {c['accepted']} | {c['acceptance_rate']:.0%} | {c['kept']} |"
+            )
+    return [*lines, ""]
+
+
 def audit_section(results: dict[str, Any]) -> list[str]:
-    """The audit of each seed's synthetic images (``medaug audit``), next to the accuracy."""
-    audits = results.get("audits") or {}
-    if not audits:
+    """The audit of each gan arm's synthetic images per seed (``medaug audit``), next to
+    the accuracy."""
+    runs = [r for r in results["runs"] if r.get("audit")]
+    if not runs:
         return []
     lines = [
         "## Audit of the synthetic images (per seed)",
@@ -223,14 +253,15 @@ def audit_section(results: dict[str, Any]) -> list[str]:
         "Against the training part's real images of the class; real-vs-real in brackets "
         "(docs/audit.md explains the figures).",
         "",
-        "| Seed | Class | FID | Precision | Recall | Coverage | C2ST AUC | Flagged copies "
+        "| Arm | Seed | Class | FID | Precision | Recall | Coverage | C2ST AUC | Flagged copies "
         "| Verdict |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for seed, audit in audits.items():
-        for cls, a in audit.get("classes", {}).items():
+    for r in runs:
+        for cls, a in r["audit"].get("classes", {}).items():
+            head = f"| {r['arm']} | {r['seed']} | {cls}"
             if "skipped" in a:
-                lines.append(f"| {seed} | {cls} | {a['skipped']} | | | | | | |")
+                lines.append(f"{head} | {a['skipped']} | | | | | | |")
                 continue
             b = a["baseline"]
             cells = [
@@ -238,9 +269,7 @@ def audit_section(results: dict[str, Any]) -> list[str]:
                 for m in ("fid", "precision", "recall", "coverage", "c2st_auc")
             ]
             flagged = len(a["memorization"]["flagged"])
-            lines.append(
-                f"| {seed} | {cls} | {' | '.join(cells)} | {flagged} | {a['verdict']['summary']} |"
-            )
+            lines.append(f"{head} | {' | '.join(cells)} | {flagged} | {a['verdict']['summary']} |")
     return [*lines, ""]
 
 

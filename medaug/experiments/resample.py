@@ -20,8 +20,9 @@ it with extra images per class (how many: :meth:`Resampler.extra_counts`, from
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,18 +30,21 @@ import numpy as np
 import torch
 
 from medaug.atomic import atomic_write_json
+from medaug.curation import CurationPolicy, Curator
 from medaug.data.names import class_folder_name
 from medaug.errors import ConfigError, MedaugError
+from medaug.experiments.config import GAN_ARMS
 from medaug.generation.fitting import DataShape, GeneratorFitter, GeneratorSpec
 from medaug.generation.grids import save_grid
 from medaug.generation.progress import LineReporter
-from medaug.generation.sampling import sample_images
+from medaug.generation.sampling import stream_images
 from medaug.generation.settings import GenerationSettings
 from medaug.output.strategy import cap_share, resolve_targets
 from medaug.training.augment import Augmenter, load_pipeline
 from medaug.training.data import TensorData
 
 if TYPE_CHECKING:
+    from medaug.auditing import PreparedExtractor
     from medaug.experiments.config import ExperimentConfig
 
 Log = Callable[[str], None]
@@ -53,6 +57,9 @@ class Resampler(ABC):
     origin: ClassVar[str] = ""
     #: the audit of the images the last :meth:`fit_resample` added (``None``: not audited)
     audit_result: dict[str, Any] | None = None
+    #: per class, what curation (``--filter``) kept of the last :meth:`fit_resample`'s
+    #: candidates (``None``: no filter)
+    curation_result: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -127,12 +134,24 @@ class AugmentedOversampler(Resampler):
         return out
 
 
+@dataclass(frozen=True)
+class GanArm:
+    """Which gan arm a :class:`GenerativeOversampler` is: its name (``gan``,
+    ``gan-<filter>``: it names the arm's grids and audit in the seed's shared generator
+    folder), its curation, and the options of its audit's extractor (``None``: no audit)."""
+
+    name: str = "gan"
+    curation: CurationPolicy = field(default_factory=CurationPolicy)
+    audit_options: Mapping[str, Any] | None = None
+
+
 class GenerativeOversampler(Resampler):
     """Images sampled from generators fitted on the training part.
 
     Checkpoints go to ``work_dir/<unit>.pt`` (one per class, or ``all-classes.pt`` for a
     conditional generator) and a grid of the first 64 images per class to
-    ``work_dir/<class>.png``. A complete checkpoint is reused; a partial one resumes.
+    ``work_dir/<class>.png`` (``<arm>-<class>.png`` for a ``gan-<filter>`` arm). A
+    complete checkpoint is reused (the gan arms of a seed share it); a partial one resumes.
     """
 
     origin = "synthetic"
@@ -144,13 +163,17 @@ class GenerativeOversampler(Resampler):
         *,
         device: torch.device | str = "cpu",
         log: Log = lambda _m: None,
-        audit_options: Mapping[str, Any] | None = None,
+        arm: GanArm | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        arm = arm or GanArm()
+        self.name, self.curation = arm.name, arm.curation
         #: the audit's extractor options; ``None``: no audit
-        self.audit_options = None if audit_options is None else dict(audit_options)
+        self.audit_options = None if arm.audit_options is None else dict(arm.audit_options)
         self.audit_result = None
+        self.curation_result = None
+        self._extractor: PreparedExtractor | None = None
         self.settings, self.seed = settings, settings.seed
         self.device = torch.device(device)
         self.work_dir, self.log = Path(work_dir), log
@@ -173,6 +196,8 @@ class GenerativeOversampler(Resampler):
             self.log(f"seed {self.seed}: warning: {warning}")
         units = fitter.units(sorted(counts))
         images, out = train.x * 2 - 1, {}
+        curator = self._curator(train) if self.curation.active else None
+        curations: dict[str, Any] = {}
         for unit in units:
             result = fitter.fit(
                 unit,
@@ -181,23 +206,48 @@ class GenerativeOversampler(Resampler):
                 checkpoint=self.work_dir / f"{class_folder_name(unit.name)}.pt",
             )
             for cls in unit.classes:
-                fake = sample_images(
-                    result.generator, cls, train.classes.index(cls), counts[cls], self.seed
-                )
+                index = train.classes.index(cls)
+                stream: Sequence[int] = range(counts[cls])
+                if curator is not None:
+                    kept = curator.curate(result.generator, cls, index, counts[cls], self.seed)
+                    self.log(f"seed {self.seed}: {kept.sentence(cls)}")
+                    curations[cls], stream = kept.to_json(), kept.stream
+                fake = stream_images(result.generator, cls, index, self.seed, stream)
                 # quantised like the 8-bit files medaug balance writes
                 pixels = ((fake.float().cpu() + 1) / 2).clamp(0, 1).mul(255).round()
-                save_grid(self.work_dir / f"{class_folder_name(cls)}.png", pixels[:64] / 127.5 - 1)
-                out[cls] = pixels / 255.0
+                if len(pixels):
+                    grid = pixels[:64] / 127.5 - 1
+                    save_grid(self.work_dir / self._file(class_folder_name(cls), "png"), grid)
+                out[cls] = pixels.reshape(-1, *train.x.shape[1:]) / 255.0
+        self.curation_result = curations or None
         if self.audit_options is not None:
             self.audit_result = self._audit(train, out)
-            atomic_write_json(self.work_dir / "audit.json", self.audit_result)
+            atomic_write_json(self.work_dir / self._file("audit", "json"), self.audit_result)
         return out
+
+    def _file(self, stem: str, suffix: str) -> str:
+        """``<stem>.<suffix>`` for the ``gan`` arm, ``<arm>-<stem>.<suffix>`` for the
+        others (the gan arms of a seed share ``work_dir``)."""
+        return f"{stem}.{suffix}" if self.name == "gan" else f"{self.name}-{stem}.{suffix}"
+
+    def _prepared(self, train: TensorData) -> PreparedExtractor:
+        """The audit's extractor on the training part's real images (built once)."""
+        if self._extractor is None:
+            from medaug.auditing import ExtractorSpec
+
+            spec = ExtractorSpec(options=self.audit_options or {})
+            self._extractor = spec.prepare(train.x * 2 - 1, seed=self.seed, device=self.device)
+        return self._extractor
+
+    def _curator(self, train: TensorData) -> Curator:
+        """The filters on the training part's real images (the audit's extractor)."""
+        return Curator(self.curation, self._prepared(train), train.x * 2 - 1, train.y)
 
     def _audit(self, train: TensorData, extra: Mapping[str, torch.Tensor]) -> dict[str, Any]:
         """The audit (:func:`medaug.auditing.audit_classes`, as ``balance`` and ``medaug
         audit`` run it) of each class's synthetic images against the training part's real
         images of that class, which the generator learned from."""
-        from medaug.auditing import AuditSettings, ClassImages, ExtractorSpec, audit_classes
+        from medaug.auditing import AuditSettings, ClassImages, audit_classes
 
         settings, real_all = AuditSettings(), train.x * 2 - 1
         pairs: list[ClassImages] = []
@@ -213,8 +263,7 @@ class GenerativeOversampler(Resampler):
                 pairs.append(ClassImages(cls, real, images * 2 - 1))
         if not pairs:
             return {"extractor": None, "classes": skipped}
-        spec = ExtractorSpec(options=self.audit_options or {})
-        prepared = spec.prepare(real_all, seed=self.seed, device=self.device)
+        prepared = self._prepared(train)
         report = audit_classes(pairs, prepared, settings)
         for cls, result in report.classes.items():
             self.log(f"seed {self.seed}: audit of {cls}: {result.verdict.summary}")
@@ -237,7 +286,8 @@ def _baseline(ctx: ArmContext) -> Resampler:
     return Baseline()
 
 
-def _gan(ctx: ArmContext) -> Resampler:
+def _gan(ctx: ArmContext, arm: str = "gan") -> Resampler:
+    """A gan arm: the seed's generator (shared by every gan arm), curated as the arm says."""
     cfg = ctx.cfg
     if not cfg.generator:
         raise ConfigError("the gan arm needs {generator} NAME", "generator")
@@ -246,7 +296,7 @@ def _gan(ctx: ArmContext) -> Resampler:
         ctx.out / "generators" / f"seed{ctx.seed}",
         device=ctx.device,
         log=ctx.log,
-        audit_options=cfg.audit_options if cfg.audit else None,
+        arm=GanArm(arm, cfg.curation_for(arm), cfg.audit_options if cfg.audit else None),
         synthetic=cfg.synthetic,
         strategy=cfg.strategy,
         max_share=cfg.max_synthetic_share,
@@ -267,8 +317,8 @@ def _classic(ctx: ArmContext) -> Resampler:
 #: arm name -> factory of its resampler for one seed
 RESAMPLERS: dict[str, Callable[[ArmContext], Resampler]] = {
     "baseline": _baseline,
-    "gan": _gan,
     "classic": _classic,
+    **{arm: partial(_gan, arm=arm) for arm in GAN_ARMS},
 }
 
 __all__ = [
@@ -276,6 +326,7 @@ __all__ = [
     "ArmContext",
     "AugmentedOversampler",
     "Baseline",
+    "GanArm",
     "GenerativeOversampler",
     "Resampler",
 ]

@@ -97,7 +97,7 @@ def versions(cfg: ExperimentConfig) -> dict[str, Any]:
     except ImportError:  # pragma: no cover
         pass
     for kind, name in (("classifier", cfg.classifier), ("generator", cfg.generator)):
-        if name and (kind != "generator" or "gan" in cfg.arms):
+        if name and (kind != "generator" or cfg.generative):
             entry = registry(kind).get(name)
             out[f"{kind}_plugin"] = {"name": name, "plugin": entry.plugin, "version": entry.version}
     return out
@@ -161,7 +161,7 @@ class ExperimentRun:
         if dist.is_main():
             _record_settings(self.out, cfg)
             admit(self.out / "runs")  # other ranks write their seeds' runs there too
-            if "gan" in cfg.arms:
+            if cfg.generative:
                 admit(self.out / "generators")
 
     def run(self) -> dict[str, Any]:
@@ -191,9 +191,10 @@ class ExperimentRun:
                     split = from_dataset(self.ds, idx[0]), from_dataset(self.ds, idx[1])
                 resampler = RESAMPLERS[arm](ArmContext(cfg, seed, self.device, self.out, log))
                 record = self._run_arm(arm, seed, resampler.fit_resample(split[0]), split[1])
-                audit = resampler.audit_result
-                if audit is not None:  # the synthetic images' audit, next to the accuracy
-                    record["audit"] = audit
+                # the synthetic images' curation and audit, next to the accuracy
+                extra = {"curation": resampler.curation_result, "audit": resampler.audit_result}
+                if any(v is not None for v in extra.values()):
+                    record.update({k: v for k, v in extra.items() if v is not None})
                     atomic_write_json(self.run_dir(seed, arm) / "result.json", record)
                 runs.append(record)
         if dist.world_size() > 1:

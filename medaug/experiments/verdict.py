@@ -37,7 +37,8 @@ def verdict(
     runs: Sequence[Mapping[str, Any]], arms: Sequence[str], metric: str = VERDICT_METRIC
 ) -> str:
     """One sentence: the best arm by mean test ``metric``, its margin over every other
-    arm, and the gan arm against classic oversampling when both ran."""
+    arm, and the best gan arm (``gan``, ``gan-<filter>``) against classic oversampling
+    when both ran."""
     summary = summarize(runs, [metric])
     means = {
         arm: summary[arm][metric]["mean"]
@@ -58,13 +59,15 @@ def verdict(
     text = f"best arm: {best} ({label} {means[best]:.3f})"
     if margins:
         text += ", " + "; ".join(margins)
-    if "gan" in means and "classic" in means:
-        diff = compare(runs, [metric], baseline="classic")["gan"][metric]
+    generative = [arm for arm in means if arm.startswith("gan")]
+    if generative and "classic" in means:
+        gan = max(generative, key=lambda arm: means[arm])  # the best of the gan arms
+        diff = compare(runs, [metric], baseline="classic")[gan][metric]
         if diff.get("mean") is not None:
             if _clear_gain(diff):
-                text += f". gan beats classic oversampling by {_points(diff)}"
+                text += f". {gan} beats classic oversampling by {_points(diff)}"
             else:
-                text += f". gan vs classic: {_points(diff)}: {NO_BENEFIT}"
+                text += f". {gan} vs classic: {_points(diff)}: {NO_BENEFIT}"
     return text + "."
 
 

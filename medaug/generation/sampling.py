@@ -6,6 +6,9 @@ A chunk is always computed whole (a short last chunk is cut afterwards), so the 
 do not depend on how many images are asked for: a resumed run re-creates only the missing
 files and ``medaug generate`` with the same checkpoint and seed reproduces ``medaug
 balance``'s files bit for bit (on the same device).
+
+A curated job (:mod:`medaug.curation`) keeps a selection of that stream: image ``i`` is
+the stream's image ``stream[i]``, recorded as ``medaug:index`` in its provenance.
 """
 
 from __future__ import annotations
@@ -56,6 +59,21 @@ class SampleJob:
     output_format: str = "png"
     bit_depth: int = 8
     series: Series | None = None
+    #: the stream images kept by curation, in order (empty: images ``0 .. n - 1``)
+    stream: tuple[int, ...] = ()
+    #: stream images drawn as candidates by curation (the next fresh one is after them)
+    drawn: int = 0
+    #: the curation policy, as the manifest records it (empty: none)
+    curation: str = ""
+
+    def stream_index(self, image: int) -> int:
+        """The stream image that image ``image`` of the job is."""
+        return self.stream[image] if self.stream else image
+
+    @property
+    def first_fresh(self) -> int:
+        """The first stream image neither written nor drawn as a candidate."""
+        return max(self.n, self.drawn, max(self.stream, default=-1) + 1)
 
 
 def sample_chunk(
@@ -70,16 +88,27 @@ def sample_chunk(
     return out
 
 
+def stream_images(
+    generator: Generator, class_name: str, class_index: int, seed: int, stream: Sequence[int]
+) -> torch.Tensor:
+    """The stream images ``stream`` (indices) of class ``class_name`` for run seed
+    ``seed``, ``(len(stream), C, H, W)`` in ``[-1, 1]``: the pixels :func:`sample_to_files`
+    writes for them (before quantisation)."""
+    chunks = {
+        c: sample_chunk(generator, class_name, class_index, seed, c)
+        for c in sorted({i // CHUNK for i in stream})
+    }
+    if not chunks:
+        return torch.empty(0)
+    return torch.stack([chunks[i // CHUNK][i % CHUNK] for i in stream])
+
+
 def sample_images(
     generator: Generator, class_name: str, class_index: int, n: int, seed: int
 ) -> torch.Tensor:
     """``n`` images ``(n, C, H, W)`` in ``[-1, 1]``, the same pixels :func:`sample_to_files`
     writes for this class and seed (before quantisation)."""
-    chunks = [
-        sample_chunk(generator, class_name, class_index, seed, c)
-        for c in range((n + CHUNK - 1) // CHUNK)
-    ]
-    return torch.cat(chunks)[:n] if chunks else torch.empty(0)
+    return stream_images(generator, class_name, class_index, seed, range(n))
 
 
 def expected_paths(job: SampleJob) -> list[Path]:
@@ -113,17 +142,16 @@ def sample_to_files(
     file's modification time.
     """
     paths = expected_paths(job)
-    for chunk, start in enumerate(range(0, job.n, CHUNK)):
-        idx = list(range(start, min(start + CHUNK, job.n)))
+    by_chunk: dict[int, list[int]] = {}
+    for i in range(job.n):
+        by_chunk.setdefault(job.stream_index(i) // CHUNK, []).append(i)
+    for chunk, idx in sorted(by_chunk.items()):
         missing = [i for i in idx if not paths[i].exists()]
-        if not missing:
-            if on_written is not None:
-                on_written(len(idx))
-            continue
-        images = sample_chunk(generator, job.class_name, job.class_index, job.seed, chunk)
-        pixels = to_pixels(images[: len(idx)], job.bit_depth)
-        for i in missing:
-            _write_one(job, i, pixels[i - start])
+        if missing:
+            images = sample_chunk(generator, job.class_name, job.class_index, job.seed, chunk)
+            pixels = to_pixels(images, job.bit_depth)
+            for i in missing:
+                _write_one(job, i, pixels[job.stream_index(i) - chunk * CHUNK])
         if on_written is not None:
             on_written(len(idx))
     return [_row(job, i, p) for i, p in enumerate(paths)]
@@ -138,13 +166,14 @@ def replace_images(
     max_candidates: int = 4096,
 ) -> dict[int, int]:
     """Overwrite the job's images ``flagged`` (indices) with fresh samples that
-    ``is_copy`` accepts (``False``), drawn in order from the indices after the job's own:
-    ``n, n + 1, ...`` of the same deterministic stream. Returns ``{image: stream index}``;
-    an image stays flagged when ``max_candidates`` draws found no replacement."""
+    ``is_copy`` accepts (``False``), drawn in order from the stream images after the
+    job's own and its curation candidates (:attr:`SampleJob.first_fresh`) of the same
+    deterministic stream. Returns ``{image: stream index}``; an image stays flagged when
+    ``max_candidates`` draws found no replacement."""
     todo = sorted(flagged)
     done: dict[int, int] = {}
-    first = job.n  # the next unused index of the stream
-    while todo and first < job.n + max_candidates:
+    first = start = job.first_fresh  # the next unused index of the stream
+    while todo and first < start + max_candidates:
         chunk = first // CHUNK
         images = sample_chunk(generator, job.class_name, job.class_index, job.seed, chunk)
         images = images[first - chunk * CHUNK :]
@@ -155,15 +184,24 @@ def replace_images(
             if not copy:
                 image = todo.pop(0)
                 done[image] = first + offset
-                _write_one(job, image, pixels[offset], stream_index=done[image])
+                _write_one(job, image, pixels[offset], stream_index=done[image], replaces=True)
         first = (chunk + 1) * CHUNK
     return done
 
 
-def _write_one(job: SampleJob, index: int, pixels: Any, *, stream_index: int | None = None) -> None:
+def _write_one(
+    job: SampleJob,
+    index: int,
+    pixels: Any,
+    *,
+    stream_index: int | None = None,
+    replaces: bool = False,
+) -> None:
     path = job.out_dir / synthetic_name(job.seed, index, job.output_format)
-    prov = _provenance(job, index if stream_index is None else stream_index)
-    if stream_index is not None:
+    prov = _provenance(job, job.stream_index(index) if stream_index is None else stream_index)
+    if job.curation:
+        prov["medaug:curation"] = job.curation
+    if replaces:
         prov["medaug:replaces_flagged_copy"] = "true"
     file_format(job.output_format).write(
         path,
@@ -186,5 +224,6 @@ def _row(job: SampleJob, index: int, path: Path) -> ManifestRow:
         seed=str(job.seed),
         checkpoint_sha256=job.checkpoint_sha256,
         medaug_version=__version__,
+        curation=job.curation,
         created=_dt.datetime.fromtimestamp(mtime, _dt.UTC).isoformat(timespec="seconds"),
     )

@@ -34,6 +34,8 @@ class ManifestRow:
     checkpoint_sha256: str = ""
     medaug_version: str = ""
     created: str = ""  # ISO 8601 UTC
+    #: synthetic files: the curation policy that kept them (empty: all were kept)
+    curation: str = ""
 
     @classmethod
     def columns(cls) -> list[str]:

@@ -19,6 +19,13 @@ MONITORS: dict[str, str] = {
 #: ``class_weights`` values meaning "inverse class frequency" and "unweighted"
 BALANCED_WEIGHTS = ("balanced", "auto", "true", "1")
 NO_WEIGHTS = ("none", "off", "false", "0")
+#: ``class_weights`` value meaning "an unweighted loss on batches drawn class-balanced"
+SAMPLER = "sampler"
+
+
+def uses_sampler(spec: str) -> bool:
+    """Whether ``class_weights`` asks for the balanced sampler instead of loss weights."""
+    return (spec or "").strip().lower() == SAMPLER
 
 
 def parse_threshold(spec: str | float) -> float | None:
@@ -44,14 +51,14 @@ def parse_weight_pairs(spec: str) -> dict[str, float] | None:
     parse_class_weights`); this checks the syntax, so a typo fails before any data is read.
     """
     text = (spec or "none").strip().lower()
-    if text in NO_WEIGHTS or text in BALANCED_WEIGHTS:
+    if text in NO_WEIGHTS or text in BALANCED_WEIGHTS or text == SAMPLER:
         return None
     weights: dict[str, float] = {}
     for part in spec.split(","):
         name, sep, value = part.partition("=")
         if not sep or not name.strip():
             raise ConfigError(
-                f"{{class_weights}} {spec!r}: expected balanced, none or CLASS=W,...",
+                f"{{class_weights}} {spec!r}: expected balanced, sampler, none or CLASS=W,...",
                 "class_weights",
             )
         try:
@@ -75,7 +82,8 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    #: "balanced" (inverse class frequency), "none", or "CLASS=W,CLASS=W"
+    #: "balanced" (loss weights by inverse class frequency), "sampler" (an unweighted
+    #: loss on batches drawn with every class equally likely), "none", or "CLASS=W,..."
     class_weights: str = "balanced"
     label_smoothing: float = 0.05
     monitor: str = "balanced_accuracy"

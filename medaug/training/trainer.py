@@ -37,6 +37,7 @@ from medaug.training.config import (
     TrainConfig,
     parse_threshold,
     parse_weight_pairs,
+    uses_sampler,
 )
 from medaug.training.data import RunData, TensorData
 from medaug.training.metrics import choose_threshold, compute_metrics
@@ -69,10 +70,11 @@ EpochCallback = Callable[[dict[str, float]], None]
 
 
 def parse_class_weights(spec: str, counts: dict[str, int]) -> list[float] | None:
-    """Loss weights per class from ``--class-weights`` (``None`` = unweighted)."""
+    """Loss weights per class from ``--class-weights`` (``None`` = unweighted, as with
+    ``sampler``, which balances the batches instead)."""
     classes = list(counts)
     text = (spec or "none").strip().lower()
-    if text in NO_WEIGHTS:
+    if text in NO_WEIGHTS or uses_sampler(text):
         return None
     if text in BALANCED_WEIGHTS:
         total = sum(counts.values())
@@ -86,6 +88,23 @@ def parse_class_weights(spec: str, counts: dict[str, int]) -> list[float] | None
             f"classes {', '.join(classes)}"
         )
     return [given.get(c, 1.0) for c in classes]
+
+
+def balanced_draws(y: torch.Tensor) -> torch.Tensor:
+    """Each training image's probability of being drawn by the balanced sampler: every
+    class present is equally likely, every image of a class too."""
+    counts = torch.bincount(y).double()
+    p = 1.0 / counts[y]
+    return p / p.sum()
+
+
+def _epoch_order(n: int, draws: torch.Tensor | None, gen: torch.Generator) -> torch.Tensor:
+    """An epoch's image order: a permutation, or with the balanced sampler ``n`` draws
+    with replacement by ``draws`` (the minority's images repeat, the majority's are
+    subsampled)."""
+    if draws is None:
+        return torch.randperm(n, generator=gen)
+    return torch.multinomial(draws, n, replacement=True, generator=gen)
 
 
 def _lr_factor(epoch_pos: float, total: int, warmup: int) -> float:
@@ -165,6 +184,7 @@ def train_classifier(
     weight_t = torch.tensor(weights, dtype=torch.float32, device=device) if weights else None
     criterion = nn.CrossEntropyLoss(weight=weight_t, label_smoothing=config.label_smoothing)
     sample_w = _sample_weights(train, config.synthetic_weight, device)
+    draws = balanced_draws(train.y) if uses_sampler(config.class_weights) else None
     eval_criterion = nn.CrossEntropyLoss(weight=weight_t)
     model.to(device)
     if device.type == "cuda":  # cuDNN's autotuned NHWC kernels (tensor cores in bf16)
@@ -190,7 +210,7 @@ def train_classifier(
     best_epoch, since_best, stopped = 0, 0, False
     for epoch in range(config.epochs):
         net.train()
-        perm = torch.randperm(n, generator=gen)
+        perm = _epoch_order(n, draws, gen)
         order = parallel.shard(perm, rank, world) if world > 1 else perm
         plan = [order[i * config.batch_size : (i + 1) * config.batch_size] for i in range(steps)]
         # BatchNorm cannot train on a batch of one

@@ -29,6 +29,7 @@ MANIFEST_COLUMNS = [
     "checkpoint_sha256",
     "medaug_version",
     "created",
+    "curation",
 ]
 
 

@@ -323,7 +323,7 @@ def test_fingerprint_ignores_default_data_options() -> None:
     d = plain.to_dict()
     new = (  # newer than the old runs
         *("data_options", "gen_steps", "audit", "audit_options"),
-        *("gen_checkpoint_every", "min_class_images", "max_synthetic_share"),
+        *("gen_checkpoint_every", "min_class_images", "max_synthetic_share", "curation"),
     )
     for key in ("out", "arms", "seeds", "device", *new):
         d.pop(key)

@@ -23,7 +23,7 @@ from medaug.training import (
     predict_proba,
 )
 from medaug.training.run import save_training
-from medaug.training.trainer import parse_class_weights
+from medaug.training.trainer import _epoch_order, balanced_draws, parse_class_weights
 
 CPU = torch.device("cpu")
 ON_CPU = Placement(CPU)
@@ -82,8 +82,33 @@ def test_class_weights() -> None:
     assert parse_class_weights("balanced", counts) == pytest.approx([2.0, 2 / 3])
     assert parse_class_weights("none", counts) is None
     assert parse_class_weights("NORMAL=3", counts) == [3.0, 1.0]
+    assert parse_class_weights("sampler", counts) is None  # the batches are balanced instead
     with pytest.raises(MedaugError):
         parse_class_weights("VIRUS=2", counts)
+
+
+def test_balanced_sampler_draws_every_class_equally_often() -> None:
+    y = torch.tensor([0] * 10 + [1] * 390)  # 39:1
+    draws = balanced_draws(y)
+    assert float(draws[:10].sum()) == pytest.approx(0.5)
+    order = _epoch_order(len(y), draws, torch.Generator().manual_seed(0))
+    assert len(order) == len(y)
+    minority = float((y[order] == 0).double().mean())
+    assert 0.4 < minority < 0.6  # a permutation would give 0.025
+    assert sorted(_epoch_order(5, None, torch.Generator()).tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_sampler_trains_without_loss_weights_and_learns_the_rare_class() -> None:
+    train, val = separable(4, 60, seed=0), separable(10, 10, seed=1)
+    cfg = TrainConfig(epochs=4, batch_size=16, lr=3e-3, patience=0, class_weights="sampler")
+    result = fit(
+        Recipe(ModelSpec("simple-cnn", {"widths": "8,16"}), cfg),
+        RunData(train, val, positive=1),
+        placement=ON_CPU,
+    )
+    assert result.class_weights == []
+    assert result.val_metrics is not None
+    assert result.val_metrics["balanced_accuracy"] >= 0.9
 
 
 def test_checkpoint_round_trip_rebuilds_through_registry(tmp_path: Path) -> None:

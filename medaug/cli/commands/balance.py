@@ -24,12 +24,14 @@ from medaug.balancing.summary import BalanceSummary
 from medaug.cli.options import (
     apply_threads,
     channels_option,
+    curation_options,
     dataset_options,
     device_option,
     image_size_option,
     json_option,
     max_share_option,
     parse_key_values,
+    pop_curation,
     pop_data_options,
     seed_option,
     threads_option,
@@ -104,8 +106,10 @@ from medaug.output.strategy import STRATEGY_HELP
     "--reject-memorized",
     is_flag=True,
     help="Replace the images the audit flags as near-copies of training images with "
-    "fresh samples (deterministic), then audit again.",
+    "fresh samples (deterministic), then audit again; with --filter the copy screen "
+    "also rejects candidates.",
 )
+@curation_options
 @click.option(
     "--audit-extractor",
     default="domain",
@@ -185,6 +189,7 @@ def command(
       medaug balance --generator dcgan data/train --out balanced/
       medaug balance -g dcgan data/train --out balanced/ --count 400 --image-size 32
       medaug balance -g dcgan data/train --out balanced/ --steps 3000
+      medaug balance -g dcgan data/train --out balanced/ --filter manifold
       medaug balance -g dcgan data/train --out balanced/ --strategy NORMAL=3000,COVID=3000
       medaug balance -g dcgan dicoms/ --labels labels.csv --out balanced/ --resume
     """
@@ -218,6 +223,7 @@ def command(
         device=device,
         audit=audit,
         reject_memorized=reject_memorized,
+        curation=pop_curation(dataset),
         audit_extractor=audit_extractor,
         audit_weights=audit_weights,
         audit_options=parse_key_values(audit_options, "--audit-option"),

@@ -10,11 +10,13 @@ import click
 from medaug.balancing.config import DEFAULT_CHECKPOINT_EVERY, DEFAULT_STEPS, MIN_CLASS_IMAGES
 from medaug.cli.options import (
     apply_threads,
+    curation_options,
     dataset_options,
     device_option,
     json_option,
     max_share_option,
     parse_key_values,
+    pop_curation,
     pop_data_options,
     threads_option,
     train_config,
@@ -65,6 +67,7 @@ from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
     help="Add N images to each class selected by --strategy (paper: 400).",
 )
 @max_share_option
+@curation_options
 @click.option(
     "--strategy",
     default=None,
@@ -179,6 +182,7 @@ def command(
     from medaug.experiments.report import rich_summary
 
     channels = parse_channels(kw["channels"]) or "auto"
+    curation = pop_curation(kw)
     cfg = ExperimentConfig(
         train=train_dir,
         test=test_dir,
@@ -192,6 +196,7 @@ def command(
         channels=channels,
         synthetic=synthetic,
         max_synthetic_share=kw["max_synthetic_share"],
+        curation=curation,
         strategy=strategy,
         val_fraction=kw["val_split"],
         train_config=train_config(**kw, seed=seed),
