@@ -28,6 +28,8 @@ from medaug.auditing.settings import AuditSettings
 #: C2ST ROC-AUC at or above which the sets are told apart easily / somewhat
 C2ST_EASY = 0.9
 C2ST_SOME = 0.7
+#: precision below this share of the real-vs-real floor: the images are off the manifold
+OFF_MANIFOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,12 @@ def judge(
         f"coverage {metrics.coverage:.2f} vs {baseline.coverage:.2f}); "
         f"{flagged} of {n} flagged as near-copies of training images"
     )
+    if metrics.precision < OFF_MANIFOLD * baseline.precision:
+        summary += (
+            f"; most images fall off the real images' manifold (precision "
+            f"{metrics.precision:.2f} vs {baseline.precision:.2f}): --filter manifold keeps "
+            "only those on it"
+        )
     return Verdict(realism, diversity, flagged, summary)
 
 

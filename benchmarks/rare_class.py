@@ -1,0 +1,309 @@
+"""The rare-class benchmark: does medaug help when the minority class is really rare?
+
+The minority class of ``--train`` is cut to N real images (N = 50, 100, 200, 400 and
+all by default; the majority is untouched), and for each N one ``medaug experiment``
+trains the same CNN on every arm, for 3 seeds, on a patient-grouped split of the cut
+folder (validation for model selection only), and tests on ``--test``:
+
+- ``baseline``: the cut training part as it is, inverse-frequency class weights;
+- ``baseline-sampler``: the same with the balanced sampler instead (``--class-weights
+  sampler``: no 39:1 loss weight at N = 100), in its own experiment folder;
+- ``classic``: random oversampling + albumentations up to the majority;
+- ``gan``: the dcgan defaults, trained on the training part's minority images, sampled
+  up to the majority; ``gan-manifold`` and ``gan-classifier``: the same generator (trained
+  once per seed), curated by each filter (``--draws-per-image`` candidates per image).
+
+The minority images kept at each N are the first N of one patient-shuffled order (seed
+0), so each N's images include the smaller N's. Each cut is a folder of symlinks under
+``OUT/data/N<n>``; the experiments go to ``OUT/N<n>/main`` (and ``OUT/N<n>/sampler``),
+are resumable, and are reused by a rerun. The end: ``OUT/rare_class.json`` (every figure),
+``OUT/rare_class.md`` (the table) and ``OUT/rare_class.png`` (balanced accuracy and
+specificity against N, one line per arm, 95% t intervals over seeds). Full run::
+
+    python benchmarks/dev_split.py ../shared/datasets/chestxray2017/train --out /tmp/dev
+    python benchmarks/rare_class.py --train /tmp/dev/train --test /tmp/dev/test \\
+        --out bench-rare/
+
+Several processes can share one ``--out`` with different ``--sizes``; ``--report-only``
+then gathers what has finished. Never tune on the test folder: use the development split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from medaug.balancing.config import DEFAULT_BATCH_SIZE, DEFAULT_STEPS
+from medaug.cli.options import parse_key_values
+from medaug.console import err_console
+from medaug.curation.policy import DEFAULT_DRAWS, CurationPolicy
+from medaug.data.scan import scan_dataset
+from medaug.experiments import ExperimentConfig, run_experiment
+from medaug.experiments.stats import compare, summarize
+from medaug.training import TrainConfig
+
+DEFAULT_SIZES = "50,100,200,400,all"
+DEFAULT_ARMS = "baseline,baseline-sampler,classic,gan,gan-manifold,gan-classifier"
+#: the arms that are not experiment arms: name -> (experiment arm, class weights, folder)
+SAMPLER_ARMS = {"baseline-sampler": ("baseline", "sampler", "sampler")}
+METRICS = ("balanced_accuracy", "specificity", "recall", "accuracy", "roc_auc")
+
+
+def minority_order(train: Path, minority: str | None) -> tuple[str, list[Path], dict[str, int]]:
+    """The minority class (default: the smallest), its files in one patient-shuffled
+    order (seed 0), and the class counts of ``train``."""
+    scan = scan_dataset(train)
+    counts: dict[str, int] = {}
+    for r in scan.records:
+        counts[r.label] = counts.get(r.label, 0) + 1
+    name = minority or min(counts, key=lambda c: counts[c])
+    if name not in counts:
+        raise SystemExit(f"--minority {name!r} is not a class of {train} ({', '.join(counts)})")
+    by_patient: dict[str, list[Path]] = {}
+    for r in scan.records:
+        if r.label == name:
+            by_patient.setdefault(str(r.patient_id), []).append(Path(r.path))
+    patients = sorted(by_patient)
+    order = np.random.default_rng(0).permutation(len(patients))
+    files = [f for i in order for f in sorted(by_patient[patients[i]])]
+    return name, files, counts
+
+
+def make_cut(train: Path, dest: Path, minority: str, files: list[Path]) -> Path:
+    """``dest/<class>/``: symlinks to every majority image and to ``files`` (the
+    minority's kept images); made once (a rerun reuses it)."""
+    if dest.is_dir():
+        return dest
+    tmp = dest.with_name(dest.name + ".part")
+    for cls_dir in sorted(p for p in train.iterdir() if p.is_dir()):
+        chosen = files if cls_dir.name == minority else sorted(cls_dir.iterdir())
+        (tmp / cls_dir.name).mkdir(parents=True, exist_ok=True)
+        for src in chosen:
+            (tmp / cls_dir.name / src.name).symlink_to(src.resolve())
+    tmp.rename(dest)
+    return dest
+
+
+def experiment_config(args: argparse.Namespace, train: Path, out: Path, arms: tuple[str, ...],
+                      class_weights: str) -> ExperimentConfig:  # fmt: skip
+    """The paper benchmark's classifier settings; the generator's defaults."""
+    epochs = args.epochs
+    return ExperimentConfig(
+        train=train,
+        test=args.test,
+        out=out,
+        classifier="simple-cnn",
+        generator=args.generator,
+        arms=arms,
+        seeds=args.seeds,
+        image_size=args.image_size,
+        channels=1,
+        strategy="minority",  # the minority filled up to the majority
+        val_fraction=0.2,
+        curation=CurationPolicy(draws_per_image=args.draws_per_image),
+        train_config=TrainConfig(
+            epochs=epochs,
+            batch_size=64,
+            class_weights=class_weights,
+            monitor="balanced_accuracy",
+            patience=max(4, epochs // 3),
+        ),
+        augment="strong",
+        generator_options=parse_key_values(args.gen_option, "--gen-option"),
+        gen_steps=args.gen_steps,
+        gen_batch_size=DEFAULT_BATCH_SIZE,
+        device=args.device,
+    )
+
+
+def run_size(args: argparse.Namespace, n: str, files: list[Path], minority: str) -> None:
+    """Every requested arm at minority size ``n``."""
+    kept = files if n == "all" else files[: int(n)]
+    cut = make_cut(args.train, args.out / "data" / f"N{n}", minority, kept)
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    main = tuple(a for a in arms if a not in SAMPLER_ARMS)
+    groups: list[tuple[tuple[str, ...], str, str]] = []
+    if main:
+        groups.append((main, "balanced", "main"))
+    for arm in arms:
+        if arm in SAMPLER_ARMS:
+            exp_arm, weights, folder = SAMPLER_ARMS[arm]
+            groups.append(((exp_arm,), weights, folder))
+    for exp_arms, weights, folder in groups:
+        cfg = experiment_config(args, cut, args.out / f"N{n}" / folder, exp_arms, weights)
+        err_console.print(f"N = {n} ({len(kept)} {minority}): {folder} {','.join(exp_arms)}")
+        run_experiment(cfg, log=lambda m: err_console.print(f"  N{n} {m}", markup=False))
+
+
+def _runs(folder: Path, rename: dict[str, str]) -> list[dict[str, Any]]:
+    """The finished runs of one experiment folder, arms renamed as the benchmark names them."""
+    runs = []
+    for path in sorted(folder.glob("runs/seed*/*/result.json")):
+        run = json.loads(path.read_text())
+        runs.append({**run, "arm": rename.get(run["arm"], run["arm"])})
+    return runs
+
+
+def gather(out: Path) -> dict[str, Any]:
+    """Every finished run under ``out``: per N, each arm's mean, std and 95% interval
+    of each metric, and the paired differences that the goals are about."""
+    sizes: dict[str, Any] = {}
+    folders = sorted(out.glob("N*/"), key=lambda p: (p.name == "Nall", p.name[1:].zfill(8)))
+    for size_dir in folders:
+        runs = _runs(size_dir / "main", {})
+        for arm, (exp_arm, _w, folder) in SAMPLER_ARMS.items():
+            runs += _runs(size_dir / folder, {exp_arm: arm})
+        if not runs:
+            continue
+        order = DEFAULT_ARMS.split(",")
+        runs.sort(key=lambda r: (order.index(r["arm"]) if r["arm"] in order else 99, r["seed"]))
+        summary = summarize(runs, list(METRICS))
+        vs_classic = compare(runs, list(METRICS), baseline="classic")
+        vs_baseline = compare(runs, list(METRICS), baseline="baseline")
+        sizes[size_dir.name[1:]] = {
+            "minority_real": runs[0]["train_counts"],
+            "arms": summary,
+            "vs_classic": {a: d for a, d in vs_classic.items() if a.startswith("gan")},
+            "vs_baseline": vs_baseline,
+            "audits": {
+                f"{r['arm']}/seed{r['seed']}": {
+                    cls: {k: a.get(k) for k in ("precision", "recall", "coverage", "fid")}
+                    for cls, a in r["audit"].get("classes", {}).items()
+                }
+                for r in runs
+                if r.get("audit")
+            },
+            "curation": {
+                f"{r['arm']}/seed{r['seed']}": r["curation"] for r in runs if r.get("curation")
+            },
+            "seconds": round(sum(r.get("seconds", 0.0) for r in runs), 1),
+        }
+    return {"sizes": sizes}
+
+
+def _cell(stats: dict[str, Any]) -> str:
+    if stats.get("mean") is None:
+        return "n/a"
+    text = f"{100 * stats['mean']:.1f}"
+    return text + (f" ± {100 * stats['std']:.1f}" if stats["n"] > 1 else "") + f" (n={stats['n']})"
+
+
+def _diff(d: dict[str, Any]) -> str:
+    if d.get("mean") is None:
+        return "n/a"
+    if d.get("ci_low") is None:
+        return f"{100 * d['mean']:+.1f} (one seed)"
+    return f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
+
+
+def table(data: dict[str, Any]) -> str:
+    """Markdown: balanced accuracy and specificity per N and arm, the gan arms against
+    classic oversampling and the baseline."""
+    lines = [
+        "| N | arm | balanced accuracy % | specificity % | recall % | vs classic (bal. acc., "
+        "points, 95% CI) | vs baseline |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for n, size in data["sizes"].items():
+        for arm, stats in size["arms"].items():
+            vc = size["vs_classic"].get(arm, {}).get("balanced_accuracy", {})
+            vb = size["vs_baseline"].get(arm, {}).get("balanced_accuracy", {})
+            lines.append(
+                f"| {n} | {arm} | {_cell(stats['balanced_accuracy'])} | "
+                f"{_cell(stats['specificity'])} | {_cell(stats['recall'])} | "
+                f"{_diff(vc) if vc else ''} | {_diff(vb) if vb else ''} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def figure(data: dict[str, Any], path: Path) -> Path:
+    """Balanced accuracy and specificity against N, one line per arm, 95% t intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats as sps
+
+    sizes = list(data["sizes"])
+    xs = {n: (int(n) if n != "all" else None) for n in sizes}
+    top = max([x for x in xs.values() if x is not None] or [1])
+    xs = {n: (x if x is not None else 2 * top) for n, x in xs.items()}
+    arms = sorted({a for s in data["sizes"].values() for a in s["arms"]})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, metric in zip(axes, ("balanced_accuracy", "specificity"), strict=True):
+        for i, arm in enumerate(arms):
+            pts = [
+                (xs[n], s["arms"][arm][metric])
+                for n, s in data["sizes"].items()
+                if arm in s["arms"] and s["arms"][arm][metric]["mean"] is not None
+            ]
+            if not pts:
+                continue
+            x = np.array([p[0] for p in pts], dtype=float) * (1 + 0.02 * (i - len(arms) / 2))
+            y = np.array([100 * p[1]["mean"] for p in pts])
+            half = [
+                100 * float(sps.t.ppf(0.975, p[1]["n"] - 1)) * p[1]["std"] / np.sqrt(p[1]["n"])
+                if p[1]["n"] > 1
+                else 0.0
+                for p in pts
+            ]
+            ax.errorbar(x, y, yerr=half, marker="o", capsize=3, label=arm)
+        ax.set_xscale("log")
+        ax.set_xticks(list(xs.values()), list(xs))
+        ax.set_xlabel("real minority images N (before the validation split)")
+        ax.set_ylabel(f"test {metric.replace('_', ' ')} (%)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Rare-class benchmark: mean over seeds, 95% t interval")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=Path, required=True, help="a ROOT/<class>/ train folder")
+    parser.add_argument("--test", type=Path, required=True, help="a separate test folder")
+    parser.add_argument("--out", type=Path, default=Path("bench-rare"))
+    parser.add_argument("--minority", default=None, help="the class to cut (default: smallest)")
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="minority sizes N, or 'all'")
+    parser.add_argument("--arms", default=DEFAULT_ARMS, help="comma-separated arms")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=20, help="classifier epochs")
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--generator", default="dcgan")
+    parser.add_argument("--gen-option", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--gen-steps", type=int, default=DEFAULT_STEPS)
+    parser.add_argument("--draws-per-image", type=int, default=DEFAULT_DRAWS)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--report-only", action="store_true", help="gather finished runs only")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    if not args.report_only:
+        minority, files, counts = minority_order(args.train, args.minority)
+        err_console.print(f"{args.train}: {counts}; cutting {minority}")
+        for n in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+            run_size(args, n, files, minority)
+    data = gather(args.out)
+    data["minutes_this_invocation"] = round((time.perf_counter() - started) / 60, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "rare_class.json").write_text(json.dumps(data, indent=2) + "\n")
+    (args.out / "rare_class.md").write_text(table(data))
+    if data["sizes"]:
+        figure(data, args.out / "rare_class.png")
+    print(json.dumps({n: {a: s["balanced_accuracy"]["mean"] for a, s in size["arms"].items()}
+                      for n, size in data["sizes"].items()}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
