@@ -11,7 +11,11 @@ folder (validation for model selection only), and tests on ``--test``:
 - ``classic``: random oversampling + albumentations up to the majority;
 - ``gan``: the dcgan defaults, trained on the training part's minority images, sampled
   up to the majority; ``gan-manifold`` and ``gan-classifier``: the same generator (trained
-  once per seed), curated by each filter (``--draws-per-image`` candidates per image).
+  once per seed), curated by each filter (``--draws-per-image`` candidates per image);
+- with ``--share-caps 0.5``: the resampling arms again with the synthetic share of the
+  minority capped (``--max-synthetic-share``), named ``<arm>@cap0.5``, in their own
+  experiment folder ``OUT/N<n>/cap0.5`` (its generator retrained: the same seed gives
+  the same generator on the CPU).
 
 The minority images kept at each N are the first N of one patient-shuffled order (seed
 0), so each N's images include the smaller N's. Each cut is a folder of symlinks under
@@ -91,7 +95,7 @@ def make_cut(train: Path, dest: Path, minority: str, files: list[Path]) -> Path:
 
 
 def experiment_config(args: argparse.Namespace, train: Path, out: Path, arms: tuple[str, ...],
-                      class_weights: str) -> ExperimentConfig:  # fmt: skip
+                      class_weights: str, cap: float | None) -> ExperimentConfig:  # fmt: skip
     """The paper benchmark's classifier settings; the generator's defaults."""
     epochs = args.epochs
     return ExperimentConfig(
@@ -105,6 +109,7 @@ def experiment_config(args: argparse.Namespace, train: Path, out: Path, arms: tu
         image_size=args.image_size,
         channels=1,
         strategy="minority",  # the minority filled up to the majority
+        max_synthetic_share=cap,
         val_fraction=0.2,
         curation=CurationPolicy(draws_per_image=args.draws_per_image),
         train_config=TrainConfig(
@@ -128,17 +133,34 @@ def run_size(args: argparse.Namespace, n: str, files: list[Path], minority: str)
     cut = make_cut(args.train, args.out / "data" / f"N{n}", minority, kept)
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     main = tuple(a for a in arms if a not in SAMPLER_ARMS)
-    groups: list[tuple[tuple[str, ...], str, str]] = []
+    groups: list[tuple[tuple[str, ...], str, str, float | None]] = []
     if main:
-        groups.append((main, "balanced", "main"))
+        groups.append((main, "balanced", "main", None))
     for arm in arms:
         if arm in SAMPLER_ARMS:
             exp_arm, weights, folder = SAMPLER_ARMS[arm]
-            groups.append(((exp_arm,), weights, folder))
-    for exp_arms, weights, folder in groups:
-        cfg = experiment_config(args, cut, args.out / f"N{n}" / folder, exp_arms, weights)
+            groups.append(((exp_arm,), weights, folder, None))
+    if args.only_caps:
+        groups = []
+    capped = tuple(a for a in main if a != "baseline")
+    for cap in _caps(args):
+        groups.append((capped, "balanced", f"cap{cap}", cap))
+    for exp_arms, weights, folder, share in groups:
+        out = args.out / f"N{n}" / folder
+        cfg = experiment_config(args, cut, out, exp_arms, weights, share)
         err_console.print(f"N = {n} ({len(kept)} {minority}): {folder} {','.join(exp_arms)}")
         run_experiment(cfg, log=lambda m: err_console.print(f"  N{n} {m}", markup=False))
+
+
+def _rank(arm: str) -> tuple[str, int]:
+    """Report order: uncapped arms first, each group in :data:`DEFAULT_ARMS` order."""
+    order = DEFAULT_ARMS.split(",")
+    plain, _, cap = arm.partition("@")
+    return cap, order.index(plain) if plain in order else len(order)
+
+
+def _caps(args: argparse.Namespace) -> list[float]:
+    return [float(c) for c in args.share_caps.split(",") if c.strip()]
 
 
 def _runs(folder: Path, rename: dict[str, str]) -> list[dict[str, Any]]:
@@ -159,10 +181,11 @@ def gather(out: Path) -> dict[str, Any]:
         runs = _runs(size_dir / "main", {})
         for arm, (exp_arm, _w, folder) in SAMPLER_ARMS.items():
             runs += _runs(size_dir / folder, {exp_arm: arm})
+        for cap_dir in sorted(size_dir.glob("cap*/")):  # the capped arms: "<arm>@cap0.5"
+            runs += [{**r, "arm": f"{r['arm']}@{cap_dir.name}"} for r in _runs(cap_dir, {})]
         if not runs:
             continue
-        order = DEFAULT_ARMS.split(",")
-        runs.sort(key=lambda r: (order.index(r["arm"]) if r["arm"] in order else 99, r["seed"]))
+        runs.sort(key=lambda r: (_rank(r["arm"]), r["seed"]))
         summary = summarize(runs, list(METRICS))
         vs_classic = compare(runs, list(METRICS), baseline="classic")
         vs_baseline = compare(runs, list(METRICS), baseline="baseline")
@@ -282,8 +305,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gen-option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--gen-steps", type=int, default=DEFAULT_STEPS)
     parser.add_argument("--draws-per-image", type=int, default=DEFAULT_DRAWS)
+    parser.add_argument(
+        "--share-caps",
+        default="",
+        metavar="FRACTION,...",
+        help="also run the resampling arms with each --max-synthetic-share (arm@capF)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--only-caps", action="store_true", help="run only the --share-caps experiments"
+    )
     parser.add_argument("--report-only", action="store_true", help="gather finished runs only")
     args = parser.parse_args(argv)
     if args.threads:

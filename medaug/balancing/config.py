@@ -46,7 +46,8 @@ class BalanceConfig:
     """Everything ``medaug balance`` takes; ``data=None`` means the bundled sample.
 
     With neither ``steps`` nor ``epochs`` a generator trains :data:`DEFAULT_STEPS` steps
-    (:data:`DEMO_STEPS` on the bundled sample); ``batch_size=None`` takes
+    (:data:`DEMO_STEPS` on the bundled sample), fewer for a class of under 188 images
+    (:data:`~medaug.generation.settings.STEPS_PER_IMAGE` per image); ``batch_size=None`` takes
     :data:`DEFAULT_BATCH_SIZE` (:data:`DEMO_BATCH_SIZE` on the bundled sample).
     Invalid values raise :class:`MedaugError` when the config is built.
     """
@@ -177,7 +178,15 @@ class BalanceConfig:
             checkpoint_every=self.effective_checkpoint_every,
             min_images=self.min_class_images,
             seed=self.seed,
+            by_size=self.steps_by_size,
         )
+
+    @property
+    def steps_by_size(self) -> bool:
+        """Whether the default length applies, shortened for a small class
+        (:func:`~medaug.generation.settings.steps_for_size`): neither ``steps`` nor
+        ``epochs`` given."""
+        return self.steps is None and self.epochs is None
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from typing import Any
 
 from medaug.balancing.config import BalanceConfig
 from medaug.errors import MedaugError
+from medaug.generation.settings import STEPS_PER_IMAGE
 from medaug.output import OutputFolder
 from medaug.output.layout import OutputLayout
 from medaug.output.runstate import RunState, load_state, settings_diff
@@ -44,6 +45,8 @@ def run_settings(cfg: BalanceConfig, data: Path) -> dict[str, Any]:
     if cfg.effective_steps is not None:
         settings["steps"] = cfg.effective_steps
         settings["checkpoint_every"] = cfg.effective_checkpoint_every
+    if cfg.steps_by_size:
+        settings["steps_per_image"] = STEPS_PER_IMAGE
     if read:
         settings["data_options"] = read
     return settings

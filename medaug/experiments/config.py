@@ -19,6 +19,7 @@ from medaug.balancing.config import (
 from medaug.curation.policy import FILTERS, CurationPolicy
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import ConfigError
+from medaug.generation.settings import STEPS_PER_IMAGE
 from medaug.output.strategy import check_share, check_strategy
 from medaug.plugins import check_choice
 from medaug.training.config import TrainConfig
@@ -148,6 +149,7 @@ class ExperimentConfig:
             checkpoint_every=checkpoint_interval(steps, self.gen_checkpoint_every),
             min_images=self.min_class_images,
             seed=seed,
+            by_size=self.gen_steps is None and self.gen_epochs is None,
         )
 
     @property
@@ -191,6 +193,8 @@ class ExperimentConfig:
             d["train_config"].pop("synthetic_weight")
         for key in ("audit", "audit_options"):  # the audit changes no number of a run
             d.pop(key)
+        if self.generative and self.gen_steps is None and self.gen_epochs is None:
+            d["gen_steps_per_image"] = STEPS_PER_IMAGE  # a small class trains fewer steps
         d["train"] = str(Path(self.train).expanduser().resolve())
         d["test"] = str(Path(self.test).expanduser().resolve())
         blob = json.dumps(d, sort_keys=True, default=str).encode()

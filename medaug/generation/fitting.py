@@ -33,6 +33,7 @@ from medaug.generation.settings import (
     MIN_CLASS_IMAGES,
     RECOMMENDED_CLASS_IMAGES,
     GenerationSettings,
+    steps_for_size,
 )
 
 GRID_SEED = 1234  # fixed noise for the per-epoch grids
@@ -68,13 +69,15 @@ class GeneratorSpec:
     #: how synthetic images are written later ("png" or "dicom") and their bit depth
     output_format: str = "png"
     bit_depth: int = 8
-    #: training length in optimisation steps per unit (overrides ``epochs``), so a class
-    #: of 100 images gets as many steps as a class of 1,349
+    #: training length in optimisation steps per unit (overrides ``epochs``), whatever
+    #: the class size (unless ``by_size``)
     steps: int | None = None
     #: steps between checkpoints (and progress grids) with ``steps``; ``None`` = every epoch
     checkpoint_every: int | None = None
     #: fewest images of a grown class (see :data:`MIN_CLASS_IMAGES`)
     min_images: int = MIN_CLASS_IMAGES
+    #: ``steps`` is the default length, shortened for small classes (``steps_for_size``)
+    by_size: bool = False
 
     @classmethod
     def of(
@@ -96,14 +99,17 @@ class GeneratorSpec:
             steps=settings.steps,
             checkpoint_every=settings.checkpoint_every,
             min_images=settings.min_images,
+            by_size=settings.by_size and settings.steps is not None,
         )
 
     def epochs_for(self, n_images: int) -> int:
         """Epochs for a unit of ``n_images``: ``epochs``, or with ``steps`` the fewest
-        epochs reaching that many steps of full batches (``n // batch`` steps per epoch)."""
+        epochs reaching that many steps of full batches (``n // batch`` steps per epoch);
+        a default length is first shortened for a small class (:func:`steps_for_size`)."""
         if self.steps is None:
             return self.epochs
-        return math.ceil(self.steps / steps_per_epoch(n_images, self.batch_size))
+        steps = steps_for_size(self.steps, n_images) if self.by_size else self.steps
+        return math.ceil(steps / steps_per_epoch(n_images, self.batch_size))
 
     def save_every_for(self, n_images: int) -> int:
         """Epochs between checkpoints for a unit of ``n_images``."""

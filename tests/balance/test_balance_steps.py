@@ -64,6 +64,26 @@ def test_steps_options_are_checked(tmp_path: Path) -> None:
         BalanceConfig(out=tmp_path, steps=0)
 
 
+def test_the_default_length_is_shortened_for_small_classes_only(tmp_path: Path) -> None:
+    import torch
+
+    from medaug.generation.fitting import DataShape
+    from medaug.generation.settings import STEPS_PER_IMAGE, steps_for_size
+
+    assert steps_for_size(1500, 80) == 80 * STEPS_PER_IMAGE == 640
+    assert steps_for_size(1500, 1349) == 1500 and steps_for_size(1500, 5) == 200
+    default = BalanceConfig(out=tmp_path, data=tmp_path / "data")
+    given = BalanceConfig(out=tmp_path, data=tmp_path / "data", steps=1500)
+    assert default.steps_by_size and not given.steps_by_size
+    cpu = torch.device("cpu")
+    shape = DataShape(16, 1)
+    short = GeneratorSpec.of(default.generation(), shape, cpu)
+    full = GeneratorSpec.of(given.generation(), shape, cpu)
+    # 80 images at batch 64: one step per epoch
+    assert (short.epochs_for(80), full.epochs_for(80)) == (640, 1500)
+    assert short.epochs_for(1349) == full.epochs_for(1349)  # a large class: the same
+
+
 def test_the_default_length_is_in_steps_so_small_classes_train_as_long(tmp_path: Path) -> None:
     from medaug.balancing.config import DEFAULT_CHECKPOINT_EVERY, DEFAULT_STEPS, DEMO_STEPS
 

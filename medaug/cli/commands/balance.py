@@ -69,8 +69,8 @@ from medaug.output.strategy import STRATEGY_HELP
 @click.option(
     "--steps",
     type=click.IntRange(min=1),
-    help="Training length in optimisation steps per generator: a class of 100 images "
-    f"gets as many steps as one of 1,349 [default: {DEFAULT_STEPS}; demo {DEMO_STEPS}].",
+    help="Training length in optimisation steps per generator [default: "
+    f"{DEFAULT_STEPS}, 8 per image for a class under 188 images; demo {DEMO_STEPS}].",
 )
 @click.option(
     "--checkpoint-every",

@@ -47,7 +47,11 @@ from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
 @dataset_options
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Results folder.")
 @click.option(
-    "--arms", default="baseline,gan,classic", show_default=True, help="Comma-separated arms to run."
+    "--arms",
+    default="baseline,gan,classic",
+    show_default=True,
+    help="Comma-separated arms to run: baseline, gan, classic, and gan-manifold, "
+    "gan-classifier (the gan arm's generator, curated by that filter).",
 )
 @click.option(
     "--seeds",
@@ -93,7 +97,7 @@ from medaug.limits import MAX_BATCH_SIZE, MAX_IMAGES_PER_CLASS
     type=click.IntRange(min=1),
     default=None,
     help=f"Generator training length in optimisation steps [default: {DEFAULT_STEPS}, "
-    "as in balance]; overrides --gen-epochs.",
+    "8 per image for a class under 188 images, as in balance]; overrides --gen-epochs.",
 )
 @click.option(
     "--audit/--no-audit",
