@@ -260,6 +260,7 @@ def figure(data: dict[str, Any], path: Path) -> Path:
     arms = sorted({a for s in data["sizes"].values() for a in s["arms"]})
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("balanced_accuracy", "specificity"), strict=True):
+        bottom = 100.0
         for i, arm in enumerate(arms):
             pts = [
                 (xs[n], s["arms"][arm][metric])
@@ -270,20 +271,27 @@ def figure(data: dict[str, Any], path: Path) -> Path:
                 continue
             x = np.array([p[0] for p in pts], dtype=float) * (1 + 0.02 * (i - len(arms) / 2))
             y = np.array([100 * p[1]["mean"] for p in pts])
-            half = [
-                100 * float(sps.t.ppf(0.975, p[1]["n"] - 1)) * p[1]["std"] / np.sqrt(p[1]["n"])
-                if p[1]["n"] > 1
-                else 0.0
-                for p in pts
-            ]
-            ax.errorbar(x, y, yerr=half, marker="o", capsize=3, label=arm)
+            half = np.array(
+                [
+                    100 * float(sps.t.ppf(0.975, p[1]["n"] - 1)) * p[1]["std"] / np.sqrt(p[1]["n"])
+                    if p[1]["n"] > 1
+                    else 0.0
+                    for p in pts
+                ]
+            )
+            low, high = np.clip(y - half, 0, 100), np.clip(y + half, 0, 100)  # a % stays a %
+            style = "--" if "@" in arm else "-"  # capped arms dashed
+            ax.errorbar(x, y, yerr=[y - low, high - y], marker="o", capsize=3, ls=style, label=arm)
+            bottom = min(bottom, float(low.min()))
         ax.set_xscale("log")
+        ax.minorticks_off()
         ax.set_xticks(list(xs.values()), list(xs))
+        ax.set_ylim(max(0.0, bottom - 2), 101)
         ax.set_xlabel("real minority images N (before the validation split)")
         ax.set_ylabel(f"test {metric.replace('_', ' ')} (%)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle("Rare-class benchmark: mean over seeds, 95% t interval")
+    fig.suptitle("Rare-class benchmark: mean over seeds, 95% t interval (clipped to 0-100)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
