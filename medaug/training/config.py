@@ -84,7 +84,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     #: "balanced" (loss weights by inverse class frequency), "sampler" (an unweighted
     #: loss on batches drawn with every class equally likely), "none", or "CLASS=W,..."
-    class_weights: str = "balanced"
+    class_weights: str = "sampler"
     label_smoothing: float = 0.05
     monitor: str = "balanced_accuracy"
     #: epochs without improvement before stopping; 0 disables early stopping
