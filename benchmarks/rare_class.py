@@ -7,7 +7,7 @@ folder (validation for model selection only), and tests on ``--test``:
 
 - ``baseline``: the cut training part as it is, inverse-frequency class weights;
 - ``baseline-sampler``: the same with the balanced sampler instead (``--class-weights
-  sampler``: no 39:1 loss weight at N = 100), in its own experiment folder;
+  sampler``: no 31:1 loss weight at N = 100), in its own experiment folder;
 - ``classic``: random oversampling + albumentations up to the majority;
 - ``gan``: the dcgan defaults, trained on the training part's minority images, sampled
   up to the majority; ``gan-manifold`` and ``gan-classifier``: the same generator (trained
@@ -49,7 +49,7 @@ from medaug.console import err_console
 from medaug.curation.policy import DEFAULT_DRAWS, CurationPolicy
 from medaug.data.scan import scan_dataset
 from medaug.experiments import ExperimentConfig, run_experiment
-from medaug.experiments.stats import compare, summarize
+from medaug.experiments.stats import compare, summarize, t_half_width
 from medaug.training import TrainConfig
 
 DEFAULT_SIZES = "50,100,200,400,all"
@@ -251,7 +251,6 @@ def figure(data: dict[str, Any], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from scipy import stats as sps
 
     sizes = list(data["sizes"])
     xs = {n: (int(n) if n != "all" else None) for n in sizes}
@@ -271,14 +270,7 @@ def figure(data: dict[str, Any], path: Path) -> Path:
                 continue
             x = np.array([p[0] for p in pts], dtype=float) * (1 + 0.02 * (i - len(arms) / 2))
             y = np.array([100 * p[1]["mean"] for p in pts])
-            half = np.array(
-                [
-                    100 * float(sps.t.ppf(0.975, p[1]["n"] - 1)) * p[1]["std"] / np.sqrt(p[1]["n"])
-                    if p[1]["n"] > 1
-                    else 0.0
-                    for p in pts
-                ]
-            )
+            half = np.array([100 * t_half_width(p[1]["std"], p[1]["n"]) for p in pts])
             low, high = np.clip(y - half, 0, 100), np.clip(y + half, 0, 100)  # a % stays a %
             style = "--" if "@" in arm else "-"  # capped arms dashed
             ax.errorbar(x, y, yerr=[y - low, high - y], marker="o", capsize=3, ls=style, label=arm)

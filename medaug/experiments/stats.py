@@ -38,6 +38,13 @@ def describe(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
+def t_half_width(std: float, n: int, *, confidence: float = 0.95) -> float:
+    """Half the width of the Student-t interval of a mean of ``n`` values (0 for one)."""
+    if n < 2:
+        return 0.0
+    return float(sps.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
+
+
 def paired_difference(
     arm: Mapping[int, float | None], base: Mapping[int, float | None], *, confidence: float = 0.95
 ) -> dict[str, Any]:
@@ -56,7 +63,7 @@ def paired_difference(
     std = float(diffs.std(ddof=1)) if len(seeds) > 1 else 0.0
     out.update(mean=mean, std=std, ci_low=None, ci_high=None, p_value=None)
     if len(seeds) > 1:
-        half = float(sps.t.ppf(0.5 + confidence / 2, len(seeds) - 1)) * std / math.sqrt(len(seeds))
+        half = t_half_width(std, len(seeds), confidence=confidence)
         out.update(ci_low=mean - half, ci_high=mean + half)
         if std > 0:
             out["p_value"] = float(
