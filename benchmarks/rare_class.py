@@ -48,6 +48,7 @@ from medaug.cli.options import parse_key_values
 from medaug.console import err_console
 from medaug.curation.policy import DEFAULT_DRAWS, CurationPolicy
 from medaug.data.scan import scan_dataset
+from medaug.errors import MedaugError
 from medaug.experiments import ExperimentConfig, run_experiment
 from medaug.experiments.stats import compare, summarize, t_half_width
 from medaug.training import TrainConfig
@@ -318,6 +319,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--report-only", action="store_true", help="gather finished runs only")
     args = parser.parse_args(argv)
+    try:
+        run(args)
+    except MedaugError as err:  # bad input: one line and a non-zero exit, no traceback
+        raise SystemExit(f"error: {err}") from None
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the requested sizes (unless ``--report-only``), then write the report."""
     if args.threads:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()

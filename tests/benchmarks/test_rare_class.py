@@ -49,3 +49,13 @@ def test_rare_class_benchmark_runs_every_arm_at_every_size(tmp_path: Path) -> No
     assert table.count("\n| 14 |") == len(ARMS)
     assert (out / "rare_class.png").stat().st_size > 0
     assert json.loads(proc.stdout.strip().splitlines()[-1])["all"].keys() == set(ARMS)
+
+
+def test_missing_train_folder_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
+    cmd = [sys.executable, str(SCRIPT), "--train", str(tmp_path / "missing"),
+           "--test", str(tmp_path), "--out", str(tmp_path / "bench")]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: dataset path")
+    assert not (tmp_path / "bench").exists()
