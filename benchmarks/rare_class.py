@@ -6,20 +6,23 @@ trains the same CNN on every arm, for 3 seeds, on a patient-grouped split of the
 folder (validation for model selection only), and tests on ``--test``:
 
 - ``baseline``: the cut training part as it is, inverse-frequency class weights;
-- ``baseline-sampler``: the same with the balanced sampler instead (``--class-weights
-  sampler``: no 31:1 loss weight at N = 100), in its own experiment folder;
+- ``<arm>-sampler`` (``baseline-sampler``, ``gan-sampler``...): the arm with the balanced
+  sampler instead (``--class-weights sampler``, medaug's default: no 31:1 loss weight at
+  N = 100), in the experiment folder ``OUT/N<n>/sampler``;
 - ``classic``: random oversampling + albumentations up to the majority;
 - ``gan``: the dcgan defaults, trained on the training part's minority images, sampled
   up to the majority; ``gan-manifold`` and ``gan-classifier``: the same generator (trained
   once per seed), curated by each filter (``--draws-per-image`` candidates per image);
 - with ``--share-caps 0.5``: the resampling arms again with the synthetic share of the
   minority capped (``--max-synthetic-share``), named ``<arm>@cap0.5``, in their own
-  experiment folder ``OUT/N<n>/cap0.5`` (its generator retrained: the same seed gives
-  the same generator on the CPU).
+  experiment folder ``OUT/N<n>/cap0.5`` (``cap0.5-sampler`` for the sampler arms).
+
+Every experiment folder of one N trains on the same cut with the same seeds and generator
+settings, so a seed's generator checkpoint is trained once and linked into the others.
 
 The minority images kept at each N are the first N of one patient-shuffled order (seed
 0), so each N's images include the smaller N's. Each cut is a folder of symlinks under
-``OUT/data/N<n>``; the experiments go to ``OUT/N<n>/main`` (and ``OUT/N<n>/sampler``),
+``OUT/data/N<n>``; the experiments go to ``OUT/N<n>/main`` (and the folders above),
 are resumable, and are reused by a rerun. The end: ``OUT/rare_class.json`` (every figure),
 ``OUT/rare_class.md`` (the table) and ``OUT/rare_class.png`` (balanced accuracy and
 specificity against N, one line per arm, 95% t intervals over seeds). Full run::
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -51,12 +55,13 @@ from medaug.data.scan import scan_dataset
 from medaug.errors import MedaugError
 from medaug.experiments import ExperimentConfig, run_experiment
 from medaug.experiments.stats import compare, summarize, t_half_width
+from medaug.output import OutputFolder, claim_output
 from medaug.training import TrainConfig
 
 DEFAULT_SIZES = "50,100,200,400,all"
 DEFAULT_ARMS = "baseline,baseline-sampler,classic,gan,gan-manifold,gan-classifier"
-#: the arms that are not experiment arms: name -> (experiment arm, class weights, folder)
-SAMPLER_ARMS = {"baseline-sampler": ("baseline", "sampler", "sampler")}
+#: an arm name ending in this runs the experiment arm before it with the balanced sampler
+SAMPLER = "-sampler"
 METRICS = ("balanced_accuracy", "specificity", "recall", "accuracy", "roc_auc")
 
 
@@ -128,49 +133,87 @@ def experiment_config(args: argparse.Namespace, train: Path, out: Path, arms: tu
     )
 
 
+def split_arm(arm: str) -> tuple[str, str]:
+    """``"gan-sampler"`` -> ``("gan", "sampler")``; ``"gan"`` -> ``("gan", "balanced")``."""
+    if arm.endswith(SAMPLER):
+        return arm.removesuffix(SAMPLER), "sampler"
+    return arm, "balanced"
+
+
+def groups(args: argparse.Namespace) -> list[tuple[tuple[str, ...], str, str, float | None]]:
+    """The experiments of one N: ``(experiment arms, class weights, folder, share cap)``."""
+    by_weights: dict[str, list[str]] = {"balanced": [], "sampler": []}
+    for arm in (a.strip() for a in args.arms.split(",") if a.strip()):
+        exp_arm, weights = split_arm(arm)
+        by_weights[weights].append(exp_arm)
+    out: list[tuple[tuple[str, ...], str, str, float | None]] = []
+    for weights, arms in by_weights.items():
+        suffix = "" if weights == "balanced" else SAMPLER
+        if arms and not args.only_caps:
+            out.append((tuple(arms), weights, "main" if not suffix else "sampler", None))
+        capped = tuple(a for a in arms if a != "baseline")  # a cap leaves the baseline as is
+        for cap in _caps(args) if capped else []:
+            out.append((capped, weights, f"cap{cap}{suffix}", cap))
+    return out
+
+
+def link_generators(size_dir: Path, out: OutputFolder) -> None:
+    """Link into ``out`` the generator checkpoints that another experiment folder of the
+    same N already has: same cut, seeds and generator settings, so the same generators
+    (the cap and the class weights change only what is done with their images)."""
+    for source in sorted(size_dir.glob("*/generators/seed*/*.pt")):
+        if source.parents[2] == out.root:
+            continue
+        dest = out.root / "generators" / source.parent.name / source.name
+        if not dest.exists():
+            out.admit(dest)  # medaug's own entry, as if the experiment had written it
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, dest)
+
+
 def run_size(args: argparse.Namespace, n: str, files: list[Path], minority: str) -> None:
     """Every requested arm at minority size ``n``."""
     kept = files if n == "all" else files[: int(n)]
     cut = make_cut(args.train, args.out / "data" / f"N{n}", minority, kept)
-    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
-    main = tuple(a for a in arms if a not in SAMPLER_ARMS)
-    groups: list[tuple[tuple[str, ...], str, str, float | None]] = []
-    if main:
-        groups.append((main, "balanced", "main", None))
-    for arm in arms:
-        if arm in SAMPLER_ARMS:
-            exp_arm, weights, folder = SAMPLER_ARMS[arm]
-            groups.append(((exp_arm,), weights, folder, None))
-    if args.only_caps:
-        groups = []
-    capped = tuple(a for a in main if a != "baseline")
-    for cap in _caps(args):
-        groups.append((capped, "balanced", f"cap{cap}", cap))
-    for exp_arms, weights, folder, share in groups:
-        out = args.out / f"N{n}" / folder
-        cfg = experiment_config(args, cut, out, exp_arms, weights, share)
+    for exp_arms, weights, folder, share in groups(args):
+        cfg = experiment_config(args, cut, args.out / f"N{n}" / folder, exp_arms, weights, share)
         err_console.print(f"N = {n} ({len(kept)} {minority}): {folder} {','.join(exp_arms)}")
-        run_experiment(cfg, log=lambda m: err_console.print(f"  N{n} {m}", markup=False))
+        with claim_output(cfg.out, command="experiment", inputs=[cut, args.test]) as out:
+            link_generators(cfg.out.parent, out)
+            run_experiment(cfg, log=lambda m: err_console.print(f"  N{n} {m}", markup=False))
 
 
-def _rank(arm: str) -> tuple[str, int]:
-    """Report order: uncapped arms first, each group in :data:`DEFAULT_ARMS` order."""
+def _rank(arm: str) -> tuple[str, bool, int]:
+    """Report order: uncapped arms first, then by weighting, each in :data:`DEFAULT_ARMS`
+    order."""
     order = DEFAULT_ARMS.split(",")
     plain, _, cap = arm.partition("@")
-    return cap, order.index(plain) if plain in order else len(order)
+    base, weights = split_arm(plain)
+    return cap, weights == "sampler", order.index(base) if base in order else len(order)
 
 
 def _caps(args: argparse.Namespace) -> list[float]:
     return [float(c) for c in args.share_caps.split(",") if c.strip()]
 
 
-def _runs(folder: Path, rename: dict[str, str]) -> list[dict[str, Any]]:
-    """The finished runs of one experiment folder, arms renamed as the benchmark names them."""
+def _runs(folder: Path) -> list[dict[str, Any]]:
+    """The finished runs of one experiment folder (``main``, ``sampler``, ``cap0.5``,
+    ``cap0.5-sampler``...), arms named as the benchmark names them."""
+    cap, _, weights = folder.name.partition("-")
+    suffix = SAMPLER if weights or cap == "sampler" else ""
+    at = f"@{cap}" if cap.startswith("cap") else ""
     runs = []
     for path in sorted(folder.glob("runs/seed*/*/result.json")):
         run = json.loads(path.read_text())
-        runs.append({**run, "arm": rename.get(run["arm"], run["arm"])})
+        runs.append({**run, "arm": f"{run['arm']}{suffix}{at}"})
     return runs
+
+
+def _baseline_of(arm: str) -> str:
+    """The baseline an arm is compared with: the one with its class weights (the sampler
+    baseline with the weighted one)."""
+    base, weights = split_arm(arm.partition("@")[0])
+    return "baseline" + (SAMPLER if weights == "sampler" and base != "baseline" else "")
 
 
 def gather(out: Path) -> dict[str, Any]:
@@ -179,17 +222,20 @@ def gather(out: Path) -> dict[str, Any]:
     sizes: dict[str, Any] = {}
     folders = sorted(out.glob("N*/"), key=lambda p: (p.name == "Nall", p.name[1:].zfill(8)))
     for size_dir in folders:
-        runs = _runs(size_dir / "main", {})
-        for arm, (exp_arm, _w, folder) in SAMPLER_ARMS.items():
-            runs += _runs(size_dir / folder, {exp_arm: arm})
-        for cap_dir in sorted(size_dir.glob("cap*/")):  # the capped arms: "<arm>@cap0.5"
-            runs += [{**r, "arm": f"{r['arm']}@{cap_dir.name}"} for r in _runs(cap_dir, {})]
+        runs = []
+        for folder in sorted(size_dir.glob("*/")):
+            runs += _runs(folder)
         if not runs:
             continue
         runs.sort(key=lambda r: (_rank(r["arm"]), r["seed"]))
         summary = summarize(runs, list(METRICS))
         vs_classic = compare(runs, list(METRICS), baseline="classic")
-        vs_baseline = compare(runs, list(METRICS), baseline="baseline")
+        vs_baseline = {  # each arm against the baseline with its own class weights
+            arm: diff
+            for baseline in ("baseline", "baseline" + SAMPLER)
+            for arm, diff in compare(runs, list(METRICS), baseline=baseline).items()
+            if _baseline_of(arm) == baseline
+        }
         sizes[size_dir.name[1:]] = {
             "minority_real": runs[0]["train_counts"],
             "arms": summary,

@@ -50,6 +50,26 @@ def test_rare_class_benchmark_runs_every_arm_at_every_size(tmp_path: Path) -> No
     assert (out / "rare_class.png").stat().st_size > 0
     assert json.loads(proc.stdout.strip().splitlines()[-1])["all"].keys() == set(ARMS)
 
+    # the gan arm with the sampler, uncapped and capped: the seeds' generators linked from
+    # the first run's folder, not retrained; each compared with the sampler baseline
+    more = ["--sizes", "14", "--arms", "gan-sampler", "--share-caps", "0.5"]
+    proc = subprocess.run(cmd[:8] + more + cmd[10:], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "training already complete" in proc.stderr
+    for folder in ("sampler", "cap0.5-sampler"):
+        linked = out / "N14" / folder / "generators" / "seed1" / "NORMAL.pt"
+        assert linked.samefile(out / "N14" / "main" / "generators" / "seed1" / "NORMAL.pt")
+    size = json.loads((out / "rare_class.json").read_text())["sizes"]["14"]
+    new = {"gan-sampler", "gan-sampler@cap0.5"}
+    assert set(size["arms"]) == set(ARMS) | new
+    assert new <= set(size["vs_classic"]) and new | {"baseline-sampler"} <= set(size["vs_baseline"])
+    runs = {a: json.loads(p.read_text()) for a, p in (
+        ("gan", out / "N14/sampler/runs/seed0/gan/result.json"),
+        ("capped", out / "N14/cap0.5-sampler/runs/seed0/gan/result.json"),
+    )}  # fmt: skip
+    assert runs["capped"]["added"]["NORMAL"] < runs["gan"]["added"]["NORMAL"]
+
 
 def test_missing_train_folder_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     cmd = [sys.executable, str(SCRIPT), "--train", str(tmp_path / "missing"),
