@@ -11,11 +11,15 @@ folder (validation for model selection only), and tests on ``--test``:
   N = 100), in the experiment folder ``OUT/N<n>/sampler``;
 - ``classic``: random oversampling + albumentations up to the majority;
 - ``gan``: the dcgan defaults, trained on the training part's minority images, sampled
-  up to the majority; ``gan-manifold`` and ``gan-classifier``: the same generator (trained
-  once per seed), curated by each filter (``--draws-per-image`` candidates per image);
-- with ``--share-caps 0.5``: the resampling arms again with the synthetic share of the
-  minority capped (``--max-synthetic-share``), named ``<arm>@cap0.5``, in their own
-  experiment folder ``OUT/N<n>/cap0.5`` (``cap0.5-sampler`` for the sampler arms).
+  up to the majority (``--max-synthetic-share none``); ``gan-manifold`` and
+  ``gan-classifier``: the same generator (trained once per seed), curated by each filter
+  (``--draws-per-image`` candidates per image);
+- with ``--share-caps 0.5`` (the default; ``""`` for none): the gan arms again with the
+  generated share of the minority capped (``--max-synthetic-share``, whose default 0.5
+  this benchmark chose), named ``<arm>@cap0.5``, in their own experiment folder
+  ``OUT/N<n>/cap0.5`` (``cap0.5-sampler`` for the sampler arms). medaug's default gan
+  arm is ``gan-sampler@cap0.5``; its classic arm, ``classic``. (Before the cap became
+  the default it capped the classic arm too: ``classic@cap0.5`` was measured so.)
 
 Every experiment folder of one N trains on the same cut with the same seeds and generator
 settings, so a seed's generator checkpoint is trained once and linked into the others.
@@ -54,12 +58,13 @@ from medaug.curation.policy import DEFAULT_DRAWS, CurationPolicy
 from medaug.data.scan import scan_dataset
 from medaug.errors import MedaugError
 from medaug.experiments import ExperimentConfig, run_experiment
+from medaug.experiments.config import GAN_ARMS
 from medaug.experiments.stats import compare, summarize, t_half_width
 from medaug.output import OutputFolder, claim_output
 from medaug.training import TrainConfig
 
 DEFAULT_SIZES = "50,100,200,400,all"
-DEFAULT_ARMS = "baseline,baseline-sampler,classic,gan,gan-manifold,gan-classifier"
+DEFAULT_ARMS = "baseline,baseline-sampler,classic,gan,gan-manifold,gan-classifier,gan-sampler"
 #: an arm name ending in this runs the experiment arm before it with the balanced sampler
 SAMPLER = "-sampler"
 METRICS = ("balanced_accuracy", "specificity", "recall", "accuracy", "roc_auc")
@@ -151,7 +156,7 @@ def groups(args: argparse.Namespace) -> list[tuple[tuple[str, ...], str, str, fl
         suffix = "" if weights == "balanced" else SAMPLER
         if arms and not args.only_caps:
             out.append((tuple(arms), weights, "main" if not suffix else "sampler", None))
-        capped = tuple(a for a in arms if a != "baseline")  # a cap leaves the baseline as is
+        capped = tuple(a for a in arms if a in GAN_ARMS)  # the cap is for generated images
         for cap in _caps(args) if capped else []:
             out.append((capped, weights, f"cap{cap}{suffix}", cap))
     return out
@@ -292,8 +297,9 @@ def table(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def figure(data: dict[str, Any], path: Path) -> Path:
-    """Balanced accuracy and specificity against N, one line per arm, 95% t intervals."""
+def figure(data: dict[str, Any], path: Path, only: str = "") -> Path:
+    """Balanced accuracy and specificity against N, one line per arm (those ``only``
+    lists, comma-separated; default all), 95% t intervals."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -304,6 +310,8 @@ def figure(data: dict[str, Any], path: Path) -> Path:
     top = max([x for x in xs.values() if x is not None] or [1])
     xs = {n: (x if x is not None else 2 * top) for n, x in xs.items()}
     arms = sorted({a for s in data["sizes"].values() for a in s["arms"]})
+    wanted = [a.strip() for a in only.split(",") if a.strip()]
+    arms = [a for a in wanted if a in arms] if wanted else arms
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("balanced_accuracy", "specificity"), strict=True):
         bottom = 100.0
@@ -354,9 +362,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--draws-per-image", type=int, default=DEFAULT_DRAWS)
     parser.add_argument(
         "--share-caps",
-        default="",
+        default="0.5",
         metavar="FRACTION,...",
-        help="also run the resampling arms with each --max-synthetic-share (arm@capF)",
+        help="also run the gan arms with each --max-synthetic-share (arm@capF)",
     )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -364,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
         "--only-caps", action="store_true", help="run only the --share-caps experiments"
     )
     parser.add_argument("--report-only", action="store_true", help="gather finished runs only")
+    parser.add_argument("--figure-arms", default="", help="the arms the figure shows (all)")
     args = parser.parse_args(argv)
     try:
         run(args)
@@ -387,7 +396,7 @@ def run(args: argparse.Namespace) -> None:
     (args.out / "rare_class.json").write_text(json.dumps(data, indent=2) + "\n")
     (args.out / "rare_class.md").write_text(table(data))
     if data["sizes"]:
-        figure(data, args.out / "rare_class.png")
+        figure(data, args.out / "rare_class.png", args.figure_arms)
     print(json.dumps({n: {a: s["balanced_accuracy"]["mean"] for a, s in size["arms"].items()}
                       for n, size in data["sizes"].items()}))  # fmt: skip
 

@@ -23,7 +23,7 @@ from medaug.generation.settings import (
     checkpoint_interval,
     training_steps,
 )
-from medaug.output.strategy import check_share, check_strategy
+from medaug.output.strategy import DEFAULT_SHARE_CAP, check_share, check_strategy
 from medaug.plugins import check_choice
 
 #: the bundled demo's length and batch: recognizable X-rays in ~2 minutes on 2 CPU cores
@@ -68,9 +68,9 @@ class BalanceConfig:
     checkpoint_every: int | None = None
     #: fewest images of a class to grow (fewer is refused)
     min_class_images: int = MIN_CLASS_IMAGES
-    #: cap on the synthetic share of each grown class (``0.5``: at most as many synthetic
-    #: images as real ones); ``None``: as many as the strategy asks for
-    max_synthetic_share: float | None = None
+    #: cap on the synthetic share of each grown class (``0.5``, the default: at most as
+    #: many synthetic images as real ones); ``None``: as many as the strategy asks for
+    max_synthetic_share: float | None = DEFAULT_SHARE_CAP
     #: audit the synthetic images at the end (figures, verdict, closest pairs in the report)
     audit: bool = True
     #: replace the images the audit flags as near-copies of training images (with a

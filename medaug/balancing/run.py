@@ -37,7 +37,7 @@ from medaug.balancing.resume import (
     run_settings,
 )
 from medaug.balancing.session import Session
-from medaug.balancing.summary import BalanceSummary
+from medaug.balancing.summary import BalanceSummary, capped_lines
 from medaug.balancing.timings import Timings
 from medaug.balancing.writing import link_reals, sample_class
 from medaug.data.dataset import ImageDataset
@@ -167,11 +167,8 @@ class BalanceRun:
                 options=cfg.options,
             )
         load_seconds = time.perf_counter() - t_load
-        to_add = cap_share(
-            ds.counts(),
-            resolve_targets(ds.counts(), cfg.strategy, cfg.count),
-            cfg.max_synthetic_share,
-        )
+        asked = resolve_targets(ds.counts(), cfg.strategy, cfg.count)
+        to_add = cap_share(ds.counts(), asked, cfg.max_synthetic_share)
         folders = class_folder_names(ds.classes)
         shape = DataShape(cfg.image_size, ds.channels, _output_format(ds), ds.bit_depth)
         fitter = GeneratorFitter(
@@ -202,6 +199,7 @@ class BalanceRun:
         timings.load += load_seconds
         run = Session(ds, dict(to_add), folders, state, timings, device, resumed, warnings)
         run.outputs = outputs
+        run.capped = {c: n for c, n in asked.items() if to_add.get(c, 0) < n}
         summary: BalanceSummary | None = None
         if dist.is_main():
             run.rows = link_reals(self.cfg, self.layout, run)
@@ -331,8 +329,9 @@ class BalanceRun:
             },
             study_uid=state.summary.get("study_uid"),
             curation=curation_summary(self.cfg, run),
+            capped=run.capped or None,
         )
-        notes = [f"warning: {w}" for w in run.warnings]
+        notes = [f"warning: {w}" for w in run.warnings] + capped_lines(summary)
         if self.cfg.bundled:
             steps = self.cfg.effective_steps
             length = f"{steps} steps" if steps else f"{self.cfg.effective_epochs} epochs"

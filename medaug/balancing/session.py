@@ -33,6 +33,8 @@ class Session:
     warnings: list[str]
     #: per class, every real input file -> its path in OUT (relative, as in the manifest)
     outputs: dict[str, dict[Path, str]] = field(default_factory=dict)
+    #: per class whose count ``--max-synthetic-share`` lowered, what the strategy asked for
+    capped: dict[str, int] = field(default_factory=dict)
     rows: list[ManifestRow] = field(default_factory=list)
     fitted: dict[str, TrainResult] = field(default_factory=dict)
     jobs: dict[str, SampleJob] = field(default_factory=dict)

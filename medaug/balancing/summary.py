@@ -61,11 +61,13 @@ class BalanceSummary(Mapping[str, Any]):
     study_uid: str | None = None
     #: with ``--filter``: the policy and, per class, the candidates drawn, accepted, kept
     curation: dict[str, Any] | None = None
+    #: per class whose count ``--max-synthetic-share`` lowered, what the strategy asked for
+    capped: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``study_uid`` and ``curation`` only when there is one)."""
+        """The JSON form (``study_uid``, ``curation`` and ``capped`` only when there is one)."""
         out = asdict(self)
-        for key in ("study_uid", "curation"):
+        for key in ("study_uid", "curation", "capped"):
             if out[key] is None:
                 del out[key]
         return out
@@ -86,4 +88,13 @@ class BalanceSummary(Mapping[str, Any]):
         return len(self.to_dict())
 
 
-__all__ = ["BalanceAudit", "BalanceSummary"]
+def capped_lines(summary: BalanceSummary) -> list[str]:
+    """One line per class that the share cap kept below what the strategy asked for."""
+    return [
+        f"{cls}: {summary.added.get(cls, 0)} generated images, not {asked}: "
+        "--max-synthetic-share caps the generated share of a class ('none' fills it up)"
+        for cls, asked in (summary.capped or {}).items()
+    ]
+
+
+__all__ = ["BalanceAudit", "BalanceSummary", "capped_lines"]

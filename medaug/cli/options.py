@@ -25,15 +25,36 @@ def device_option(f: F) -> F:
     )(f)
 
 
+def _share_cap(value: str | float | None) -> float | None:
+    """``--max-synthetic-share``: a fraction in (0, 1), or ``none`` for no cap."""
+    if value is None or isinstance(value, float):
+        return value
+    if str(value).strip().lower() == "none":
+        return None
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 < share < 1:
+        raise click.BadParameter(f"{value!r} is neither a fraction in (0, 1) nor 'none'")
+    return share
+
+
 def max_share_option(f: F) -> F:
-    """``--max-synthetic-share FRACTION``: the cap on each grown class's synthetic share."""
+    """``--max-synthetic-share FRACTION|none``: the cap on each grown class's share of
+    generated images (default :data:`~medaug.output.strategy.DEFAULT_SHARE_CAP`)."""
+    from medaug.output.strategy import DEFAULT_SHARE_CAP
+
     return click.option(
         "--max-synthetic-share",
-        type=click.FloatRange(0, 1, min_open=True, max_open=True),
-        default=None,
-        metavar="FRACTION",
-        help="Cap the synthetic share of each grown class (0.5: at most as many synthetic "
-        "images as real ones); default: as many as the strategy asks for.",
+        type=click.UNPROCESSED,
+        callback=lambda _ctx, _param, value: _share_cap(value),
+        default=DEFAULT_SHARE_CAP,
+        show_default=True,
+        metavar="FRACTION|none",
+        help="Cap the share of generated images in each grown class (0.5: at most as many "
+        "generated as real images, so a rare class is not drowned in them); none: add as "
+        "many as the strategy asks for.",
     )(f)
 
 

@@ -20,7 +20,7 @@ from medaug.curation.policy import FILTERS, CurationPolicy
 from medaug.data.options import DataOptions, parse_channels
 from medaug.errors import ConfigError
 from medaug.generation.settings import STEPS_PER_IMAGE
-from medaug.output.strategy import check_share, check_strategy
+from medaug.output.strategy import DEFAULT_SHARE_CAP, check_share, check_strategy
 from medaug.plugins import check_choice
 from medaug.training.config import TrainConfig
 
@@ -50,8 +50,9 @@ class ExperimentConfig:
     #: images added per selected class (the paper's 400); ``None`` = fill up per strategy
     synthetic: int | None = None
     strategy: str | None = None
-    #: cap on the added share of each class, for every resampling arm (as ``balance``)
-    max_synthetic_share: float | None = None
+    #: cap on the generated share of each class, for the gan arms (as ``balance``; the
+    #: classic arm fills up as the strategy asks); ``None``: no cap
+    max_synthetic_share: float | None = DEFAULT_SHARE_CAP
     #: which of the gan arm's sampled images are kept (``--filter``, as ``balance``)
     curation: CurationPolicy = field(default_factory=CurationPolicy)
     val_fraction: float = 0.2
@@ -187,6 +188,8 @@ class ExperimentConfig:
             d.pop("min_class_images")
         if d["max_synthetic_share"] is None:
             d.pop("max_synthetic_share")
+        else:  # until 0.1 the cap reached the classic arm too: such runs are not resumed
+            d["max_synthetic_share_arms"] = "gan"
         if self.curation == CurationPolicy():
             d.pop("curation")
         if d["train_config"]["synthetic_weight"] == 1.0:

@@ -188,7 +188,8 @@ def markdown(results: dict[str, Any]) -> str:
     tc = s["train_config"]
     added = s["synthetic"] or f"strategy {s['strategy'] or 'auto'}"
     if s.get("max_synthetic_share") is not None:
-        added = f"{added} (synthetic share of a class capped at {s['max_synthetic_share']})"
+        share = s["max_synthetic_share"]
+        added = f"{added} (the gan arms' share of a class capped at {share})"
     if s.get("curation", {}).get("filter", "none") != "none":
         policy = ", ".join(f"{k} {v}" for k, v in s["curation"].items())
         added = f"{added} (the gan arm curated: {policy})"

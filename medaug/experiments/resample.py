@@ -309,8 +309,7 @@ def _classic(ctx: ArmContext) -> Resampler:
         load_pipeline(cfg.classic_augment),
         seed=ctx.seed,
         synthetic=cfg.synthetic,
-        strategy=cfg.strategy,
-        max_share=cfg.max_synthetic_share,
+        strategy=cfg.strategy,  # uncapped: --max-synthetic-share is for generated images
     )
 
 

@@ -39,6 +39,8 @@ def test_one_conditional_generator_serves_all_classes(image_folder, tmp_path: Pa
             "--epochs",
             "2",
             "--no-audit",
+            "--max-synthetic-share",
+            "none",
         ]
     )
     assert summary["counts_after"] == {"a": 9, "b": 9, "c": 9}

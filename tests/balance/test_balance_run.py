@@ -137,16 +137,36 @@ def test_float_ratio_on_two_classes(image_folder, tmp_path: Path) -> None:
     assert summary["counts_after"] == {"x": 8, "y": 16}
 
 
-def test_max_synthetic_share_caps_each_grown_class(image_folder, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "added", "recorded"),
+    [([], 4, 0.5), (["--max-synthetic-share", "0.25"], 1, 0.25),
+     (["--max-synthetic-share", "none"], 12, None)],
+)  # fmt: skip
+def test_max_synthetic_share_caps_each_grown_class(
+    image_folder, tmp_path: Path, option: list[str], added: int, recorded: float | None
+) -> None:
     data = image_folder({"x": 4, "y": 16}, size=16)
     out = tmp_path / "o"
-    args = ["balance", str(data), "--out", str(out), *TINY, "--max-synthetic-share", "0.5"]
-    summary = run_json(args)
-    assert summary["added"] == {"x": 4, "y": 0}  # 12 asked, capped at as many as real
-    assert summary["counts_after"] == {"x": 8, "y": 16}
+    result = run(["balance", str(data), "--out", str(out), *TINY, *option, "--json"])
+    summary = json.loads(result.stdout)
+    assert summary["added"] == {"x": added, "y": 0}  # 12 asked; 0.5 (default): as many as real
+    assert summary["counts_after"] == {"x": 4 + added, "y": 16}
+    assert summary.get("capped") == ({"x": 12} if recorded else None)
     state = json.loads((out / ".medaug-run.json").read_text())
-    assert state["settings"]["max_synthetic_share"] == 0.5
-    assert "max_synthetic_share" in (out / "report" / "report.md").read_text()
+    assert state["settings"].get("max_synthetic_share") == recorded
+    report = (out / "report" / "report.md").read_text()
+    assert (f"x: {added} generated images, not 12: --max-synthetic-share caps" in report) == bool(
+        recorded
+    )
+
+
+@pytest.mark.parametrize("bad", ["0", "1", "1.5", "half"])
+def test_a_bad_share_cap_is_a_usage_error(image_folder, tmp_path: Path, bad: str) -> None:
+    data = image_folder({"x": 4, "y": 16}, size=16)
+    result = run(["balance", str(data), "--out", str(tmp_path / "o"), "--max-synthetic-share", bad],
+                 ok=False)  # fmt: skip
+    assert result.exit_code == 2 and "neither a fraction in (0, 1) nor 'none'" in result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_library_api_and_copy_mode(image_folder, tmp_path: Path) -> None:

@@ -169,8 +169,9 @@ def test_tiny_classes_are_refused_or_warned(image_folder, tmp_path: Path) -> Non
     from .balance_helpers import run_json
 
     summary = run_json(
-        ["balance", str(data), "--out", str(tmp_path / "p"), *TINY, "--min-class-images", "1"]
-    )
+        ["balance", str(data), "--out", str(tmp_path / "p"), *TINY, "--min-class-images", "1",
+         "--max-synthetic-share", "none"]
+    )  # fmt: skip
     assert summary["counts_after"] == {"a": 8, "b": 8}
     assert any("'a' has only 1 images" in w for w in summary["warnings"])
     assert (

@@ -17,7 +17,11 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "rare_class.py"
-ARMS = ("baseline", "baseline-sampler", "classic", "gan", "gan-manifold", "gan-classifier")
+GAN = ("gan", "gan-manifold", "gan-classifier")
+ARMS = (
+    *("baseline", "baseline-sampler", "classic", *GAN, "gan-sampler"),
+    *(f"{arm}@cap0.5" for arm in (*GAN, "gan-sampler")),
+)
 
 
 def test_rare_class_benchmark_runs_every_arm_at_every_size(tmp_path: Path) -> None:
@@ -43,32 +47,30 @@ def test_rare_class_benchmark_runs_every_arm_at_every_size(tmp_path: Path) -> No
     for size in data["sizes"].values():
         assert set(size["arms"]) == set(ARMS)
         assert all(s["balanced_accuracy"]["n"] == 2 for s in size["arms"].values())
-        assert set(size["vs_classic"]) == {"gan", "gan-manifold", "gan-classifier"}
-        assert {r.split("/")[0] for r in size["curation"]} == {"gan-manifold", "gan-classifier"}
+        assert set(size["vs_classic"]) == {a for a in ARMS if a.startswith("gan")}
+        curated = {r.split("/")[0] for r in size["curation"]}
+        assert curated == {f"{a}{cap}" for a in GAN[1:] for cap in ("", "@cap0.5")}
     table = (out / "rare_class.md").read_text()
     assert table.count("\n| 14 |") == len(ARMS)
     assert (out / "rare_class.png").stat().st_size > 0
     assert json.loads(proc.stdout.strip().splitlines()[-1])["all"].keys() == set(ARMS)
 
-    # the gan arm with the sampler, uncapped and capped: the seeds' generators linked from
-    # the first run's folder, not retrained; each compared with the sampler baseline
-    more = ["--sizes", "14", "--arms", "gan-sampler", "--share-caps", "0.5"]
-    proc = subprocess.run(cmd[:8] + more + cmd[10:], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "training already complete" in proc.stderr
-    for folder in ("sampler", "cap0.5-sampler"):
+    # the sampler arms and the capped gan arms: the seeds' generators trained once, in the
+    # main folder, and linked into the others
+    for folder in ("sampler", "cap0.5", "cap0.5-sampler"):
         linked = out / "N14" / folder / "generators" / "seed1" / "NORMAL.pt"
         assert linked.samefile(out / "N14" / "main" / "generators" / "seed1" / "NORMAL.pt")
-    size = json.loads((out / "rare_class.json").read_text())["sizes"]["14"]
-    new = {"gan-sampler", "gan-sampler@cap0.5"}
-    assert set(size["arms"]) == set(ARMS) | new
-    assert new <= set(size["vs_classic"]) and new | {"baseline-sampler"} <= set(size["vs_baseline"])
-    runs = {a: json.loads(p.read_text()) for a, p in (
-        ("gan", out / "N14/sampler/runs/seed0/gan/result.json"),
-        ("capped", out / "N14/cap0.5-sampler/runs/seed0/gan/result.json"),
-    )}  # fmt: skip
-    assert runs["capped"]["added"]["NORMAL"] < runs["gan"]["added"]["NORMAL"]
+    size = data["sizes"]["14"]
+    assert set(size["vs_baseline"]) == set(ARMS) - {"baseline"}
+    mean = {a: s["balanced_accuracy"]["mean"] for a, s in size["arms"].items()}
+    for arm, baseline in (("gan-sampler", "baseline-sampler"), ("gan", "baseline")):
+        paired = size["vs_baseline"][arm]["balanced_accuracy"]["mean"]  # seeds paired
+        assert paired == pytest.approx(mean[arm] - mean[baseline])
+    runs = {
+        folder: json.loads((out / "N14" / folder / "runs/seed0/gan/result.json").read_text())
+        for folder in ("sampler", "cap0.5-sampler")
+    }
+    assert runs["cap0.5-sampler"]["added"]["NORMAL"] < runs["sampler"]["added"]["NORMAL"]
 
 
 def test_missing_train_folder_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:

@@ -155,14 +155,10 @@ def test_the_synthetic_share_cap() -> None:
         with pytest.raises(ConfigError, match=r"^max_synthetic_share must be a fraction"):
             BalanceConfig(out="o", max_synthetic_share=bad)
     config = dict(train="a", test="b", out="c", classifier="simple-cnn", arms=("baseline",))
-    assert (
-        ExperimentConfig(**config).fingerprint()
-        == ExperimentConfig(**config, max_synthetic_share=None).fingerprint()
-    )
-    assert (
-        ExperimentConfig(**config).fingerprint()
-        != ExperimentConfig(**config, max_synthetic_share=0.5).fingerprint()
-    )
+    default = ExperimentConfig(**config).fingerprint()  # capped at 0.5 by default
+    assert default == ExperimentConfig(**config, max_synthetic_share=0.5).fingerprint()
+    assert default != ExperimentConfig(**config, max_synthetic_share=None).fingerprint()
+    assert BalanceConfig(out="o").max_synthetic_share == 0.5
     with pytest.raises(ConfigError, match="max_synthetic_share"):
         ExperimentConfig(**config, max_synthetic_share=2.0)
     from medaug.training import TrainConfig

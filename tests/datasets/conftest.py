@@ -36,6 +36,7 @@ def balanced_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
             device="cpu",
             progress=False,
             audit=False,
+            max_synthetic_share=None,  # filled up to the majority
             options=DataOptions(cache_dir=base / "cache"),
         )
     )

@@ -318,6 +318,7 @@ def test_fingerprint_ignores_default_data_options() -> None:
         "out": Path("c"),
         "classifier": "simple-cnn",
         "arms": ("baseline",),
+        "max_synthetic_share": None,  # the runs before the share cap: no cap
     }
     plain = ExperimentConfig(**kw)
     d = plain.to_dict()

@@ -477,6 +477,7 @@ def test_balance_trains_one_conditional_model_for_a_three_class_folder(tmp_path:
             progress=False,
             device="cpu",
             generator_options={"conditional": True, "ngf": 8, "ndf": 8},
+            max_synthetic_share=None,
         )
     )
     assert sorted(p.name for p in (out / "checkpoints").glob("*.pt")) == ["all-classes.pt"]

@@ -20,7 +20,7 @@ from medaug.balancing.config import (
     RECOMMENDED_CLASS_IMAGES,
 )
 from medaug.balancing.files import LINK_MODES
-from medaug.balancing.summary import BalanceSummary
+from medaug.balancing.summary import BalanceSummary, capped_lines
 from medaug.cli.options import (
     apply_threads,
     channels_option,
@@ -261,6 +261,8 @@ def _print_summary(summary: BalanceSummary) -> None:
             str(summary.counts_after.get(cls, before)),
         )
     console.print(table)
+    for line in capped_lines(summary):
+        console.print(line, markup=False, highlight=False)
     if summary.status == "already_complete":
         console.print("This run was already complete; nothing was changed.")
     from medaug.balancing.inputs import skipped_line
