@@ -33,18 +33,20 @@ MANIFEST_COLUMNS = [
 ]
 
 
-def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path) -> None:
+def test_balance_writes_a_complete_rebalanced_dataset(image_folder, tmp_path: Path) -> None:
     data = image_folder({"NORMAL": 8, "PNEUMONIA": 20}, size=24)
     before = tree_hash(data)
     out = tmp_path / "out"
     summary = run_json(["balance", str(data), "--out", str(out), *TINY, "--seed", "3"])
     assert summary["counts_before"] == {"NORMAL": 8, "PNEUMONIA": 20}
-    assert summary["counts_after"] == {"NORMAL": 20, "PNEUMONIA": 20}
+    # 12 asked (up to the majority); the default share cap 0.5: as many generated as real
+    assert summary["counts_after"] == {"NORMAL": 16, "PNEUMONIA": 20}
+    assert summary["capped"] == {"NORMAL": 12}
     assert tree_hash(data) == before  # input untouched
 
     normal = class_files(out, "NORMAL")
     synth = [p for p in normal if p.name.startswith("synthetic_")]
-    assert len(normal) == 20 and len(synth) == 12
+    assert len(normal) == 16 and len(synth) == 8
     assert synth[0].name == "synthetic_3_00000.png"
     assert len(class_files(out, "PNEUMONIA")) == 20
     real = out / "dataset" / "NORMAL" / "patient0_img0.png"
@@ -63,7 +65,7 @@ def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path
         balanced = load_dataset(
             root, image_size=16, options=DataOptions(cache_dir=tmp_path / "cache")
         )
-        assert balanced.counts() == {"NORMAL": 20, "PNEUMONIA": 20}
+        assert balanced.counts() == {"NORMAL": 16, "PNEUMONIA": 20}
         assert balanced.skipped == []
     state = json.loads((out / ".medaug-run.json").read_text())
     assert state["dataset_root"] == str(out / "dataset")
@@ -72,7 +74,7 @@ def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path
     from torchvision.datasets import ImageFolder
 
     folder = ImageFolder(str(out / "dataset"))
-    assert folder.classes == ["NORMAL", "PNEUMONIA"] and len(folder) == 40
+    assert folder.classes == ["NORMAL", "PNEUMONIA"] and len(folder) == 36
 
     rows = manifest(out)
     assert list(rows[0]) == MANIFEST_COLUMNS
@@ -102,7 +104,7 @@ def test_balance_writes_a_complete_balanced_dataset(image_folder, tmp_path: Path
     ):
         assert (report / name).is_file(), name
     text = (report / "report.md").read_text()
-    assert "| NORMAL | 8 | 12 | 20 |" in text
+    assert "| NORMAL | 8 | 8 | 16 |" in text
     assert not list(out.rglob(".medaug-tmp-*"))
 
 
@@ -122,7 +124,8 @@ def test_each_strategy_form_gives_the_expected_counts(
 ) -> None:
     data = image_folder({"a": 4, "b": 12, "c": 8}, size=16)
     out = tmp_path / "out"
-    summary = run_json(["balance", str(data), "--out", str(out), *TINY, *extra])
+    uncapped = ["--max-synthetic-share", "none"]  # the strategy's counts, not the cap's
+    summary = run_json(["balance", str(data), "--out", str(out), *TINY, *extra, *uncapped])
     assert summary["counts_after"] == after
     for cls, n in after.items():
         assert len(class_files(out, cls)) == n
@@ -199,7 +202,7 @@ def test_bundled_real_sample_runs_and_a_second_run_says_it_is_done(tmp_path: Pat
     first = run(args)
     assert "bundled ChestXray2017 sample" in first.output
     summary = json.loads((out / ".medaug-run.json").read_text())["summary"]
-    assert summary["bundled"] and summary["counts_after"] == {"NORMAL": 290, "PNEUMONIA": 290}
+    assert summary["bundled"] and summary["counts_after"] == {"NORMAL": 200, "PNEUMONIA": 290}
     assert (out / "NOTICE.md").is_file()
     second = run(args)
     assert "already complete" in second.output
