@@ -162,18 +162,29 @@ def groups(args: argparse.Namespace) -> list[tuple[tuple[str, ...], str, str, fl
     return out
 
 
-def link_generators(size_dir: Path, out: OutputFolder) -> None:
+#: the experiment settings a seed's generator depends on (the rest: what is done with it)
+GENERATOR_SETTINGS = (
+    *("train", "image_size", "channels", "val_fraction", "base_seed", "data_options"),
+    *("generator", "generator_options", "gen_epochs", "gen_steps", "gen_batch_size"),
+    *("gen_checkpoint_every", "min_class_images"),
+)
+
+
+def link_generators(cfg: ExperimentConfig, out: OutputFolder) -> None:
     """Link into ``out`` the generator checkpoints that another experiment folder of the
-    same N already has: same cut, seeds and generator settings, so the same generators
-    (the cap and the class weights change only what is done with their images)."""
-    for source in sorted(size_dir.glob("*/generators/seed*/*.pt")):
-        if source.parents[2] == out.root:
+    same N already has, when it trained them with the same settings: then they are the
+    same generators (the cap and the class weights change only what is done with them)."""
+    ours = {k: v for k, v in cfg.to_dict().items() if k in GENERATOR_SETTINGS}
+    for other in sorted(out.root.parent.glob("*/experiment.json")):
+        settings = json.loads(other.read_text())["settings"]
+        if other.parent == out.root or any(settings.get(k) != v for k, v in ours.items()):
             continue
-        dest = out.root / "generators" / source.parent.name / source.name
-        if not dest.exists():
-            out.admit(dest)  # medaug's own entry, as if the experiment had written it
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, dest)
+        for source in sorted(other.parent.glob("generators/seed*/*.pt")):
+            dest = out.root / "generators" / source.parent.name / source.name
+            if not dest.exists():
+                out.admit(dest)  # medaug's own entry, as if the experiment had written it
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, dest)
 
 
 def run_size(args: argparse.Namespace, n: str, files: list[Path], minority: str) -> None:
@@ -184,7 +195,7 @@ def run_size(args: argparse.Namespace, n: str, files: list[Path], minority: str)
         cfg = experiment_config(args, cut, args.out / f"N{n}" / folder, exp_arms, weights, share)
         err_console.print(f"N = {n} ({len(kept)} {minority}): {folder} {','.join(exp_arms)}")
         with claim_output(cfg.out, command="experiment", inputs=[cut, args.test]) as out:
-            link_generators(cfg.out.parent, out)
+            link_generators(cfg, out)
             run_experiment(cfg, log=lambda m: err_console.print(f"  N{n} {m}", markup=False))
 
 

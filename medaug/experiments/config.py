@@ -188,7 +188,7 @@ class ExperimentConfig:
             d.pop("min_class_images")
         if d["max_synthetic_share"] is None:
             d.pop("max_synthetic_share")
-        else:  # until 0.1 the cap reached the classic arm too: such runs are not resumed
+        else:  # a cap once reached the classic arm too: such runs are not resumed
             d["max_synthetic_share_arms"] = "gan"
         if self.curation == CurationPolicy():
             d.pop("curation")

@@ -72,6 +72,15 @@ def test_rare_class_benchmark_runs_every_arm_at_every_size(tmp_path: Path) -> No
     }
     assert runs["cap0.5-sampler"]["added"]["NORMAL"] < runs["sampler"]["added"]["NORMAL"]
 
+    # other generator settings: other generators, trained anew, not linked
+    other = [*cmd[:8], "--sizes", "14", "--seeds", "1", *cmd[12:], "--arms", "gan"]
+    other[other.index("--gen-steps") + 1] = "12"
+    proc = subprocess.run([*other, "--share-caps", "0.25", "--only-caps"], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    own = out / "N14" / "cap0.25" / "generators" / "seed0" / "NORMAL.pt"
+    assert not own.samefile(out / "N14" / "main" / "generators" / "seed0" / "NORMAL.pt")
+
 
 def test_missing_train_folder_is_one_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     cmd = [sys.executable, str(SCRIPT), "--train", str(tmp_path / "missing"),
