@@ -31,12 +31,14 @@ def _share_cap(value: str | float | None) -> float | None:
         return value
     if str(value).strip().lower() == "none":
         return None
+    from medaug.errors import ConfigError
+    from medaug.output.strategy import check_share
+
     try:
         share = float(value)
-    except ValueError:
-        share = -1.0
-    if not 0 < share < 1:
-        raise click.BadParameter(f"{value!r} is neither a fraction in (0, 1) nor 'none'")
+        check_share(share)  # the configs' own range rule
+    except (ValueError, ConfigError):
+        raise click.BadParameter(f"{value!r} is neither a fraction in (0, 1) nor 'none'") from None
     return share
 
 
