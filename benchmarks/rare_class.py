@@ -138,6 +138,11 @@ def experiment_config(args: argparse.Namespace, train: Path, out: Path, arms: tu
     )
 
 
+def _names(text: str) -> list[str]:
+    """``"a, b,"`` -> ``["a", "b"]``: a comma-separated option's items."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def split_arm(arm: str) -> tuple[str, str]:
     """``"gan-sampler"`` -> ``("gan", "sampler")``; ``"gan"`` -> ``("gan", "balanced")``."""
     if arm.endswith(SAMPLER):
@@ -148,7 +153,7 @@ def split_arm(arm: str) -> tuple[str, str]:
 def groups(args: argparse.Namespace) -> list[tuple[tuple[str, ...], str, str, float | None]]:
     """The experiments of one N: ``(experiment arms, class weights, folder, share cap)``."""
     by_weights: dict[str, list[str]] = {"balanced": [], "sampler": []}
-    for arm in (a.strip() for a in args.arms.split(",") if a.strip()):
+    for arm in _names(args.arms):
         exp_arm, weights = split_arm(arm)
         by_weights[weights].append(exp_arm)
     out: list[tuple[tuple[str, ...], str, str, float | None]] = []
@@ -209,7 +214,7 @@ def _rank(arm: str) -> tuple[str, bool, int]:
 
 
 def _caps(args: argparse.Namespace) -> list[float]:
-    return [float(c) for c in args.share_caps.split(",") if c.strip()]
+    return [float(c) for c in _names(args.share_caps)]
 
 
 def _runs(folder: Path) -> list[dict[str, Any]]:
@@ -321,7 +326,7 @@ def figure(data: dict[str, Any], path: Path, only: str = "") -> Path:
     top = max([x for x in xs.values() if x is not None] or [1])
     xs = {n: (x if x is not None else 2 * top) for n, x in xs.items()}
     arms = sorted({a for s in data["sizes"].values() for a in s["arms"]})
-    wanted = [a.strip() for a in only.split(",") if a.strip()]
+    wanted = _names(only)
     arms = [a for a in wanted if a in arms] if wanted else arms
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("balanced_accuracy", "specificity"), strict=True):
@@ -399,7 +404,7 @@ def run(args: argparse.Namespace) -> None:
     if not args.report_only:
         minority, files, counts = minority_order(args.train, args.minority)
         err_console.print(f"{args.train}: {counts}; cutting {minority}")
-        for n in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+        for n in _names(args.sizes):
             run_size(args, n, files, minority)
     data = gather(args.out)
     data["minutes_this_invocation"] = round((time.perf_counter() - started) / 60, 1)
